@@ -1,0 +1,131 @@
+//! The command line of DESIGN.md section 2, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shipbook",
+    version,
+    about = "Runs release runbooks: each step shown, every run recorded, a change note at the end.",
+    propagate_version = true
+)]
+pub struct Arguments {
+    /// Where records, logs and notes are kept [default: .shipbook/ at the root of the runbook's
+    /// git repository, or beside the runbook]
+    #[arg(long, global = true, env = "SHIPBOOK_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// When to use colour (NO_COLOR is honoured with `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Stream every step's output to the terminal as it runs
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Show only failures and the final result
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate runbooks (default: runbooks/*.toml) and report every error
+    Check {
+        /// Runbook files to check
+        runbooks: Vec<PathBuf>,
+    },
+    /// Print the resolved steps of a runbook; runs nothing
+    Plan {
+        runbook: PathBuf,
+        #[command(flatten)]
+        selection: Selection,
+        /// Print the plan as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a runbook
+    Run {
+        runbook: PathBuf,
+        #[command(flatten)]
+        selection: Selection,
+        #[command(flatten)]
+        execution: Execution,
+    },
+    /// List recorded runs, newest first
+    History {
+        /// Only runs of this runbook (its `name`)
+        #[arg(long, value_name = "NAME")]
+        runbook: Option<String>,
+        /// How many runs to list
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print the runs as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run, step by step
+    Show {
+        /// A run id, a unique prefix of one, or `last`
+        run_id: String,
+        /// Print the run as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a run's change note
+    Note {
+        /// A run id, a unique prefix of one, or `last`
+        run_id: String,
+        #[arg(long, value_enum, default_value_t = NoteFormat::Md)]
+        format: NoteFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoteFormat {
+    Md,
+    Json,
+}
+
+/// Which environment, which variables, which steps.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// The environment profile to use ([environments.NAME])
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Set a variable, overriding [vars] and the environment's vars
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Run only this step (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub only: Vec<String>,
+    /// Start at this step, skipping those before it
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+}
+
+/// How a run is carried out and reported.
+#[derive(Debug, Args)]
+pub struct Execution {
+    /// Answer yes to every confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Why this change is made (overrides the runbook's `reason`)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Print events as JSON lines on stdout
+    #[arg(long)]
+    pub json: bool,
+}

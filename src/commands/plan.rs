@@ -1,0 +1,161 @@
+//! `shipbook plan`: the resolved steps of a runbook for one environment; nothing runs.
+
+use std::path::Path;
+
+use console::style;
+
+use crate::cli::Selection;
+use crate::duration::human;
+use crate::error::{Error, Result};
+use crate::mask::Masker;
+use crate::plan::{Action, Mode, Plan, PlanOptions};
+use crate::runbook::{self, Runbook};
+use crate::variables;
+
+pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
+    let runbook = runbook::load(path)?;
+    let plan = build(&runbook, selection, Mode::Run, None, "<run id>".into(), false)?;
+    let masker = Masker::new(&plan.secrets);
+    if json {
+        let text = serde_json::to_string_pretty(&plan).expect("a plan serializes");
+        println!("{}", masker.text(&text));
+    } else {
+        print!("{}", masker.text(&render(&plan)));
+    }
+    Ok(())
+}
+
+/// Builds the plan the command line asks for; shared by `plan` and `run`.
+pub fn build(
+    runbook: &Runbook,
+    selection: &Selection,
+    mode: Mode,
+    reason: Option<String>,
+    run_id: String,
+    require_secrets: bool,
+) -> Result<Plan> {
+    let overrides = selection
+        .vars
+        .iter()
+        .map(|argument| variables::parse_override(argument))
+        .collect::<Result<Vec<_>>>()?;
+    Plan::build(
+        runbook,
+        mode,
+        &PlanOptions {
+            env: selection.env.clone(),
+            overrides,
+            reason,
+            only: selection.only.clone(),
+            from: selection.from.clone(),
+            run_id,
+            date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            require_secrets,
+        },
+    )
+}
+
+/// The plan as text for people.
+pub fn render(plan: &Plan) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let env = plan
+        .env
+        .as_ref()
+        .map(|e| format!(" in {}", style(e).bold()))
+        .unwrap_or_else(|| " (no --env)".into());
+    let _ = writeln!(
+        out,
+        "{} {}{env}: {} step{}, on failure: {}",
+        style("plan").bold(),
+        style(&plan.runbook).bold(),
+        plan.steps.len(),
+        if plan.steps.len() == 1 { "" } else { "s" },
+        plan.on_failure
+    );
+    for (index, step) in plan.steps.iter().enumerate() {
+        let heading = if step.name == step.id {
+            style(&step.id).bold().to_string()
+        } else {
+            format!("{} {}", style(&step.id).bold(), step.name)
+        };
+        match &step.skip {
+            Some(reason) => {
+                let _ = writeln!(
+                    out,
+                    "{:>3}. {heading} {}",
+                    index + 1,
+                    style(format!("[skipped: {reason}]")).yellow()
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{:>3}. {heading}", index + 1);
+            }
+        }
+        let action = match &step.action {
+            Action::Run { command } => format!("run: {}", command.display),
+            other => other.describe(),
+        };
+        for (number, line) in action.lines().enumerate() {
+            let lead = if number == 0 { "" } else { "  " };
+            let _ = writeln!(out, "       {lead}{line}");
+        }
+        let mut facts = Vec::new();
+        if let Some(timeout) = step.timeout {
+            facts.push(format!("timeout {}", human(timeout)));
+        }
+        if step.retries > 0 {
+            facts.push(format!(
+                "retries {} (delay {}, doubling)",
+                step.retries,
+                human(step.retry_delay)
+            ));
+        }
+        if step.continue_on_error {
+            facts.push("continue on error".into());
+        }
+        if !step.idempotent {
+            facts.push("not idempotent".into());
+        }
+        if let Some(undo) = &step.undo {
+            facts.push(format!("undo: {}", undo.display));
+        }
+        if !facts.is_empty() {
+            let _ = writeln!(out, "       {}", style(facts.join(" · ")).dim());
+        }
+        if !step.env.is_empty() {
+            let env: Vec<String> = step.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(out, "       {}", style(format!("env: {}", env.join(" "))).dim());
+        }
+        if step.dir != plan.steps.first().map_or(step.dir.clone(), |s| s.dir.clone()) {
+            let _ = writeln!(out, "       {}", style(format!("dir: {}", step.dir.display())).dim());
+        }
+    }
+    if let Some(rollback) = &plan.rollback {
+        let _ = writeln!(out, "{}", style("rollback").bold());
+        if let Some(note) = &rollback.note {
+            let _ = writeln!(out, "       {note}");
+        }
+        for line in rollback.commands().lines() {
+            let _ = writeln!(out, "       run: {line}");
+        }
+    }
+    out
+}
+
+/// The actions this shipbook can execute; a plan with others is refused before any step runs.
+pub fn check_supported(plan: &Plan) -> Result<()> {
+    for step in &plan.steps {
+        if step.skip.is_none() && !matches!(step.action, Action::Run { .. } | Action::Confirm { .. }) {
+            return Err(Error::Precondition {
+                message: format!(
+                    "step `{}` uses the `{}` action, which this version of shipbook cannot execute yet",
+                    step.id,
+                    step.action.kind()
+                ),
+                expected: "only `run` and `confirm` steps, or skip this one with --from/--only".into(),
+            });
+        }
+    }
+    Ok(())
+}

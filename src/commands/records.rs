@@ -1,0 +1,162 @@
+//! `shipbook history`, `show` and `note`: reading the record store.
+
+use std::time::Duration;
+
+use console::style;
+
+use super::Globals;
+use crate::cli::NoteFormat;
+use crate::duration::human;
+use crate::error::{Error, Result};
+use crate::record::{RunRecord, RunStatus, StepStatus};
+use crate::state;
+use crate::store::Store;
+
+fn open(globals: &Globals) -> Result<Option<Store>> {
+    Store::open_existing(&state::for_current_dir(globals.state_dir.as_deref()))
+}
+
+fn load(query: &str, globals: &Globals) -> Result<RunRecord> {
+    let Some(store) = open(globals)? else {
+        return Err(Error::UnknownRun {
+            query: query.to_string(),
+        });
+    };
+    let run_id = store.resolve_run_id(query)?;
+    store.load_run(&run_id)
+}
+
+fn status_style(status: RunStatus) -> console::StyledObject<&'static str> {
+    match status {
+        RunStatus::Succeeded => style(status.as_str()).green(),
+        RunStatus::Running => style(status.as_str()).cyan(),
+        _ => style(status.as_str()).red(),
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("records serialize")
+}
+
+pub fn history(runbook: Option<&str>, limit: usize, as_json: bool, globals: &Globals) -> Result<()> {
+    let runs = match open(globals)? {
+        Some(store) => store.list_runs(runbook, limit)?,
+        None => Vec::new(),
+    };
+    if as_json {
+        println!("{}", json(&runs));
+        return Ok(());
+    }
+    if runs.is_empty() {
+        eprintln!("no runs recorded yet");
+        return Ok(());
+    }
+    println!(
+        "{:<40} {:<11} {:<9} {:<12} {:>9}  {}",
+        "RUN", "STATUS", "MODE", "ENV", "DURATION", "STARTED"
+    );
+    for run in runs {
+        let duration = run
+            .duration_ms()
+            .map(|ms| human(Duration::from_millis(ms)))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<40} {:<11} {:<9} {:<12} {:>9}  {}",
+            run.run_id,
+            status_style(run.status),
+            run.mode,
+            run.env.as_deref().unwrap_or("-"),
+            duration,
+            run.started_at
+        );
+    }
+    Ok(())
+}
+
+pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
+    let run = load(query, globals)?;
+    if as_json {
+        println!("{}", json(&run));
+        return Ok(());
+    }
+    let duration = run
+        .duration_ms()
+        .map(|ms| format!(" in {}", human(Duration::from_millis(ms))))
+        .unwrap_or_default();
+    println!("run {} {}{duration}", style(&run.run_id).bold(), status_style(run.status));
+    if let Some(reason) = &run.status_reason {
+        println!("  {reason}");
+    }
+    println!("  runbook   {} ({})", run.runbook, run.runbook_path);
+    println!("  mode      {}", run.mode);
+    println!("  env       {}", run.env.as_deref().unwrap_or("-"));
+    println!("  operator  {}", run.operator);
+    if let Some(reason) = &run.reason {
+        println!("  reason    {reason}");
+    }
+    if !run.git_sha.is_empty() {
+        println!(
+            "  commit    {} on {}{}",
+            run.git_sha,
+            if run.git_branch.is_empty() { "detached HEAD" } else { &run.git_branch },
+            if run.git_dirty { " (uncommitted changes)" } else { "" }
+        );
+    }
+    println!("  started   {}", run.started_at);
+    if let Some(finished) = &run.finished_at {
+        println!("  finished  {finished}");
+    }
+    if let Some(note) = &run.note {
+        println!("  note      {note}");
+    }
+    println!();
+    for step in &run.steps {
+        let mark = match step.status {
+            StepStatus::Succeeded => style("✓").green(),
+            StepStatus::Skipped | StepStatus::Pending => style("-").dim(),
+            StepStatus::Running => style("…").cyan(),
+            _ => style("✗").red(),
+        };
+        let mut facts = vec![step.status.to_string()];
+        if step.attempts > 1 {
+            facts.push(format!("{} attempts", step.attempts));
+        }
+        if let Some(code) = step.exit_code {
+            facts.push(format!("exit {code}"));
+        }
+        if let Some(ms) = step.duration_ms {
+            facts.push(human(Duration::from_millis(ms)));
+        }
+        println!("{mark} {} {}", style(&step.id).bold(), style(facts.join(", ")).dim());
+        println!("    {}", step.command);
+        if let Some(detail) = &step.detail {
+            println!("    {}", style(detail).dim());
+        }
+        if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty()) {
+            for line in tail.lines() {
+                println!("    {} {line}", style("│").dim());
+            }
+        }
+        if let Some(log) = &step.log
+            && !step.status.is_success()
+        {
+            println!("    log: {log}");
+        }
+    }
+    Ok(())
+}
+
+pub fn note(query: &str, format: NoteFormat, globals: &Globals) -> Result<()> {
+    let run = load(query, globals)?;
+    match format {
+        NoteFormat::Md => print!("{}", crate::note::render(&run)),
+        NoteFormat::Json => {
+            let markdown = crate::note::render(&run);
+            println!(
+                "{}",
+                json(&serde_json::json!({ "run": run, "markdown": markdown }))
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The one error type of shipbook, and the exit code of each kind.
+//!
+//! Every failure a user can cause or meet ends here, so that all of them are reported the same
+//! way: what failed, what was expected, and whether it is safe to try again. `code()` maps each
+//! kind to the exit codes of DESIGN.md section 2, which scripts and CI rely on.
+
+use std::path::PathBuf;
+
+use crate::diagnostic::Diagnostic;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The runbook does not validate; each diagnostic points into the file.
+    #[error("{} in {}", plural(diagnostics.len(), "error"), path.display())]
+    Runbook {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+
+    #[error("cannot read runbook {}: {source}", path.display())]
+    ReadRunbook {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("no runbooks found: {pattern} matches no file")]
+    NoRunbooks { pattern: String },
+
+    /// Bad arguments or an unknown name given on the command line.
+    #[error("{message}")]
+    Usage { message: String, expected: String },
+
+    #[error("secret{} not set: {}", if names.len() == 1 { "" } else { "s" }, names.join(", "))]
+    MissingSecrets { names: Vec<String> },
+
+    #[error("no run matches `{query}`")]
+    UnknownRun { query: String },
+
+    #[error("`{query}` matches {} runs: {}", matches.len(), matches.join(", "))]
+    AmbiguousRun {
+        query: String,
+        matches: Vec<String>,
+    },
+
+    #[error("cannot use the state directory {}: {source}", path.display())]
+    StateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// The record store cannot be opened or written.
+    #[error("record store {}: {message}", path.display())]
+    Store { path: PathBuf, message: String },
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+
+    /// A check made before the first step failed; no step ran.
+    #[error("{message}")]
+    Precondition { message: String, expected: String },
+
+    /// The run itself failed; the reporter has already shown which step and why.
+    #[error("run {run_id} {status}: {reason}")]
+    RunFailed {
+        run_id: String,
+        status: String,
+        reason: String,
+    },
+
+    #[error("step `{step}` was declined")]
+    Declined { run_id: String, step: String },
+
+    #[error("step `{step}` needs a confirmation, but there is no terminal to ask and no --yes")]
+    NeedsConfirmation { run_id: String, step: String },
+
+    #[error(
+        "runbook `{runbook}`{} is locked by run {holder_run} (operator {holder_operator}, pid {holder_pid}, since {holder_since})",
+        env_suffix(env)
+    )]
+    Locked {
+        runbook: String,
+        env: String,
+        holder_run: String,
+        holder_operator: String,
+        holder_pid: u32,
+        holder_since: String,
+    },
+
+    #[error("run {run_id} was interrupted")]
+    Interrupted { run_id: String },
+}
+
+fn env_suffix(env: &str) -> String {
+    if env.is_empty() {
+        String::new()
+    } else {
+        format!(" in environment `{env}`")
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+impl Error {
+    /// The process exit code for this error (DESIGN.md section 2).
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::Runbook { .. }
+            | Error::ReadRunbook { .. }
+            | Error::NoRunbooks { .. }
+            | Error::Usage { .. }
+            | Error::MissingSecrets { .. }
+            | Error::UnknownRun { .. }
+            | Error::AmbiguousRun { .. } => 2,
+            Error::StateDir { .. }
+            | Error::Store { .. }
+            | Error::Io { .. }
+            | Error::Precondition { .. }
+            | Error::RunFailed { .. } => 1,
+            Error::Declined { .. } | Error::NeedsConfirmation { .. } => 3,
+            Error::Locked { .. } => 4,
+            Error::Interrupted { .. } => 130,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>, expected: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            expected: expected.into(),
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The lines printed after the message: what was expected, and whether a retry is safe.
+    pub fn advice(&self) -> Vec<String> {
+        match self {
+            Error::Runbook { .. } => vec![
+                "nothing was run; fix the runbook and retry (`shipbook check` shows every error)"
+                    .into(),
+            ],
+            Error::ReadRunbook { .. } => vec![
+                "expected: a readable TOML runbook file".into(),
+                "nothing was run; safe to retry with the right path".into(),
+            ],
+            Error::NoRunbooks { .. } => vec![
+                "expected: runbook paths as arguments, or TOML files in runbooks/".into(),
+                "nothing was run; `shipbook init` writes a starter runbook".into(),
+            ],
+            Error::Usage { expected, .. } => vec![
+                format!("expected: {expected}"),
+                "nothing was run; safe to retry with corrected arguments".into(),
+            ],
+            Error::MissingSecrets { .. } => vec![
+                "expected: every name in [secrets] env set in the environment of shipbook".into(),
+                "nothing was run; safe to retry once they are set".into(),
+            ],
+            Error::UnknownRun { .. } | Error::AmbiguousRun { .. } => vec![
+                "expected: a full run id, a unique prefix of one, or `last` (`shipbook history` lists them)".into(),
+                "nothing was changed; safe to retry".into(),
+            ],
+            Error::StateDir { .. } => vec![
+                "expected: a state directory shipbook can create and write (--state-dir or SHIPBOOK_STATE_DIR chooses another)".into(),
+                "nothing was run; safe to retry once the directory is writable".into(),
+            ],
+            Error::Store { .. } => vec![
+                "the record store was left as it was; nothing was run".into(),
+                "safe to retry with another --state-dir, or once the database is repaired".into(),
+            ],
+            Error::Io { .. } => vec!["check the path and permissions; the record of any run so far is kept".into()],
+            Error::Precondition { expected, .. } => vec![
+                format!("expected: {expected}"),
+                "no step was run; safe to retry once that holds".into(),
+            ],
+            Error::RunFailed { run_id, .. } => vec![
+                format!("the record is kept: `shipbook show {run_id}`, change note: `shipbook note {run_id}`"),
+                "steps that succeeded are not undone; check what they changed before running again".into(),
+            ],
+            Error::Declined { run_id, .. } => vec![
+                format!("the steps before it ran and are recorded in `shipbook show {run_id}`"),
+                "nothing after the confirmation was run".into(),
+            ],
+            Error::NeedsConfirmation { run_id, .. } => vec![
+                "expected: an interactive terminal, or --yes to answer yes in advance".into(),
+                format!("nothing after the confirmation was run (`shipbook show {run_id}`); safe to retry with --yes"),
+            ],
+            Error::Locked { .. } => vec![
+                "expected: no other run of this runbook and environment in progress".into(),
+                "nothing was run; safe to retry once that run has finished".into(),
+            ],
+            Error::Interrupted { run_id } => vec![
+                format!("the record is kept: `shipbook show {run_id}`; the interrupted step may have been half done"),
+            ],
+        }
+    }
+
+    /// The run id this error belongs to, when a run had started.
+    pub fn run_id(&self) -> Option<&str> {
+        match self {
+            Error::RunFailed { run_id, .. }
+            | Error::Declined { run_id, .. }
+            | Error::NeedsConfirmation { run_id, .. }
+            | Error::Interrupted { run_id } => Some(run_id),
+            _ => None,
+        }
+    }
+}

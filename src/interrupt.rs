@@ -1,0 +1,75 @@
+//! Ctrl-C and SIGTERM while a run is in progress.
+//!
+//! Each step runs in its own process group, so the terminal's Ctrl-C reaches shipbook only. A
+//! signal thread forwards it: the first SIGINT or SIGTERM sends TERM to the running step's group
+//! and KILL after a grace period; a second one sends KILL at once. The executor sees the flag
+//! once the step has ended and records the run as interrupted rather than dying mid-write.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+/// How long a step's processes get to exit after TERM before they are killed.
+pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Default)]
+pub struct Interrupt {
+    signals: Arc<AtomicUsize>,
+    /// The process group of the running step, or 0 when none runs.
+    group: Arc<AtomicI32>,
+}
+
+impl Interrupt {
+    /// Starts the signal thread. Without it (in `plan`, `check`…) signals keep their defaults.
+    pub fn install() -> std::io::Result<Interrupt> {
+        let interrupt = Interrupt::default();
+        let mut signals = Signals::new([SIGINT, SIGTERM])?;
+        let shared = interrupt.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    let count = shared.signals.fetch_add(1, Ordering::SeqCst) + 1;
+                    let group = shared.group.load(Ordering::SeqCst);
+                    if group == 0 {
+                        continue;
+                    }
+                    if count == 1 {
+                        signal_group(group, libc::SIGTERM);
+                        let escalate = shared.clone();
+                        std::thread::spawn(move || {
+                            std::thread::sleep(GRACE_PERIOD);
+                            if escalate.group.load(Ordering::SeqCst) == group {
+                                signal_group(group, libc::SIGKILL);
+                            }
+                        });
+                    } else {
+                        signal_group(group, libc::SIGKILL);
+                    }
+                }
+            })?;
+        Ok(interrupt)
+    }
+
+    pub fn requested(&self) -> bool {
+        self.signals.load(Ordering::SeqCst) > 0
+    }
+
+    /// Records the process group of the step now running (0 for none).
+    pub fn set_group(&self, group: i32) {
+        self.group.store(group, Ordering::SeqCst);
+    }
+}
+
+/// Sends `signal` to every process of the group; a group that is already gone is fine.
+pub fn signal_group(group: i32, signal: i32) {
+    if group > 0 {
+        // SAFETY: killpg has no memory-safety preconditions; errors (ESRCH) are ignored.
+        unsafe {
+            libc::killpg(group, signal);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Running one command: its own process group, its output into a log, its end made certain.
+//!
+//! This is the mechanism under every step, undo, rollback and metric; the policy (retries, what a
+//! failure means) lives in the executor. The command is spawned through duct with stdin closed
+//! and stdout and stderr sharing one pipe, so the log interleaves them as they arrive. A reader
+//! thread copies the pipe to the log file through the secret masker in fixed-size chunks, which
+//! keeps memory flat whatever the volume. When the command's own process exits, whatever it left
+//! running in its group is terminated: no process of a step outlives the step, and a background
+//! process cannot hold the pipe (and so shipbook) open.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::interrupt::{GRACE_PERIOD, Interrupt, signal_group};
+use crate::mask::Masker;
+
+/// What to run.
+pub struct CommandSpec<'a> {
+    pub argv: &'a [String],
+    pub dir: &'a Path,
+    pub env: &'a BTreeMap<String, String>,
+    pub timeout: Option<Duration>,
+}
+
+/// Where the output goes besides the log.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// Only into the log.
+    None,
+    /// Also to shipbook's stderr, as it arrives (`-v`).
+    Stderr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    /// The program could not be started; the message says why.
+    SpawnFailed { code: i32, message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub exit: Exit,
+    pub timed_out: bool,
+    pub interrupted: bool,
+    pub duration: Duration,
+}
+
+impl Outcome {
+    pub fn success(&self) -> bool {
+        self.exit == Exit::Code(0) && !self.timed_out && !self.interrupted
+    }
+
+    /// The exit code as a shell would report it: 128 + signal for a signal, 127 for a program
+    /// that does not exist.
+    pub fn exit_code(&self) -> i32 {
+        match &self.exit {
+            Exit::Code(code) => *code,
+            Exit::Signal(signal) => 128 + signal,
+            Exit::SpawnFailed { code, .. } => *code,
+        }
+    }
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// Runs `spec`, appending its masked output to `log`. Returns once the command and everything
+/// it started in its process group are gone (or, for a process that left the group, once the
+/// grace period is over).
+pub fn run(
+    spec: &CommandSpec<'_>,
+    log: File,
+    masker: &Masker,
+    echo: Echo,
+    interrupt: &Interrupt,
+) -> io::Result<Outcome> {
+    let started = Instant::now();
+    let (reader, writer) = io::pipe()?;
+    let (program, args) = spec
+        .argv
+        .split_first()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
+    let mut expression = duct::cmd(program, args)
+        .dir(spec.dir)
+        .stdin_null()
+        .stdout_file(writer.try_clone()?)
+        .stderr_file(writer)
+        .unchecked()
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        });
+    for (name, value) in spec.env {
+        expression = expression.env(name, value);
+    }
+
+    let mut log = log;
+    let handle = match expression.start() {
+        Ok(handle) => handle,
+        Err(error) => {
+            drop(expression);
+            let (code, message) = spawn_failure(program, spec.dir, &error);
+            let _ = writeln!(log, "shipbook: {message}");
+            if echo == Echo::Stderr {
+                eprintln!("shipbook: {message}");
+            }
+            return Ok(Outcome {
+                exit: Exit::SpawnFailed { code, message },
+                timed_out: false,
+                interrupted: false,
+                duration: started.elapsed(),
+            });
+        }
+    };
+    // The expression holds the write end of the pipe; the child has its own copy now, and
+    // ours must be closed or the reader would never see the end of the output.
+    drop(expression);
+    let group = handle.pids().first().copied().unwrap_or(0) as i32;
+    interrupt.set_group(group);
+    if interrupt.requested() {
+        signal_group(group, libc::SIGTERM);
+    }
+
+    let copier = spawn_copier(reader, log, masker, echo);
+
+    let mut timed_out = false;
+    let status = match spec.timeout {
+        Some(timeout) => match handle.wait_deadline(started + timeout)? {
+            Some(output) => output.status,
+            None => {
+                timed_out = true;
+                terminate(group, &handle)?
+            }
+        },
+        None => handle.wait()?.status,
+    };
+    interrupt.set_group(0);
+    // The command has exited; end whatever it left behind in its group, then let the copier
+    // drain what is still in the pipe.
+    signal_group(group, libc::SIGTERM);
+    if copier.done.recv_timeout(GRACE_PERIOD).is_err() {
+        signal_group(group, libc::SIGKILL);
+        // A process that left the group (setsid) may still hold the pipe; its output after this
+        // point is not waited for.
+        let _ = copier.done.recv_timeout(Duration::from_secs(1));
+    }
+
+    let exit = match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(signal)) => Exit::Signal(signal),
+        (None, None) => Exit::Code(1),
+    };
+    Ok(Outcome {
+        exit,
+        timed_out,
+        interrupted: interrupt.requested(),
+        duration: started.elapsed(),
+    })
+}
+
+/// TERM to the group, KILL after the grace period; returns the leader's status.
+fn terminate(group: i32, handle: &duct::Handle) -> io::Result<std::process::ExitStatus> {
+    signal_group(group, libc::SIGTERM);
+    if let Some(output) = handle.wait_timeout(GRACE_PERIOD)? {
+        return Ok(output.status);
+    }
+    signal_group(group, libc::SIGKILL);
+    Ok(handle.wait()?.status)
+}
+
+fn spawn_failure(program: &str, dir: &Path, error: &io::Error) -> (i32, String) {
+    match error.kind() {
+        io::ErrorKind::NotFound if !dir.is_dir() => (
+            127,
+            format!("working directory {} does not exist", dir.display()),
+        ),
+        io::ErrorKind::NotFound => (
+            127,
+            format!("command not found: `{program}` (not on PATH, or no such file)"),
+        ),
+        io::ErrorKind::PermissionDenied => (
+            126,
+            format!("permission denied running `{program}` (is it executable?)"),
+        ),
+        _ => (126, format!("cannot start `{program}`: {error}")),
+    }
+}
+
+struct Copier {
+    done: mpsc::Receiver<()>,
+}
+
+/// Copies the pipe into the log (and the terminal with `-v`) on a thread of its own.
+fn spawn_copier(mut reader: io::PipeReader, log: File, masker: &Masker, echo: Echo) -> Copier {
+    let (done_tx, done) = mpsc::channel();
+    let mut stream = masker.stream();
+    std::thread::spawn(move || {
+        let mut log = io::BufWriter::with_capacity(CHUNK, log);
+        let mut buffer = vec![0u8; CHUNK];
+        let mut masked = Vec::with_capacity(CHUNK + 1024);
+        loop {
+            let read = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            masked.clear();
+            stream.push(&buffer[..read], &mut masked);
+            write_out(&mut log, &masked, echo);
+        }
+        masked.clear();
+        stream.finish(&mut masked);
+        write_out(&mut log, &masked, echo);
+        let _ = log.flush();
+        let _ = done_tx.send(());
+    });
+    Copier { done }
+}
+
+fn write_out(log: &mut impl Write, bytes: &[u8], echo: Echo) {
+    if bytes.is_empty() {
+        return;
+    }
+    // A full disk must not stop the step: its output is lost from the log, not the run.
+    let _ = log.write_all(bytes);
+    if echo == Echo::Stderr {
+        let _ = io::stderr().write_all(bytes);
+    }
+}
+
+/// The last `lines` lines of a log file, read from its end so that a huge log costs nothing.
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    const WINDOW: u64 = 64 * 1024;
+    let Ok(mut file) = File::open(path) else {
+        return String::new();
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = length.saturating_sub(WINDOW);
+    use std::io::Seek;
+    if file.seek(io::SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    let _ = file.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.trim_end_matches('\n');
+    let all: Vec<&str> = text.split('\n').collect();
+    // When the window cut a line in half, drop the partial first line.
+    let skip_partial = usize::from(start > 0 && all.len() > 1);
+    let from = all.len().saturating_sub(lines).max(skip_partial);
+    all[from..].join("\n")
+}

@@ -1,0 +1,309 @@
+//! Reading a runbook file into the typed model, collecting every error rather than the first.
+//!
+//! serde stops at the first error of whatever it deserializes, so the document is first parsed
+//! into TOML's spanned tree, and then each section and each step is deserialized on its own: a
+//! typo in step 3 and another in step 7 are both reported in one `shipbook check`. Serde's
+//! messages are then reworded for people ("unknown key `runn`", with "did you mean `run`?").
+
+use std::path::Path;
+
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::{Environment, GitRules, Header, Metric, Rollback, Runbook, Secrets, Step, validate};
+use crate::diagnostic::{Diagnostic, suggest};
+use crate::error::{Error, Result};
+
+const TOP_LEVEL_KEYS: [&str; 8] = [
+    "runbook",
+    "vars",
+    "environments",
+    "secrets",
+    "git",
+    "metrics",
+    "steps",
+    "rollback",
+];
+
+/// Reads and validates the runbook at `path`.
+pub fn load(path: &Path) -> Result<Runbook> {
+    let source = std::fs::read_to_string(path).map_err(|source| Error::ReadRunbook {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, source)
+}
+
+/// Parses and validates runbook text; `path` is used for messages and relative paths.
+pub fn parse(path: &Path, source: String) -> Result<Runbook> {
+    let mut diagnostics = Vec::new();
+    let runbook = deserialize_document(path, &source, &mut diagnostics);
+    let runbook = match runbook {
+        Some(runbook) if diagnostics.is_empty() => {
+            let runbook = Runbook { source, ..runbook };
+            diagnostics.extend(validate::validate(&runbook));
+            runbook
+        }
+        _ => {
+            return Err(runbook_error(path, &source, diagnostics));
+        }
+    };
+    if diagnostics.is_empty() {
+        Ok(runbook)
+    } else {
+        Err(runbook_error(path, &runbook.source, diagnostics))
+    }
+}
+
+fn runbook_error(path: &Path, source: &str, diagnostics: Vec<Diagnostic>) -> Error {
+    let mut diagnostics: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .map(|diagnostic| diagnostic.locate(source))
+        .collect();
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    diagnostics.dedup();
+    Error::Runbook {
+        path: path.to_path_buf(),
+        diagnostics,
+    }
+}
+
+/// Deserializes each section on its own. Returns the runbook (with an empty source) when every
+/// section deserialized, pushing a diagnostic for each one that did not.
+fn deserialize_document(
+    path: &Path,
+    source: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Runbook> {
+    let (document, errors) = DeTable::parse_recoverable(source);
+    if !errors.is_empty() {
+        for error in errors {
+            diagnostics.push(
+                Diagnostic::new(path, error.span(), format!("invalid TOML: {}", error.message()))
+                    .expected("a TOML document (https://toml.io)"),
+            );
+        }
+        return None;
+    }
+
+    let mut sections = Sections {
+        path,
+        diagnostics,
+        complete: true,
+    };
+    let mut header: Option<Header> = None;
+    let mut vars = Default::default();
+    let mut environments = Default::default();
+    let mut secrets = Secrets::default();
+    let mut git = GitRules::default();
+    let mut metrics = Vec::new();
+    let mut steps = Vec::new();
+    let mut rollback = None;
+
+    for (key, value) in document.get_ref().iter() {
+        match key.get_ref().as_ref() {
+            "runbook" => header = sections.one(value),
+            "vars" => vars = sections.one(value).unwrap_or_default(),
+            "environments" => {
+                environments = sections
+                    .one::<std::collections::BTreeMap<String, Environment>>(value)
+                    .unwrap_or_default()
+            }
+            "secrets" => secrets = sections.one(value).unwrap_or_default(),
+            "git" => git = sections.one(value).unwrap_or_default(),
+            "metrics" => metrics = sections.each::<Metric>(value, "[[metrics]]"),
+            "steps" => steps = sections.each::<Step>(value, "[[steps]]"),
+            "rollback" => rollback = sections.one::<Rollback>(value),
+            unknown => {
+                let mut diagnostic = Diagnostic::new(
+                    path,
+                    Some(key.span()),
+                    format!("unknown table `{unknown}`"),
+                )
+                .expected(format!("one of {}", quoted_list(&TOP_LEVEL_KEYS)));
+                if let Some(close) = suggest(unknown, TOP_LEVEL_KEYS) {
+                    diagnostic = diagnostic.label(format!("did you mean `{close}`?"));
+                }
+                sections.push(diagnostic);
+            }
+        }
+    }
+
+    let Some(header) = header else {
+        if !document.get_ref().contains_key("runbook") {
+            sections.push(
+                Diagnostic::new(path, Some(0..0), "missing the `[runbook]` table")
+                    .expected("a `[runbook]` table with at least `name = \"...\"`"),
+            );
+        }
+        return None;
+    };
+    if steps.is_empty() && !document.get_ref().contains_key("steps") {
+        sections.push(
+            Diagnostic::new(path, Some(header.name.span()), "the runbook has no steps")
+                .expected("at least one `[[steps]]` table"),
+        );
+    }
+    if !sections.complete {
+        return None;
+    }
+    let content_hash = format!("{:x}", Sha256::digest(source.as_bytes()));
+    Some(Runbook {
+        path: path.to_path_buf(),
+        source: String::new(),
+        content_hash,
+        header,
+        vars,
+        environments,
+        secrets,
+        git,
+        metrics,
+        steps,
+        rollback,
+    })
+}
+
+/// Deserializes sections one by one, remembering whether all of them succeeded.
+struct Sections<'a> {
+    path: &'a Path,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    complete: bool,
+}
+
+impl Sections<'_> {
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.complete = false;
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn one<T: DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>) -> Option<T> {
+        let parsed = deserialize(self.path, value, self.diagnostics);
+        self.complete &= parsed.is_some();
+        parsed
+    }
+
+    /// Deserializes every element of an array of tables on its own.
+    fn each<T: DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>, what: &str) -> Vec<T> {
+        match value.get_ref() {
+            DeValue::Array(items) => items.iter().filter_map(|item| self.one(item)).collect(),
+            _ => {
+                self.push(
+                    Diagnostic::new(self.path, Some(value.span()), "not an array of tables")
+                        .expected(format!("`{what}` tables, one per entry")),
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn deserialize<T: DeserializeOwned>(
+    path: &Path,
+    value: &Spanned<DeValue<'_>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    match T::deserialize(value.clone().into_deserializer()) {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            let span = error.span().or_else(|| Some(value.span()));
+            diagnostics.push(humanize(path, span, error.message()));
+            None
+        }
+    }
+}
+
+/// Rewords serde's messages for people, adding "did you mean" where a name is close.
+fn humanize(path: &Path, span: Option<std::ops::Range<usize>>, message: &str) -> Diagnostic {
+    let message = message.trim();
+    for (prefix, noun) in [
+        ("unknown field `", "key"),
+        ("unknown variant `", "value"),
+    ] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((given, expected)) = rest.split_once('`')
+        {
+            let candidates = backticked(expected);
+            let mut diagnostic =
+                Diagnostic::new(path, span.clone(), format!("unknown {noun} `{given}`"));
+            if !candidates.is_empty() {
+                diagnostic = diagnostic.expected(format!("one of {}", quoted_list(&candidates)));
+            }
+            if let Some(close) = suggest(given, candidates.iter().copied()) {
+                diagnostic = diagnostic.label(format!("did you mean `{close}`?"));
+            }
+            return diagnostic;
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.trim_end_matches('`');
+        return Diagnostic::new(path, span, format!("missing key `{field}`"))
+            .expected(format!("`{field}` in this table"));
+    }
+    if message.contains("untagged enum Command") {
+        return Diagnostic::new(path, span, "not a command").expected(
+            "a string (run through the runbook's shell) or an array of strings (run directly)",
+        );
+    }
+    if message.contains("untagged enum Scalar") {
+        return Diagnostic::new(path, span, "not a plain value")
+            .expected("a string, number or boolean");
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return Diagnostic::new(path, span, format!("wrong type: found {found}"))
+            .expected(expected.to_string());
+    }
+    Diagnostic::new(path, span, message.to_string())
+}
+
+fn backticked(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+fn quoted_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(source: &str) -> Vec<String> {
+        match parse(Path::new("r.toml"), source.to_string()) {
+            Ok(_) => vec![],
+            Err(Error::Runbook { diagnostics, .. }) => diagnostics
+                .iter()
+                .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+                .collect(),
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+
+    #[test]
+    fn reports_errors_of_several_steps_at_once() {
+        let found = errors(
+            "[runbook]\nname = \"x\"\n[[steps]]\nid = \"a\"\nrunn = \"true\"\n[[steps]]\nid = \"b\"\nrun = \"true\"\nretries = \"two\"\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("5:1 unknown key `runn`"), "{found:?}");
+        assert!(found[1].starts_with("9:11 wrong type"), "{found:?}");
+    }
+
+    #[test]
+    fn unknown_table_suggests_the_close_one() {
+        let found = errors("[runbook]\nname = \"x\"\n[[step]]\nid = \"a\"\nrun = \"true\"\n");
+        assert_eq!(found, ["3:3 unknown table `step`"]);
+    }
+
+    #[test]
+    fn a_valid_runbook_loads() {
+        assert!(errors("[runbook]\nname = \"x\"\n[[steps]]\nid = \"a\"\nrun = [\"true\"]\n").is_empty());
+    }
+}

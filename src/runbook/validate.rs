@@ -1,0 +1,355 @@
+//! The rules serde cannot express: names, ids, exactly one action per step, durations, ranges,
+//! environments that exist, and `{{ variables }}` that exist.
+//!
+//! Validation sees the whole runbook and reports every problem it finds, each with the span of
+//! the offending value, so that `shipbook check` lists them all in one go.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::{ACTION_KEYS, Command, Runbook, Step};
+use crate::diagnostic::{Diagnostic, narrow_span, suggest};
+use crate::duration;
+use crate::template;
+use crate::variables::BUILTIN_VARIABLES;
+
+/// The largest `retries` accepted: more than this is almost certainly a typo.
+pub const MAX_RETRIES: i64 = 100;
+
+pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
+    let mut checker = Checker {
+        path: &runbook.path,
+        source: &runbook.source,
+        diagnostics: Vec::new(),
+        known_variables: known_variables(runbook),
+        environments: runbook.environments.keys().map(String::as_str).collect(),
+    };
+    checker.check(runbook);
+    checker.diagnostics
+}
+
+/// Every variable name a string may use: `[vars]`, any environment's vars, the built-ins.
+/// Whether a name is defined for the chosen environment is checked again when planning.
+fn known_variables(runbook: &Runbook) -> BTreeSet<String> {
+    let mut known: BTreeSet<String> = runbook.vars.keys().cloned().collect();
+    for environment in runbook.environments.values() {
+        known.extend(environment.vars.keys().cloned());
+    }
+    known.extend(BUILTIN_VARIABLES.iter().map(|name| name.to_string()));
+    known
+}
+
+struct Checker<'a> {
+    path: &'a Path,
+    source: &'a str,
+    diagnostics: Vec<Diagnostic>,
+    known_variables: BTreeSet<String>,
+    environments: Vec<&'a str>,
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+        self.diagnostics
+            .push(Diagnostic::new(self.path, Some(span), message));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    fn check(&mut self, runbook: &Runbook) {
+        let header = &runbook.header;
+        if !is_identifier(header.name.get_ref()) {
+            let diagnostic = self.error(
+                header.name.span(),
+                format!("invalid runbook name `{}`", header.name.get_ref()),
+            );
+            diagnostic.expected = Some("lowercase letters, digits, `_` and `-`".into());
+        }
+        if let Some(shell) = &header.shell
+            && shell.get_ref().is_empty()
+        {
+            let diagnostic = self.error(shell.span(), "`shell` is empty");
+            diagnostic.expected = Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
+        }
+
+        for (name, environment) in &runbook.environments {
+            if let Some(required) = &environment.requires_rehearsal {
+                self.environment_name(required, &format!("environment `{name}`"));
+            }
+            for value in environment.env.values() {
+                self.text(value.get_ref(), value.span());
+            }
+        }
+        for name in &runbook.secrets.env {
+            let valid = !name.get_ref().is_empty()
+                && name
+                    .get_ref()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid {
+                let diagnostic = self.error(
+                    name.span(),
+                    format!("invalid environment variable name `{}`", name.get_ref()),
+                );
+                diagnostic.expected = Some("letters, digits and `_`".into());
+            }
+        }
+
+        let mut metric_names = BTreeMap::new();
+        for metric in &runbook.metrics {
+            self.unique(&mut metric_names, &metric.name, "metric");
+            self.command(&metric.command);
+            if let Some(regression) = &metric.max_regression {
+                let valid = regression
+                    .get_ref()
+                    .strip_suffix('%')
+                    .and_then(|number| number.trim().parse::<f64>().ok())
+                    .is_some_and(|number| number >= 0.0);
+                if !valid {
+                    let diagnostic = self.error(
+                        regression.span(),
+                        format!("invalid max_regression `{}`", regression.get_ref()),
+                    );
+                    diagnostic.expected = Some("a percentage such as \"10%\"".into());
+                }
+            }
+            self.duration(metric.timeout.as_ref());
+        }
+
+        self.steps(&runbook.steps);
+
+        if let Some(rollback) = &runbook.rollback {
+            match (&rollback.run, rollback.steps.is_empty()) {
+                (Some(run), false) => {
+                    let diagnostic = self.error(
+                        run.span(),
+                        "`[rollback]` has both `run` and `[[rollback.steps]]`",
+                    );
+                    diagnostic.expected = Some("one of them".into());
+                }
+                (Some(run), true) => self.command(run),
+                (None, false) => self.steps(&rollback.steps),
+                (None, true) => {
+                    let span = self.table_header_span("[rollback]");
+                    let diagnostic = self.error(span, "`[rollback]` says nothing to run");
+                    diagnostic.expected =
+                        Some("`run = \"...\"` or `[[rollback.steps]]` tables".into());
+                }
+            }
+        }
+    }
+
+    fn table_header_span(&self, header: &str) -> Range<usize> {
+        self.source
+            .find(header)
+            .map_or(0..0, |start| start..start + header.len())
+    }
+
+    fn unique<'s>(
+        &mut self,
+        seen: &mut BTreeMap<&'s str, Range<usize>>,
+        name: &'s Spanned<String>,
+        what: &str,
+    ) {
+        if let Some(first) = seen.get(name.get_ref().as_str()) {
+            let first_line = self.source[..first.start.min(self.source.len())]
+                .matches('\n')
+                .count()
+                + 1;
+            let diagnostic = self.error(
+                name.span(),
+                format!("duplicate {what} `{}`", name.get_ref()),
+            );
+            diagnostic.label = Some(format!("first defined on line {first_line}"));
+            diagnostic.expected = Some(format!("each {what} named once"));
+        } else {
+            seen.insert(name.get_ref(), name.span());
+        }
+    }
+
+    fn steps(&mut self, steps: &[Step]) {
+        let mut ids = BTreeMap::new();
+        for step in steps {
+            if !is_identifier(step.id()) {
+                let diagnostic =
+                    self.error(step.id.span(), format!("invalid step id `{}`", step.id()));
+                diagnostic.expected = Some("lowercase letters, digits, `_` and `-`".into());
+            }
+            self.unique(&mut ids, &step.id, "step id");
+            self.step(step);
+        }
+    }
+
+    fn step(&mut self, step: &Step) {
+        let actions = step.action_keys();
+        match actions.as_slice() {
+            [_] => {}
+            [] => {
+                let diagnostic = self.error(
+                    step.id.span(),
+                    format!("step `{}` has no action", step.id()),
+                );
+                diagnostic.expected = Some(format!(
+                    "exactly one of {}",
+                    ACTION_KEYS.map(|key| format!("`{key}`")).join(", ")
+                ));
+            }
+            several => {
+                let diagnostic = self.error(
+                    step.id.span(),
+                    format!(
+                        "step `{}` has {} actions: {}",
+                        step.id(),
+                        several.len(),
+                        several.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(" and ")
+                    ),
+                );
+                diagnostic.expected = Some("exactly one action per step; split it into several steps".into());
+            }
+        }
+
+        if let Some(run) = &step.run {
+            self.command(run);
+        }
+        if let Some(undo) = &step.undo {
+            self.command(undo);
+        }
+        if let Some(prompt) = &step.confirm {
+            self.text(prompt.get_ref(), prompt.span());
+        }
+        if let Some(config) = &step.config {
+            let span = config.span();
+            let config = config.get_ref();
+            for text in [&config.file, &config.against] {
+                self.text(text, span.clone());
+            }
+        }
+        if let Some(tag) = &step.tag {
+            let span = tag.span();
+            let tag = tag.get_ref();
+            self.text(&tag.name, span.clone());
+            if let Some(message) = &tag.message {
+                self.text(message, span.clone());
+            }
+        }
+        if let Some(http) = &step.http {
+            let span = http.span();
+            let http = http.get_ref();
+            self.text(&http.url, span.clone());
+            if let Some(contains) = &http.contains {
+                self.text(contains, span.clone());
+            }
+            self.duration(http.timeout.as_ref());
+            self.duration(http.interval.as_ref());
+        }
+        for value in step.env.values() {
+            self.text(value.get_ref(), value.span());
+        }
+        self.duration(step.timeout.as_ref());
+        self.duration(step.retry_delay.as_ref());
+        if let Some(retries) = &step.retries
+            && !(0..=MAX_RETRIES).contains(retries.get_ref())
+        {
+            let diagnostic = self.error(
+                retries.span(),
+                format!("retries = {} is out of range", retries.get_ref()),
+            );
+            diagnostic.expected = Some(format!("a whole number from 0 to {MAX_RETRIES}"));
+        }
+        if let Some(only) = &step.only {
+            for environment in only {
+                self.environment_name(environment, &format!("step `{}`", step.id()));
+            }
+        }
+    }
+
+    fn environment_name(&mut self, name: &Spanned<String>, whose: &str) {
+        if self.environments.contains(&name.get_ref().as_str()) {
+            return;
+        }
+        let close = suggest(name.get_ref(), self.environments.iter().copied());
+        let known = if self.environments.is_empty() {
+            "an environment defined in an `[environments.NAME]` table (this runbook has none)"
+                .to_string()
+        } else {
+            format!(
+                "one of the environments defined: {}",
+                self.environments
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let diagnostic = self.error(
+            name.span(),
+            format!("{whose} names an undefined environment `{}`", name.get_ref()),
+        );
+        diagnostic.expected = Some(known);
+        diagnostic.label = close.map(|close| format!("did you mean `{close}`?"));
+    }
+
+    fn duration(&mut self, value: Option<&Spanned<String>>) {
+        let Some(value) = value else { return };
+        if let Err(problem) = duration::parse(value.get_ref()) {
+            let diagnostic = self.error(value.span(), format!("invalid duration: {problem}"));
+            diagnostic.expected = Some(duration::ACCEPTED_FORMS.into());
+        }
+    }
+
+    fn command(&mut self, command: &Spanned<Command>) {
+        if let Command::Argv(argv) = command.get_ref()
+            && argv.is_empty()
+        {
+            let diagnostic = self.error(command.span(), "empty command");
+            diagnostic.expected = Some("a program and its arguments".into());
+        }
+        for text in command.get_ref().strings() {
+            self.text(text, command.span());
+        }
+    }
+
+    /// Checks the `{{ }}` placeholders of one string value whose source span is `span`.
+    fn text(&mut self, text: &str, span: Range<usize>) {
+        match template::placeholders(text) {
+            Err(error) => {
+                let needle = &text[error.range.clone()];
+                let span = narrow_span(self.source, &span, needle);
+                let diagnostic = self.error(span, error.message);
+                diagnostic.expected = Some("`{{ name }}` with a variable name".into());
+            }
+            Ok(found) => {
+                for placeholder in found {
+                    if self.known_variables.contains(&placeholder.name) {
+                        continue;
+                    }
+                    let needle = &text[placeholder.range.clone()];
+                    let span = narrow_span(self.source, &span, needle);
+                    let close = suggest(
+                        &placeholder.name,
+                        self.known_variables.iter().map(String::as_str),
+                    )
+                    .map(|close| format!("did you mean `{close}`?"));
+                    let expected = format!(
+                        "a variable from [vars], an environment's vars, or a built-in ({})",
+                        BUILTIN_VARIABLES.join(", ")
+                    );
+                    let diagnostic = self.error(
+                        span,
+                        format!("unknown variable `{}`", placeholder.name),
+                    );
+                    diagnostic.label = close;
+                    diagnostic.expected = Some(expected);
+                }
+            }
+        }
+    }
+}

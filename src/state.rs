@@ -1,0 +1,47 @@
+//! Where records, logs and notes live (DESIGN.md section 5).
+//!
+//! `--state-dir`, else `$SHIPBOOK_STATE_DIR` (both handled by clap), else `.shipbook/` at the
+//! root of the git repository that holds the runbook, or beside the runbook outside a repository.
+//! Commands without a runbook (history, show, note) start from the current directory instead.
+
+use std::path::{Path, PathBuf};
+
+use crate::git;
+
+pub const DIR_NAME: &str = ".shipbook";
+
+/// The state directory for a runbook at `runbook_path`.
+pub fn for_runbook(explicit: Option<&Path>, runbook_path: &Path) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    match git::work_root(runbook_path) {
+        Some(root) => root.join(DIR_NAME),
+        None => {
+            let parent = runbook_path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            parent.join(DIR_NAME)
+        }
+    }
+}
+
+/// The state directory for commands that name no runbook.
+pub fn for_current_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    match git::work_root(Path::new(".")) {
+        Some(root) => root.join(DIR_NAME),
+        None => PathBuf::from(DIR_NAME),
+    }
+}
+
+pub fn logs_dir(state: &Path, run_id: &str) -> PathBuf {
+    state.join("logs").join(run_id)
+}
+
+pub fn notes_dir(state: &Path) -> PathBuf {
+    state.join("notes")
+}
