@@ -63,7 +63,9 @@ impl Diagnostic {
             .map_or(source.len(), |i| start + i);
         self.line = source[..start].matches('\n').count() + 1;
         self.column = source[line_start..start].chars().count() + 1;
-        self.source_line = source[line_start..line_end].trim_end_matches('\r').to_string();
+        self.source_line = source[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string();
         self
     }
 
@@ -105,10 +107,11 @@ impl Diagnostic {
             }
             out.push('\n');
         } else if let Some(label) = &self.label {
-            let _ = writeln!(out, "   = {label}");
+            let _ = writeln!(out, "  = {label}");
         }
         if let Some(expected) = &self.expected {
-            let _ = writeln!(out, "   = expected: {expected}");
+            let pad = " ".repeat(self.line.max(1).to_string().len());
+            let _ = writeln!(out, "{pad} = expected: {expected}");
         }
         out
     }
@@ -160,7 +163,7 @@ mod tests {
             .render();
         assert_eq!(
             rendered,
-            "error: bad name\n  --> r.toml:2:8\n  |\n2 | name = \"Bad Name\"\n  |        ^^^^^^^^^^ not allowed\n   = expected: [a-z0-9_-]+\n"
+            "error: bad name\n  --> r.toml:2:8\n  |\n2 | name = \"Bad Name\"\n  |        ^^^^^^^^^^ not allowed\n  = expected: [a-z0-9_-]+\n"
         );
     }
 

@@ -7,8 +7,7 @@
 
 use std::time::Duration;
 
-pub const ACCEPTED_FORMS: &str =
-    "a number with a unit, such as \"500ms\", \"30s\", \"10m\", \"2h\" or \"1h30m\" (units: h, m, s, ms)";
+pub const ACCEPTED_FORMS: &str = "a number with a unit, such as \"500ms\", \"30s\", \"10m\", \"2h\" or \"1h30m\" (units: h, m, s, ms)";
 
 /// Parses a duration, or says what is wrong with it.
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -32,7 +31,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let Some(position) = UNITS.iter().position(|(name, _)| *name == unit) else {
-            return Err(if unit.is_empty() {
+            return Err(if unit.is_empty() && rest.starts_with('.') {
+                format!("`{text}` has a fraction; use a smaller unit (\"1500ms\", not \"1.5s\")")
+            } else if unit.is_empty() {
                 format!("`{text}` has a number without a unit")
             } else {
                 format!("`{text}` has an unknown unit `{unit}`")
@@ -56,13 +57,23 @@ pub fn human(duration: Duration) -> String {
     if ms < 1_000 {
         format!("{ms}ms")
     } else if ms < 60_000 {
-        format!("{:.1}s", duration.as_secs_f64())
+        if ms.is_multiple_of(1_000) {
+            format!("{}s", ms / 1_000)
+        } else {
+            format!("{:.1}s", duration.as_secs_f64())
+        }
     } else if ms < 3_600_000 {
         let secs = duration.as_secs();
-        format!("{}m{:02}s", secs / 60, secs % 60)
+        match secs % 60 {
+            0 => format!("{}m", secs / 60),
+            rest => format!("{}m{rest:02}s", secs / 60),
+        }
     } else {
         let mins = duration.as_secs() / 60;
-        format!("{}h{:02}m", mins / 60, mins % 60)
+        match mins % 60 {
+            0 => format!("{}h", mins / 60),
+            rest => format!("{}h{rest:02}m", mins / 60),
+        }
     }
 }
 
@@ -81,7 +92,9 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        for bad in ["", "10", "10 min", "1.5h", "s", "30s1m", "5s5s", "1d", "-1s"] {
+        for bad in [
+            "", "10", "10 min", "1.5h", "s", "30s1m", "5s5s", "1d", "-1s",
+        ] {
             assert!(parse(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -92,5 +105,7 @@ mod tests {
         assert_eq!(human(Duration::from_millis(4_240)), "4.2s");
         assert_eq!(human(Duration::from_secs(185)), "3m05s");
         assert_eq!(human(Duration::from_secs(3720)), "1h02m");
+        assert_eq!(human(Duration::from_secs(30)), "30s");
+        assert_eq!(human(Duration::from_secs(600)), "10m");
     }
 }

@@ -39,10 +39,7 @@ pub enum Error {
     UnknownRun { query: String },
 
     #[error("`{query}` matches {} runs: {}", matches.len(), matches.join(", "))]
-    AmbiguousRun {
-        query: String,
-        matches: Vec<String>,
-    },
+    AmbiguousRun { query: String, matches: Vec<String> },
 
     #[error("cannot use the state directory {}: {source}", path.display())]
     StateDir {
@@ -206,17 +203,6 @@ impl Error {
             Error::Interrupted { run_id } => vec![
                 format!("the record is kept: `shipbook show {run_id}`; the interrupted step may have been half done"),
             ],
-        }
-    }
-
-    /// The run id this error belongs to, when a run had started.
-    pub fn run_id(&self) -> Option<&str> {
-        match self {
-            Error::RunFailed { run_id, .. }
-            | Error::Declined { run_id, .. }
-            | Error::NeedsConfirmation { run_id, .. }
-            | Error::Interrupted { run_id } => Some(run_id),
-            _ => None,
         }
     }
 }

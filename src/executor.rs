@@ -120,7 +120,6 @@ impl<'a> Executor<'a> {
         }
     }
 
-
     /// Runs every step, then finishes the run with `finish`, which writes the change note and
     /// returns its path. Returns the finished record, or the error that says how it ended.
     pub fn execute(
@@ -129,7 +128,10 @@ impl<'a> Executor<'a> {
     ) -> Result<RunRecord> {
         std::fs::create_dir_all(&self.options.logs_dir).map_err(|source| {
             Error::io(
-                format!("cannot create the log directory {}", self.options.logs_dir.display()),
+                format!(
+                    "cannot create the log directory {}",
+                    self.options.logs_dir.display()
+                ),
                 source,
             )
         })?;
@@ -145,7 +147,7 @@ impl<'a> Executor<'a> {
             if let Some(reason) = planned.skip.clone() {
                 let step = &mut self.run.steps[index];
                 step.status = StepStatus::Skipped;
-                step.detail = Some(format!("skipped: {reason}"));
+                step.detail = Some(reason);
                 let step = step.clone();
                 emit(&mut self.observers, Event::StepFinished { step: &step })?;
                 continue;
@@ -233,10 +235,13 @@ impl<'a> Executor<'a> {
             step.started_at = Some(started.clone());
         }
         let step = self.run.steps[index].clone();
-        emit(&mut self.observers, Event::StepStarted {
-            step: &step,
-            max_attempts: 1,
-        })?;
+        emit(
+            &mut self.observers,
+            Event::StepStarted {
+                step: &step,
+                max_attempts: 1,
+            },
+        )?;
         let clock = Instant::now();
         let answer = if self.options.yes {
             Answer::Yes
@@ -248,7 +253,7 @@ impl<'a> Executor<'a> {
         let (status, detail, stop) = match answer {
             Answer::Yes if self.options.yes => (
                 StepStatus::Succeeded,
-                format!("answered yes by --yes (operator {operator}) at {}", now()),
+                format!("answered yes by --yes, operator {operator}, at {}", now()),
                 None,
             ),
             Answer::Yes => (
@@ -314,10 +319,13 @@ impl<'a> Executor<'a> {
                 step.attempts = attempt;
             }
             let step = self.run.steps[index].clone();
-            emit(&mut self.observers, Event::StepStarted {
-                step: &step,
-                max_attempts,
-            })?;
+            emit(
+                &mut self.observers,
+                Event::StepStarted {
+                    step: &step,
+                    max_attempts,
+                },
+            )?;
             if max_attempts > 1 {
                 let header = format!("== shipbook: attempt {attempt} of {max_attempts} ==\n");
                 let _ = OpenOptions::new()
@@ -326,9 +334,10 @@ impl<'a> Executor<'a> {
                     .open(&log)
                     .and_then(|mut file| file.write_all(header.as_bytes()));
             }
-            outcome = self.runner.command(&spec, &log).map_err(|source| {
-                Error::io(format!("cannot run step `{}`", planned.id), source)
-            })?;
+            outcome = self
+                .runner
+                .command(&spec, &log)
+                .map_err(|source| Error::io(format!("cannot run step `{}`", planned.id), source))?;
             if outcome.success() || outcome.interrupted || attempt >= max_attempts {
                 break;
             }
@@ -336,10 +345,10 @@ impl<'a> Executor<'a> {
             step.exit_code = Some(outcome.exit_code());
             step.detail = Some(describe_failure(&outcome, planned));
             let step = step.clone();
-            emit(&mut self.observers, Event::StepRetrying {
-                step: &step,
-                delay,
-            })?;
+            emit(
+                &mut self.observers,
+                Event::StepRetrying { step: &step, delay },
+            )?;
             if self.sleep(delay) {
                 outcome.interrupted = true;
                 break;
@@ -362,7 +371,9 @@ impl<'a> Executor<'a> {
         step.exit_code = Some(outcome.exit_code());
         step.duration_ms = Some(clock.elapsed().as_millis() as u64);
         step.detail = match status {
-            StepStatus::Succeeded if attempt > 1 => Some(format!("succeeded on attempt {attempt}")),
+            StepStatus::Succeeded if attempt > 1 => {
+                Some(format!("passed on attempt {attempt} of {max_attempts}"))
+            }
             StepStatus::Succeeded => None,
             StepStatus::Interrupted => Some("interrupted by a signal".into()),
             _ => Some(describe_failure(&outcome, planned)),
@@ -419,7 +430,12 @@ pub fn now() -> String {
 }
 
 /// The record of a run about to start, every step pending.
-pub fn new_record(plan: &Plan, run_id: &str, operator: &str, files_touched: Vec<String>) -> RunRecord {
+pub fn new_record(
+    plan: &Plan,
+    run_id: &str,
+    operator: &str,
+    files_touched: Vec<String>,
+) -> RunRecord {
     let masker = Masker::new(&plan.secrets);
     let owner = crate::store::Owner::this_process();
     RunRecord {
@@ -442,10 +458,7 @@ pub fn new_record(plan: &Plan, run_id: &str, operator: &str, files_touched: Vec<
         previous_tag: plan.git.previous_tag.clone(),
         files_touched,
         rollback_note: plan.rollback.as_ref().and_then(|r| r.note.clone()),
-        rollback_command: plan
-            .rollback
-            .as_ref()
-            .map(|r| masker.text(&r.commands())),
+        rollback_command: plan.rollback.as_ref().map(|r| masker.text(&r.commands())),
         started_at: now(),
         finished_at: None,
         status: RunStatus::Running,

@@ -17,6 +17,7 @@ mod mask;
 mod note;
 mod operator;
 mod plan;
+mod preconditions;
 mod process;
 mod record;
 mod recorder;

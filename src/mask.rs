@@ -41,10 +41,6 @@ impl Masker {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.matcher.is_none()
-    }
-
     /// Masks a whole text at once (records, notes, messages).
     pub fn text(&self, text: &str) -> String {
         match &self.matcher {
@@ -104,9 +100,7 @@ impl StreamMasker {
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         let pending = std::mem::take(&mut self.pending);
         if let Some(matcher) = &self.masker.matcher {
-            matcher
-                .try_stream_replace_all(pending.as_slice(), out, &self.masker.replacements)
-                .expect("writing to a Vec cannot fail");
+            out.extend_from_slice(&matcher.replace_all_bytes(&pending, &self.masker.replacements));
         } else {
             out.extend_from_slice(&pending);
         }

@@ -41,7 +41,9 @@ pub fn render(run: &RunRecord) -> String {
     let _ = writeln!(
         out,
         "- **Reason:** {}",
-        run.reason.as_deref().unwrap_or("(none given; use --reason)")
+        run.reason
+            .as_deref()
+            .unwrap_or("(none given; use --reason)")
     );
     let _ = writeln!(
         out,
@@ -51,7 +53,9 @@ pub fn render(run: &RunRecord) -> String {
     let _ = writeln!(
         out,
         "- **Expected result:** {}",
-        run.expected.as_deref().unwrap_or("(not set in the runbook)")
+        run.expected
+            .as_deref()
+            .unwrap_or("(not set in the runbook)")
     );
 
     let _ = writeln!(out, "\n## Run\n");
@@ -88,11 +92,7 @@ pub fn render(run: &RunRecord) -> String {
         let _ = writeln!(out, "- **Finished:** {finished}");
     }
     if let Some(ms) = run.duration_ms() {
-        let _ = writeln!(
-            out,
-            "- **Duration:** {}",
-            human(Duration::from_millis(ms))
-        );
+        let _ = writeln!(out, "- **Duration:** {}", human(Duration::from_millis(ms)));
     }
 
     let since = if run.previous_tag.is_empty() {
@@ -108,11 +108,7 @@ pub fn render(run: &RunRecord) -> String {
             let _ = writeln!(out, "- `{file}`");
         }
         if run.files_touched.len() > MAX_FILES {
-            let _ = writeln!(
-                out,
-                "- … and {} more",
-                run.files_touched.len() - MAX_FILES
-            );
+            let _ = writeln!(out, "- … and {} more", run.files_touched.len() - MAX_FILES);
         }
     }
 
@@ -121,13 +117,12 @@ pub fn render(run: &RunRecord) -> String {
     let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
     for step in &run.steps {
         let mut result = step.status.to_string();
-        if let Some(code) = step.exit_code
+        if let Some(detail) = &step.detail {
+            let _ = write!(result, " ({detail})");
+        } else if let Some(code) = step.exit_code
             && step.status != StepStatus::Succeeded
         {
             let _ = write!(result, " (exit {code})");
-        }
-        if let Some(detail) = &step.detail {
-            let _ = write!(result, ": {detail}");
         }
         let duration = step
             .duration_ms

@@ -13,8 +13,29 @@ fn user() -> String {
             return user;
         }
     }
-    // SAFETY: getuid cannot fail.
-    format!("uid{}", unsafe { libc::getuid() })
+    // SAFETY: getuid cannot fail; getpwuid_r writes only into the buffers it is given, and the
+    // name it points at lives in `buffer`, which outlives its use here.
+    unsafe {
+        let uid = libc::getuid();
+        let mut entry: libc::passwd = std::mem::zeroed();
+        let mut buffer = vec![0 as libc::c_char; 4096];
+        let mut result = std::ptr::null_mut();
+        if libc::getpwuid_r(
+            uid,
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut result,
+        ) == 0
+            && !result.is_null()
+            && !entry.pw_name.is_null()
+        {
+            return std::ffi::CStr::from_ptr(entry.pw_name)
+                .to_string_lossy()
+                .into_owned();
+        }
+        format!("uid{uid}")
+    }
 }
 
 pub fn hostname() -> String {

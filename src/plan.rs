@@ -23,6 +23,10 @@ use crate::variables::{self, RunContext};
 /// How a run is meant: a real release, a rehearsal, or the emergency rollback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[allow(
+    dead_code,
+    reason = "rehearse and rollback are the next commands to build"
+)]
 pub enum Mode {
     Run,
     Rehearsal,
@@ -36,12 +40,6 @@ impl Mode {
             Mode::Rehearsal => "rehearsal",
             Mode::Rollback => "rollback",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Mode> {
-        [Mode::Run, Mode::Rehearsal, Mode::Rollback]
-            .into_iter()
-            .find(|mode| mode.as_str() == text)
     }
 }
 
@@ -103,7 +101,9 @@ impl Action {
         match self {
             Action::Run { command } => command.display.clone(),
             Action::Confirm { prompt } => format!("confirm: {prompt}"),
-            Action::Tag { name, push, remote, .. } => {
+            Action::Tag {
+                name, push, remote, ..
+            } => {
                 if *push {
                     format!("tag {name} at HEAD and push it to {remote}")
                 } else {
@@ -136,6 +136,7 @@ fn opt_as_millis<S: serde::Serializer>(
 pub struct PlannedStep {
     pub id: String,
     pub name: String,
+    pub description: Option<String>,
     #[serde(flatten)]
     pub action: Action,
     /// Extra process environment: the environment's `env`, then the step's.
@@ -267,7 +268,9 @@ impl Plan {
             env_name: options.env.as_deref(),
         };
 
-        let work_dir = runbook.base_dir().join(runbook.header.dir.as_deref().unwrap_or("."));
+        let work_dir = runbook
+            .base_dir()
+            .join(runbook.header.dir.as_deref().unwrap_or("."));
         let shell: Vec<String> = runbook.header.shell.as_ref().map_or_else(
             || vec!["sh".to_string(), "-c".to_string()],
             |shell| shell.get_ref().clone(),
@@ -304,7 +307,11 @@ impl Plan {
                 command: renderer.command(&metric.command, &shell),
                 better: metric.better,
                 max_regression: metric.max_regression.as_ref().and_then(|text| {
-                    text.get_ref().trim_end_matches('%').trim().parse::<f64>().ok()
+                    text.get_ref()
+                        .trim_end_matches('%')
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
                 }),
                 timeout: parse_duration(metric.timeout.as_ref()),
                 dir: work_dir.clone(),
@@ -312,14 +319,12 @@ impl Plan {
             .collect();
 
         let rollback = runbook.rollback.as_ref().map(|rollback| PlannedRollback {
-            note: rollback
-                .note
-                .as_ref()
-                .map(|note| renderer.text(note, 0..0)),
+            note: rollback.note.as_ref().map(|note| renderer.text(note, 0..0)),
             steps: match &rollback.run {
                 Some(run) => vec![PlannedStep {
                     id: "rollback".into(),
                     name: "Rollback".into(),
+                    description: None,
                     action: Action::Run {
                         command: renderer.command(run, &shell),
                     },
@@ -342,11 +347,18 @@ impl Plan {
             },
         });
 
-        let reason = options
-            .reason
-            .clone()
-            .or_else(|| runbook.header.reason.as_ref().map(|r| renderer.text(r, 0..0)));
-        let owner = runbook.header.owner.as_ref().map(|o| renderer.text(o, 0..0));
+        let reason = options.reason.clone().or_else(|| {
+            runbook
+                .header
+                .reason
+                .as_ref()
+                .map(|r| renderer.text(r, 0..0))
+        });
+        let owner = runbook
+            .header
+            .owner
+            .as_ref()
+            .map(|o| renderer.text(o, 0..0));
         let expected = runbook
             .header
             .expected
@@ -500,11 +512,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn command(
-        &mut self,
-        command: &toml::Spanned<Command>,
-        shell: &[String],
-    ) -> ResolvedCommand {
+    fn command(&mut self, command: &toml::Spanned<Command>, shell: &[String]) -> ResolvedCommand {
         let span = command.span();
         match command.get_ref() {
             Command::Shell(script) => {
@@ -598,6 +606,7 @@ impl Renderer<'_> {
         PlannedStep {
             id: step.id().to_string(),
             name: step.name.clone().unwrap_or_else(|| step.id().to_string()),
+            description: step.description.clone(),
             action,
             env,
             dir: match &step.dir {

@@ -41,7 +41,10 @@ pub enum Exit {
     Code(i32),
     Signal(i32),
     /// The program could not be started; the message says why.
-    SpawnFailed { code: i32, message: String },
+    SpawnFailed {
+        code: i32,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +52,6 @@ pub struct Outcome {
     pub exit: Exit,
     pub timed_out: bool,
     pub interrupted: bool,
-    pub duration: Duration,
 }
 
 impl Outcome {
@@ -114,7 +116,6 @@ pub fn run(
                 exit: Exit::SpawnFailed { code, message },
                 timed_out: false,
                 interrupted: false,
-                duration: started.elapsed(),
             });
         }
     };
@@ -160,7 +161,6 @@ pub fn run(
         exit,
         timed_out,
         interrupted: interrupt.requested(),
-        duration: started.elapsed(),
     })
 }
 

@@ -21,9 +21,7 @@ impl Observer for Recorder<'_> {
             }
             Event::StepStarted { step, .. }
             | Event::StepRetrying { step, .. }
-            | Event::StepFinished { step } => {
-                self.store.update_step(&self.run_id, step)
-            }
+            | Event::StepFinished { step } => self.store.update_step(&self.run_id, step),
             Event::RunFinished { run } => {
                 self.store.finish_run(
                     &run.run_id,

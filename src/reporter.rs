@@ -77,7 +77,11 @@ impl Reporter {
             }
             StepStatus::Skipped => {
                 if self.verbosity != Verbosity::Quiet {
-                    eprintln!("{} {label} {}", style("-").dim(), style(step.detail.as_deref().unwrap_or("skipped")).dim());
+                    eprintln!(
+                        "{} {label} {}",
+                        style("-").dim(),
+                        style(step.detail.as_deref().unwrap_or("skipped")).dim()
+                    );
                 }
             }
             status => {
@@ -95,12 +99,12 @@ impl Reporter {
                         .map(|d| format!(": {d}"))
                         .unwrap_or_default()
                 );
-                if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty()) {
-                    if self.verbosity != Verbosity::Verbose {
-                        eprintln!("{}", style(format!("  ┌ last lines of the log")).dim());
-                        for line in tail.lines() {
-                            eprintln!("  {} {line}", style("│").dim());
-                        }
+                if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty())
+                    && self.verbosity != Verbosity::Verbose
+                {
+                    eprintln!("{}", style("  ┌ last lines of the log").dim());
+                    for line in tail.lines() {
+                        eprintln!("  {} {line}", style("│").dim());
                     }
                 }
                 if let Some(log) = &step.log {

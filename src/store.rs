@@ -170,10 +170,6 @@ impl Store {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn error(&self, error: rusqlite::Error) -> Error {
         Error::Store {
             path: self.path.clone(),
@@ -211,7 +207,9 @@ impl Store {
             .busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|e| self.error(e))?;
         self.connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
             .map_err(|e| self.error(e))?;
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let transaction = self.connection.transaction().map_err(|e| Error::Store {
@@ -226,7 +224,10 @@ impl Store {
                 .and_then(|()| transaction.commit())
                 .map_err(|error| Error::Store {
                     path: self.path.clone(),
-                    message: format!("cannot upgrade the schema to version {}: {error}", index + 1),
+                    message: format!(
+                        "cannot upgrade the schema to version {}: {error}",
+                        index + 1
+                    ),
                 })?;
         }
         Ok(())

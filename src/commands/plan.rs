@@ -14,7 +14,14 @@ use crate::variables;
 
 pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
     let runbook = runbook::load(path)?;
-    let plan = build(&runbook, selection, Mode::Run, None, "<run id>".into(), false)?;
+    let plan = build(
+        &runbook,
+        selection,
+        Mode::Run,
+        None,
+        "<run id>".into(),
+        false,
+    )?;
     let masker = Masker::new(&plan.secrets);
     if json {
         let text = serde_json::to_string_pretty(&plan).expect("a plan serializes");
@@ -92,6 +99,9 @@ pub fn render(plan: &Plan) -> String {
                 let _ = writeln!(out, "{:>3}. {heading}", index + 1);
             }
         }
+        if let Some(description) = &step.description {
+            let _ = writeln!(out, "       {}", style(description).italic());
+        }
         let action = match &step.action {
             Action::Run { command } => format!("run: {}", command.display),
             other => other.describe(),
@@ -125,10 +135,23 @@ pub fn render(plan: &Plan) -> String {
         }
         if !step.env.is_empty() {
             let env: Vec<String> = step.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let _ = writeln!(out, "       {}", style(format!("env: {}", env.join(" "))).dim());
+            let _ = writeln!(
+                out,
+                "       {}",
+                style(format!("env: {}", env.join(" "))).dim()
+            );
         }
-        if step.dir != plan.steps.first().map_or(step.dir.clone(), |s| s.dir.clone()) {
-            let _ = writeln!(out, "       {}", style(format!("dir: {}", step.dir.display())).dim());
+        if step.dir
+            != plan
+                .steps
+                .first()
+                .map_or(step.dir.clone(), |s| s.dir.clone())
+        {
+            let _ = writeln!(
+                out,
+                "       {}",
+                style(format!("dir: {}", step.dir.display())).dim()
+            );
         }
     }
     if let Some(rollback) = &plan.rollback {
@@ -146,14 +169,17 @@ pub fn render(plan: &Plan) -> String {
 /// The actions this shipbook can execute; a plan with others is refused before any step runs.
 pub fn check_supported(plan: &Plan) -> Result<()> {
     for step in &plan.steps {
-        if step.skip.is_none() && !matches!(step.action, Action::Run { .. } | Action::Confirm { .. }) {
+        if step.skip.is_none()
+            && !matches!(step.action, Action::Run { .. } | Action::Confirm { .. })
+        {
             return Err(Error::Precondition {
                 message: format!(
                     "step `{}` uses the `{}` action, which this version of shipbook cannot execute yet",
                     step.id,
                     step.action.kind()
                 ),
-                expected: "only `run` and `confirm` steps, or skip this one with --from/--only".into(),
+                expected: "only `run` and `confirm` steps, or skip this one with --from/--only"
+                    .into(),
             });
         }
     }

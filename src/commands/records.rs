@@ -38,7 +38,12 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).expect("records serialize")
 }
 
-pub fn history(runbook: Option<&str>, limit: usize, as_json: bool, globals: &Globals) -> Result<()> {
+pub fn history(
+    runbook: Option<&str>,
+    limit: usize,
+    as_json: bool,
+    globals: &Globals,
+) -> Result<()> {
     let runs = match open(globals)? {
         Some(store) => store.list_runs(runbook, limit)?,
         None => Vec::new(),
@@ -52,8 +57,8 @@ pub fn history(runbook: Option<&str>, limit: usize, as_json: bool, globals: &Glo
         return Ok(());
     }
     println!(
-        "{:<40} {:<11} {:<9} {:<12} {:>9}  {}",
-        "RUN", "STATUS", "MODE", "ENV", "DURATION", "STARTED"
+        "{:<40} {:<11} {:<9} {:<12} {:>9}  STARTED",
+        "RUN", "STATUS", "MODE", "ENV", "DURATION"
     );
     for run in runs {
         let duration = run
@@ -83,7 +88,11 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
         .duration_ms()
         .map(|ms| format!(" in {}", human(Duration::from_millis(ms))))
         .unwrap_or_default();
-    println!("run {} {}{duration}", style(&run.run_id).bold(), status_style(run.status));
+    println!(
+        "run {} {}{duration}",
+        style(&run.run_id).bold(),
+        status_style(run.status)
+    );
     if let Some(reason) = &run.status_reason {
         println!("  {reason}");
     }
@@ -98,8 +107,16 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
         println!(
             "  commit    {} on {}{}",
             run.git_sha,
-            if run.git_branch.is_empty() { "detached HEAD" } else { &run.git_branch },
-            if run.git_dirty { " (uncommitted changes)" } else { "" }
+            if run.git_branch.is_empty() {
+                "detached HEAD"
+            } else {
+                &run.git_branch
+            },
+            if run.git_dirty {
+                " (uncommitted changes)"
+            } else {
+                ""
+            }
         );
     }
     println!("  started   {}", run.started_at);
@@ -127,7 +144,11 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
         if let Some(ms) = step.duration_ms {
             facts.push(human(Duration::from_millis(ms)));
         }
-        println!("{mark} {} {}", style(&step.id).bold(), style(facts.join(", ")).dim());
+        println!(
+            "{mark} {} {}",
+            style(&step.id).bold(),
+            style(facts.join(", ")).dim()
+        );
         println!("    {}", step.command);
         if let Some(detail) = &step.detail {
             println!("    {}", style(detail).dim());

@@ -19,9 +19,14 @@ use crate::process::Echo;
 use crate::recorder::Recorder;
 use crate::reporter::{Reporter, Verbosity};
 use crate::store::{Owner, Store};
-use crate::{git, note, operator, run_id, runbook, state};
+use crate::{git, note, operator, preconditions, run_id, runbook, state};
 
-pub fn run(path: &Path, selection: &Selection, execution: &Execution, globals: &Globals) -> Result<()> {
+pub fn run(
+    path: &Path,
+    selection: &Selection,
+    execution: &Execution,
+    globals: &Globals,
+) -> Result<()> {
     let runbook = runbook::load(path)?;
     let started = chrono::Utc::now();
     let run_id = run_id::new(runbook.name(), started);
@@ -36,6 +41,7 @@ pub fn run(path: &Path, selection: &Selection, execution: &Execution, globals: &
     check_supported(&plan)?;
 
     let state_dir = state::for_runbook(globals.state_dir.as_deref(), &runbook.path);
+    preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
     let mut store = Store::open(&state_dir)?;
     let operator = operator::operator();
     let owner = Owner::this_process();
@@ -52,7 +58,9 @@ pub fn run(path: &Path, selection: &Selection, execution: &Execution, globals: &
             previous.pid
         );
     }
-    let result = execute(&plan, &run_id, &operator, owner, &mut store, &state_dir, execution, globals);
+    let result = execute(
+        &plan, &run_id, &operator, owner, &mut store, &state_dir, execution, globals,
+    );
     // The lock goes whatever happened; a failure to release it is reported but does not hide the
     // run's own result (a stale lock is taken over by the next run anyway).
     if let Err(error) = store.release_lock(&plan.runbook, &env, &run_id) {

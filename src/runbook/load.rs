@@ -39,22 +39,28 @@ pub fn load(path: &Path) -> Result<Runbook> {
 /// Parses and validates runbook text; `path` is used for messages and relative paths.
 pub fn parse(path: &Path, source: String) -> Result<Runbook> {
     let mut diagnostics = Vec::new();
-    let runbook = deserialize_document(path, &source, &mut diagnostics);
-    let runbook = match runbook {
-        Some(runbook) if diagnostics.is_empty() => {
-            let runbook = Runbook { source, ..runbook };
-            diagnostics.extend(validate::validate(&runbook));
-            runbook
-        }
-        _ => {
-            return Err(runbook_error(path, &source, diagnostics));
-        }
+    let Some(parsed) = deserialize_document(path, &source, &mut diagnostics) else {
+        return Err(runbook_error(path, &source, diagnostics));
     };
+    // Validate what did deserialize even when some sections did not, so that one `check` shows
+    // every error; variable names are only checked when the tables defining them parsed.
+    let runbook = Runbook {
+        source,
+        ..parsed.runbook
+    };
+    diagnostics.extend(validate::validate(&runbook, parsed.names_reliable));
     if diagnostics.is_empty() {
         Ok(runbook)
     } else {
         Err(runbook_error(path, &runbook.source, diagnostics))
     }
+}
+
+/// A runbook deserialized as far as it could be.
+struct Parsed {
+    runbook: Runbook,
+    /// Whether `[vars]` and `[environments]` deserialized, so variable names can be checked.
+    names_reliable: bool,
 }
 
 fn runbook_error(path: &Path, source: &str, diagnostics: Vec<Diagnostic>) -> Error {
@@ -70,29 +76,30 @@ fn runbook_error(path: &Path, source: &str, diagnostics: Vec<Diagnostic>) -> Err
     }
 }
 
-/// Deserializes each section on its own. Returns the runbook (with an empty source) when every
-/// section deserialized, pushing a diagnostic for each one that did not.
+/// Deserializes each section on its own, pushing a diagnostic for each one that fails. Returns
+/// the runbook (with an empty source) made of the sections that did deserialize, or nothing when
+/// the document is not TOML or has no `[runbook]` table.
 fn deserialize_document(
     path: &Path,
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Runbook> {
+) -> Option<Parsed> {
     let (document, errors) = DeTable::parse_recoverable(source);
     if !errors.is_empty() {
         for error in errors {
             diagnostics.push(
-                Diagnostic::new(path, error.span(), format!("invalid TOML: {}", error.message()))
-                    .expected("a TOML document (https://toml.io)"),
+                Diagnostic::new(
+                    path,
+                    error.span(),
+                    format!("invalid TOML: {}", error.message()),
+                )
+                .expected("a TOML document (https://toml.io)"),
             );
         }
         return None;
     }
 
-    let mut sections = Sections {
-        path,
-        diagnostics,
-        complete: true,
-    };
+    let mut sections = Sections { path, diagnostics };
     let mut header: Option<Header> = None;
     let mut vars = Default::default();
     let mut environments = Default::default();
@@ -101,15 +108,20 @@ fn deserialize_document(
     let mut metrics = Vec::new();
     let mut steps = Vec::new();
     let mut rollback = None;
+    let mut names_reliable = true;
 
     for (key, value) in document.get_ref().iter() {
         match key.get_ref().as_ref() {
             "runbook" => header = sections.one(value),
-            "vars" => vars = sections.one(value).unwrap_or_default(),
+            "vars" => match sections.one(value) {
+                Some(parsed) => vars = parsed,
+                None => names_reliable = false,
+            },
             "environments" => {
-                environments = sections
-                    .one::<std::collections::BTreeMap<String, Environment>>(value)
-                    .unwrap_or_default()
+                match sections.one::<std::collections::BTreeMap<String, Environment>>(value) {
+                    Some(parsed) => environments = parsed,
+                    None => names_reliable = false,
+                }
             }
             "secrets" => secrets = sections.one(value).unwrap_or_default(),
             "git" => git = sections.one(value).unwrap_or_default(),
@@ -117,12 +129,9 @@ fn deserialize_document(
             "steps" => steps = sections.each::<Step>(value, "[[steps]]"),
             "rollback" => rollback = sections.one::<Rollback>(value),
             unknown => {
-                let mut diagnostic = Diagnostic::new(
-                    path,
-                    Some(key.span()),
-                    format!("unknown table `{unknown}`"),
-                )
-                .expected(format!("one of {}", quoted_list(&TOP_LEVEL_KEYS)));
+                let mut diagnostic =
+                    Diagnostic::new(path, Some(key.span()), format!("unknown table `{unknown}`"))
+                        .expected(format!("one of {}", quoted_list(&TOP_LEVEL_KEYS)));
                 if let Some(close) = suggest(unknown, TOP_LEVEL_KEYS) {
                     diagnostic = diagnostic.label(format!("did you mean `{close}`?"));
                 }
@@ -146,11 +155,8 @@ fn deserialize_document(
                 .expected("at least one `[[steps]]` table"),
         );
     }
-    if !sections.complete {
-        return None;
-    }
     let content_hash = format!("{:x}", Sha256::digest(source.as_bytes()));
-    Some(Runbook {
+    let runbook = Runbook {
         path: path.to_path_buf(),
         source: String::new(),
         content_hash,
@@ -162,6 +168,10 @@ fn deserialize_document(
         metrics,
         steps,
         rollback,
+    };
+    Some(Parsed {
+        runbook,
+        names_reliable,
     })
 }
 
@@ -169,19 +179,15 @@ fn deserialize_document(
 struct Sections<'a> {
     path: &'a Path,
     diagnostics: &'a mut Vec<Diagnostic>,
-    complete: bool,
 }
 
 impl Sections<'_> {
     fn push(&mut self, diagnostic: Diagnostic) {
-        self.complete = false;
         self.diagnostics.push(diagnostic);
     }
 
     fn one<T: DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>) -> Option<T> {
-        let parsed = deserialize(self.path, value, self.diagnostics);
-        self.complete &= parsed.is_some();
-        parsed
+        deserialize(self.path, value, self.diagnostics)
     }
 
     /// Deserializes every element of an array of tables on its own.
@@ -217,10 +223,7 @@ fn deserialize<T: DeserializeOwned>(
 /// Rewords serde's messages for people, adding "did you mean" where a name is close.
 fn humanize(path: &Path, span: Option<std::ops::Range<usize>>, message: &str) -> Diagnostic {
     let message = message.trim();
-    for (prefix, noun) in [
-        ("unknown field `", "key"),
-        ("unknown variant `", "value"),
-    ] {
+    for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
         if let Some(rest) = message.strip_prefix(prefix)
             && let Some((given, expected)) = rest.split_once('`')
         {
@@ -299,11 +302,16 @@ mod tests {
     #[test]
     fn unknown_table_suggests_the_close_one() {
         let found = errors("[runbook]\nname = \"x\"\n[[step]]\nid = \"a\"\nrun = \"true\"\n");
-        assert_eq!(found, ["3:3 unknown table `step`"]);
+        assert_eq!(
+            found,
+            ["2:8 the runbook has no steps", "3:3 unknown table `step`"]
+        );
     }
 
     #[test]
     fn a_valid_runbook_loads() {
-        assert!(errors("[runbook]\nname = \"x\"\n[[steps]]\nid = \"a\"\nrun = [\"true\"]\n").is_empty());
+        assert!(
+            errors("[runbook]\nname = \"x\"\n[[steps]]\nid = \"a\"\nrun = [\"true\"]\n").is_empty()
+        );
     }
 }

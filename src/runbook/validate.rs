@@ -19,8 +19,11 @@ use crate::variables::BUILTIN_VARIABLES;
 /// The largest `retries` accepted: more than this is almost certainly a typo.
 pub const MAX_RETRIES: i64 = 100;
 
-pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
+/// Checks `runbook`; with `check_names` false (its `[vars]` or `[environments]` did not parse)
+/// placeholders are checked for syntax only, not for names that may be defined there.
+pub fn validate(runbook: &Runbook, check_names: bool) -> Vec<Diagnostic> {
     let mut checker = Checker {
+        check_names,
         path: &runbook.path,
         source: &runbook.source,
         diagnostics: Vec::new(),
@@ -43,6 +46,7 @@ fn known_variables(runbook: &Runbook) -> BTreeSet<String> {
 }
 
 struct Checker<'a> {
+    check_names: bool,
     path: &'a Path,
     source: &'a str,
     diagnostics: Vec<Diagnostic>,
@@ -77,7 +81,8 @@ impl Checker<'_> {
             && shell.get_ref().is_empty()
         {
             let diagnostic = self.error(shell.span(), "`shell` is empty");
-            diagnostic.expected = Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
+            diagnostic.expected =
+                Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
         }
 
         for (name, environment) in &runbook.environments {
@@ -209,10 +214,15 @@ impl Checker<'_> {
                         "step `{}` has {} actions: {}",
                         step.id(),
                         several.len(),
-                        several.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(" and ")
+                        several
+                            .iter()
+                            .map(|key| format!("`{key}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
                     ),
                 );
-                diagnostic.expected = Some("exactly one action per step; split it into several steps".into());
+                diagnostic.expected =
+                    Some("exactly one action per step; split it into several steps".into());
             }
         }
 
@@ -291,7 +301,10 @@ impl Checker<'_> {
         };
         let diagnostic = self.error(
             name.span(),
-            format!("{whose} names an undefined environment `{}`", name.get_ref()),
+            format!(
+                "{whose} names an undefined environment `{}`",
+                name.get_ref()
+            ),
         );
         diagnostic.expected = Some(known);
         diagnostic.label = close.map(|close| format!("did you mean `{close}`?"));
@@ -328,7 +341,7 @@ impl Checker<'_> {
             }
             Ok(found) => {
                 for placeholder in found {
-                    if self.known_variables.contains(&placeholder.name) {
+                    if !self.check_names || self.known_variables.contains(&placeholder.name) {
                         continue;
                     }
                     let needle = &text[placeholder.range.clone()];
@@ -342,10 +355,8 @@ impl Checker<'_> {
                         "a variable from [vars], an environment's vars, or a built-in ({})",
                         BUILTIN_VARIABLES.join(", ")
                     );
-                    let diagnostic = self.error(
-                        span,
-                        format!("unknown variable `{}`", placeholder.name),
-                    );
+                    let diagnostic =
+                        self.error(span, format!("unknown variable `{}`", placeholder.name));
                     diagnostic.label = close;
                     diagnostic.expected = Some(expected);
                 }

@@ -1,0 +1,96 @@
+//! `run --json`: one JSON object per line on stdout, and nothing else there.
+
+use crate::test::Test;
+
+#[test]
+fn events_are_json_lines_in_order() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            r#"[runbook]
+name = "web"
+
+[environments.staging]
+
+[[steps]]
+id = "lint"
+run = "echo linting"
+
+[[steps]]
+id = "flaky"
+run = "test -f once || { touch once; exit 1; }"
+retries = 1
+retry_delay = "1ms"
+
+[[steps]]
+id = "staging-only"
+run = "true"
+only = ["staging"]
+
+[[steps]]
+id = "done"
+run = "true"
+"#,
+        )
+        .args(&["run", "runbooks/web.toml", "--json"]);
+    let run = test.run().success();
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "run_started",
+            "step_started",
+            "step_finished",
+            "step_started",
+            "step_retrying",
+            "step_started",
+            "step_finished",
+            "step_finished",
+            "step_started",
+            "step_finished",
+            "run_finished"
+        ]
+    );
+    assert_eq!(events[0]["runbook"], "web");
+    assert_eq!(events[0]["mode"], "run");
+    let run_id = events[0]["run_id"].as_str().unwrap();
+    assert_eq!(events[2]["step"], "lint");
+    assert_eq!(events[2]["status"], "succeeded");
+    assert_eq!(events[2]["exit_code"], 0);
+    assert_eq!(events[2]["attempts"], 1);
+    assert!(events[2]["duration_ms"].is_u64());
+    assert_eq!(events[6]["attempts"], 2);
+    assert_eq!(events[7]["status"], "skipped");
+    assert_eq!(events[10]["run_id"], run_id);
+    assert_eq!(events[10]["status"], "succeeded");
+    assert!(
+        std::path::Path::new(events[10]["note"].as_str().unwrap()).exists(),
+        "the note named by run_finished exists"
+    );
+    assert!(run.stderr.contains("✓ lint"), "human output goes to stderr");
+}
+
+#[test]
+fn a_failed_run_ends_with_a_failed_event() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            "[runbook]\nname = \"web\"\n[[steps]]\nid = \"x\"\nrun = \"exit 7\"\n",
+        )
+        .args(&["run", "runbooks/web.toml", "--json"]);
+    let run = test.run().code(1);
+    let last: serde_json::Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["status"], "failed");
+    let finished: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().nth(2).unwrap()).unwrap();
+    assert_eq!(finished["exit_code"], 7);
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the built `shipbook` binary against real temporary git repositories and
+//! real processes. One test binary, one module per feature, a shared `Test` builder.
+
+mod test;
+
+mod check;
+mod exit_codes;
+mod json;
+mod note;
+mod plan;
+mod preconditions;
+mod records;
+mod run;
+mod secrets;
+mod signals;
+mod store;

@@ -1,0 +1,76 @@
+//! Secrets: required before any step, and masked everywhere, even split across pipe reads.
+
+use crate::test::Test;
+
+const SECRET: &str = "hunter2-very-secret-value";
+
+fn runbook() -> &'static str {
+    r#"[runbook]
+name = "web"
+
+[secrets]
+env = ["DEPLOY_TOKEN"]
+
+[[steps]]
+id = "leak"
+# The secret is printed in two halves with a pause between, so that the reader gets it in two
+# separate reads of the pipe.
+run = "printf 'token=%s' \"${DEPLOY_TOKEN:0:10}\"; sleep 0.3; printf '%s\\n' \"${DEPLOY_TOKEN:10}\"; echo \"again $DEPLOY_TOKEN\"; exit 1"
+"#
+}
+
+#[test]
+fn a_missing_secret_stops_before_any_step() {
+    let mut test = Test::new()
+        .runbook("web", runbook())
+        .args(&["run", "runbooks/web.toml"]);
+    test.run()
+        .code(2)
+        .stderr_has("secret not set: DEPLOY_TOKEN")
+        .stderr_has("nothing was run");
+    assert!(!test.join(".shipbook/logs").exists());
+}
+
+#[test]
+fn a_secret_never_reaches_logs_records_terminal_json_or_note() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            &runbook().replace("[runbook]", "[runbook]\nshell = [\"bash\", \"-c\"]"),
+        )
+        .env("DEPLOY_TOKEN", SECRET)
+        .args(&[
+            "run",
+            "runbooks/web.toml",
+            "--json",
+            "--reason",
+            &format!("rotate {SECRET}"),
+        ]);
+    let run = test.run().code(1);
+    assert!(!run.stderr.contains(SECRET), "terminal: {}", run.stderr);
+    assert!(!run.stdout.contains(SECRET), "json: {}", run.stdout);
+    assert!(
+        run.stderr.contains("token=[masked:DEPLOY_TOKEN]"),
+        "{}",
+        run.stderr
+    );
+
+    let record = test.shipbook(&["show", "last", "--json"]).success();
+    assert!(!record.stdout.contains(SECRET));
+    let log_path = record.json()["steps"][0]["log"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = std::fs::read_to_string(log_path).unwrap();
+    assert_eq!(
+        log,
+        "token=[masked:DEPLOY_TOKEN]\nagain [masked:DEPLOY_TOKEN]\n"
+    );
+    let note = test.shipbook(&["note", "last"]).success();
+    assert!(!note.stdout.contains(SECRET));
+    assert!(
+        note.stdout.contains("rotate [masked:DEPLOY_TOKEN]"),
+        "{}",
+        note.stdout
+    );
+}

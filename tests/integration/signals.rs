@@ -1,0 +1,98 @@
+//! Killing and interrupting shipbook: no finished step is lost, no step process survives.
+
+use crate::test::{Test, alive, kill, read_pid, wait_for};
+
+const SLOW: &str = r#"[runbook]
+dir = ".."
+name = "web"
+
+[[steps]]
+id = "quick"
+run = "echo done > quick.txt"
+
+[[steps]]
+id = "slow"
+run = "echo $$ > slow.pid; sleep 300"
+
+[[steps]]
+id = "after"
+run = "touch after"
+"#;
+
+#[test]
+fn kill_9_mid_step_loses_no_finished_step() {
+    let test = Test::new().runbook("web", SLOW);
+    let mut shipbook = test.spawn(&["run", "runbooks/web.toml"]);
+    let pid_file = test.join("slow.pid");
+    wait_for("the slow step to start", || {
+        pid_file.exists() && std::fs::metadata(&pid_file).unwrap().len() > 0
+    });
+    kill(shipbook.id(), "KILL");
+    shipbook.wait().unwrap();
+    // The step's process group is on its own now; end it so the test leaves nothing behind.
+    let slow = read_pid(&pid_file);
+    kill(slow as u32, "KILL");
+
+    let record = test.last_run();
+    assert_eq!(record["status"], "interrupted");
+    assert_eq!(record["steps"][0]["status"], "succeeded");
+    assert_eq!(record["steps"][1]["status"], "interrupted");
+    assert_eq!(record["steps"][2]["status"], "pending");
+    let history = test.shipbook(&["history"]).success();
+    assert!(history.stdout.contains("interrupted"), "{}", history.stdout);
+}
+
+#[test]
+fn sigint_mid_step_stops_the_step_and_exits_130() {
+    let test = Test::new().runbook("web", SLOW);
+    let shipbook = test.spawn(&["run", "runbooks/web.toml"]);
+    let pid_file = test.join("slow.pid");
+    wait_for("the slow step to start", || {
+        pid_file.exists() && std::fs::metadata(&pid_file).unwrap().len() > 0
+    });
+    let slow = read_pid(&pid_file);
+    kill(shipbook.id(), "INT");
+    let output = shipbook.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    wait_for("the step's process to be gone", || !alive(slow));
+    assert!(!test.join("after").exists());
+    let record = test.last_run();
+    assert_eq!(record["status"], "interrupted");
+    assert_eq!(record["steps"][1]["status"], "interrupted");
+    assert!(
+        record["note"].as_str().is_some(),
+        "an interrupted run still gets its note"
+    );
+}
+
+#[test]
+fn a_second_run_of_the_same_runbook_and_environment_is_locked_out() {
+    let test = Test::new().runbook("web", SLOW);
+    let mut first = test.spawn(&["run", "runbooks/web.toml"]);
+    let pid_file = test.join("slow.pid");
+    wait_for("the first run to start its slow step", || {
+        pid_file.exists() && std::fs::metadata(&pid_file).unwrap().len() > 0
+    });
+    let first_id = test.last_run()["run_id"].as_str().unwrap().to_string();
+
+    test.shipbook(&["run", "runbooks/web.toml"])
+        .code(4)
+        .stderr_has(&format!("is locked by run {first_id}"))
+        .stderr_has(&format!("pid {}", first.id()))
+        .stderr_has("safe to retry once that run has finished");
+
+    // The holder dies without releasing the lock: the next run takes it over.
+    kill(first.id(), "KILL");
+    first.wait().unwrap();
+    kill(read_pid(&pid_file) as u32, "KILL");
+    std::fs::write(
+        test.join("runbooks/web.toml"),
+        SLOW.replace("sleep 300", "true"),
+    )
+    .unwrap();
+    test.shipbook(&["run", "runbooks/web.toml"])
+        .success()
+        .stderr_has(&format!("took over the lock of run {first_id}"));
+}
