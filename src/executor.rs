@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
 
+use crate::actions;
 use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
 use crate::interrupt::Interrupt;
@@ -90,6 +91,13 @@ fn emit(observers: &mut [&mut dyn Observer], event: Event<'_>) -> Result<()> {
         observer.on_event(&event)?;
     }
     Ok(())
+}
+
+/// How one attempt of a step ended.
+struct Attempt {
+    status: StepStatus,
+    exit_code: Option<i32>,
+    detail: Option<String>,
 }
 
 /// What ended a run early.
@@ -214,15 +222,14 @@ impl<'a> Executor<'a> {
         let planned = &self.plan.steps[index];
         match &planned.action {
             Action::Confirm { prompt } => self.confirm(index, prompt.clone()),
-            Action::Run { .. } => self.command_step(index),
-            other => Err(Error::Precondition {
+            Action::Tag { .. } => Err(Error::Precondition {
                 message: format!(
-                    "step `{}` uses the `{}` action, which this shipbook cannot run",
+                    "step `{}` uses the `tag` action, which this shipbook cannot run yet",
                     planned.id,
-                    other.kind()
                 ),
-                expected: "run and confirm steps".into(),
+                expected: "run, confirm, config and http steps".into(),
             }),
+            _ => self.repeated_step(index),
         }
     }
 
@@ -281,26 +288,11 @@ impl<'a> Executor<'a> {
         Ok(stop)
     }
 
-    fn command_step(&mut self, index: usize) -> Result<Option<Stop>> {
+    /// Runs a step that may be retried (every kind but `confirm`) until it passes or its attempts
+    /// run out.
+    fn repeated_step(&mut self, index: usize) -> Result<Option<Stop>> {
         let planned: &PlannedStep = &self.plan.steps[index];
-        let Action::Run { command } = &planned.action else {
-            unreachable!("command_step is called for run steps")
-        };
         let log = self.options.logs_dir.join(format!("{}.log", planned.id));
-        let mut env = planned.env.clone();
-        env.insert("SHIPBOOK_RUN_ID".into(), self.run.run_id.clone());
-        env.insert("SHIPBOOK_STEP".into(), planned.id.clone());
-        env.insert(
-            "SHIPBOOK_ENV".into(),
-            self.plan.env.clone().unwrap_or_default(),
-        );
-        env.insert("SHIPBOOK_MODE".into(), self.plan.mode.as_str().into());
-        let spec = CommandSpec {
-            argv: &command.argv,
-            dir: &planned.dir,
-            env: &env,
-            timeout: planned.timeout,
-        };
         let max_attempts = planned.retries + 1;
         let mut delay = planned.retry_delay;
         let clock = Instant::now();
@@ -310,9 +302,8 @@ impl<'a> Executor<'a> {
             step.log = Some(log.display().to_string());
         }
 
-        let mut outcome;
         let mut attempt = 1;
-        loop {
+        let result = loop {
             {
                 let step = &mut self.run.steps[index];
                 step.status = StepStatus::Running;
@@ -327,56 +318,42 @@ impl<'a> Executor<'a> {
                 },
             )?;
             if max_attempts > 1 {
-                let header = format!("== shipbook: attempt {attempt} of {max_attempts} ==\n");
-                let _ = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&log)
-                    .and_then(|mut file| file.write_all(header.as_bytes()));
+                self.append_log(&log, &format!("== shipbook: attempt {attempt} of {max_attempts} ==\n"));
             }
-            outcome = self
-                .runner
-                .command(&spec, &log)
-                .map_err(|source| Error::io(format!("cannot run step `{}`", planned.id), source))?;
-            if outcome.success() || outcome.interrupted || attempt >= max_attempts {
-                break;
+            let result = self.attempt(planned, &log)?;
+            if result.status == StepStatus::Succeeded
+                || result.status == StepStatus::Interrupted
+                || attempt >= max_attempts
+            {
+                break result;
             }
             let step = &mut self.run.steps[index];
-            step.exit_code = Some(outcome.exit_code());
-            step.detail = Some(describe_failure(&outcome, planned));
+            step.exit_code = result.exit_code;
+            step.detail = result.detail.clone();
             let step = step.clone();
-            emit(
-                &mut self.observers,
-                Event::StepRetrying { step: &step, delay },
-            )?;
+            emit(&mut self.observers, Event::StepRetrying { step: &step, delay })?;
             if self.sleep(delay) {
-                outcome.interrupted = true;
-                break;
+                break Attempt {
+                    status: StepStatus::Interrupted,
+                    ..result
+                };
             }
             delay = delay.saturating_mul(2);
             attempt += 1;
-        }
-
-        let status = if outcome.interrupted {
-            StepStatus::Interrupted
-        } else if outcome.success() {
-            StepStatus::Succeeded
-        } else if outcome.timed_out {
-            StepStatus::TimedOut
-        } else {
-            StepStatus::Failed
         };
+
+        let status = result.status;
         let step = &mut self.run.steps[index];
         step.status = status;
-        step.exit_code = Some(outcome.exit_code());
+        step.exit_code = result.exit_code;
         step.duration_ms = Some(clock.elapsed().as_millis() as u64);
         step.detail = match status {
-            StepStatus::Succeeded if attempt > 1 => {
-                Some(format!("passed on attempt {attempt} of {max_attempts}"))
-            }
-            StepStatus::Succeeded => None,
+            StepStatus::Succeeded if attempt > 1 => Some(match result.detail {
+                Some(detail) => format!("{detail}; passed on attempt {attempt} of {max_attempts}"),
+                None => format!("passed on attempt {attempt} of {max_attempts}"),
+            }),
             StepStatus::Interrupted => Some("interrupted by a signal".into()),
-            _ => Some(describe_failure(&outcome, planned)),
+            _ => result.detail,
         };
         if !status.is_success() {
             step.log_tail = Some(process::log_tail(&log, TAIL_LINES));
@@ -394,6 +371,114 @@ impl<'a> Executor<'a> {
                 step.detail.as_deref().unwrap_or("failed")
             ))),
         })
+    }
+
+    /// One attempt of a step: a command, or one of the built-in actions.
+    fn attempt(&mut self, planned: &PlannedStep, log: &Path) -> Result<Attempt> {
+        let verdict = match &planned.action {
+            Action::Run { command } => {
+                let mut env = planned.env.clone();
+                env.insert("SHIPBOOK_RUN_ID".into(), self.run.run_id.clone());
+                env.insert("SHIPBOOK_STEP".into(), planned.id.clone());
+                env.insert(
+                    "SHIPBOOK_ENV".into(),
+                    self.plan.env.clone().unwrap_or_default(),
+                );
+                env.insert("SHIPBOOK_MODE".into(), self.plan.mode.as_str().into());
+                let spec = CommandSpec {
+                    argv: &command.argv,
+                    dir: &planned.dir,
+                    env: &env,
+                    timeout: planned.timeout,
+                };
+                let outcome = self.runner.command(&spec, log).map_err(|source| {
+                    Error::io(format!("cannot run step `{}`", planned.id), source)
+                })?;
+                let status = if outcome.interrupted {
+                    StepStatus::Interrupted
+                } else if outcome.success() {
+                    StepStatus::Succeeded
+                } else if outcome.timed_out {
+                    StepStatus::TimedOut
+                } else {
+                    StepStatus::Failed
+                };
+                return Ok(Attempt {
+                    status,
+                    exit_code: Some(outcome.exit_code()),
+                    detail: (status != StepStatus::Succeeded)
+                        .then(|| describe_failure(&outcome, planned)),
+                });
+            }
+            Action::Config {
+                file,
+                against,
+                require,
+                same,
+                ignore,
+            } => {
+                let mut output = Vec::new();
+                let verdict = actions::config::run(
+                    &actions::config::ConfigCheck {
+                        file,
+                        against,
+                        require,
+                        same,
+                        ignore,
+                    },
+                    &mut output,
+                );
+                self.append_log(log, &String::from_utf8_lossy(&output));
+                verdict
+            }
+            Action::Http {
+                url,
+                status,
+                contains,
+                timeout,
+                interval,
+            } => {
+                let mut output = Vec::new();
+                let interrupt = self.interrupt.clone();
+                let verdict = actions::http::run(
+                    &actions::http::HttpCheck {
+                        url,
+                        status: *status,
+                        contains: contains.as_deref(),
+                        timeout: *timeout,
+                        interval: *interval,
+                    },
+                    &mut output,
+                    &move || interrupt.requested(),
+                );
+                self.append_log(log, &String::from_utf8_lossy(&output));
+                verdict
+            }
+            Action::Tag { .. } | Action::Confirm { .. } => {
+                unreachable!("tag and confirm steps have their own path")
+            }
+        };
+        Ok(Attempt {
+            status: if self.interrupt.requested() {
+                StepStatus::Interrupted
+            } else if verdict.passed {
+                StepStatus::Succeeded
+            } else {
+                StepStatus::Failed
+            },
+            exit_code: None,
+            detail: Some(self.masker.text(&verdict.summary)),
+        })
+    }
+
+    /// Appends text to a step's log, secrets masked. A log that cannot be written loses text,
+    /// not the run.
+    fn append_log(&self, log: &Path, text: &str) {
+        let _ = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut file| file.write_all(self.masker.text(text).as_bytes()));
     }
 
     /// Sleeps between attempts; returns true when interrupted meanwhile.

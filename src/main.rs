@@ -3,6 +3,7 @@
 //! The pipeline is short: parse the command line, set up colour, dispatch to the command, and
 //! turn any error into its message and exit code (DESIGN.md section 2).
 
+mod actions;
 mod cli;
 mod commands;
 mod diagnostic;

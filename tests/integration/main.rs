@@ -4,6 +4,8 @@
 mod test;
 
 mod check;
+mod config_check;
+mod http_check;
 mod exit_codes;
 mod json;
 mod note;

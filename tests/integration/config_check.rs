@@ -1,0 +1,1 @@
+//! The `config` action through the binary.
