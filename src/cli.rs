@@ -63,6 +63,55 @@ pub enum Command {
         selection: Selection,
         #[command(flatten)]
         execution: Execution,
+        /// What to do when a step fails, for this run (overrides the runbook's `on_failure`)
+        #[arg(long, value_enum, value_name = "POLICY")]
+        on_failure: Option<FailurePolicy>,
+        /// Run although the environment requires a rehearsal that is not on record; the reason
+        /// goes into the record and the note
+        #[arg(long, value_name = "REASON")]
+        skip_rehearsal: Option<String>,
+    },
+    /// Rehearse a runbook: tags are checked but not created, `rehearsal = "skip"` steps are
+    /// skipped, and the [rollback] procedure runs at the end
+    Rehearse {
+        runbook: PathBuf,
+        #[command(flatten)]
+        selection: Selection,
+        #[command(flatten)]
+        execution: Execution,
+        /// What to do when a step fails (overrides the runbook's `on_failure`)
+        #[arg(long, value_enum, value_name = "POLICY")]
+        on_failure: Option<FailurePolicy>,
+    },
+    /// Run the runbook's [rollback] procedure at once: no checks but validation and secrets,
+    /// one confirmation (skipped with --yes)
+    Rollback {
+        runbook: PathBuf,
+        /// The environment profile to use ([environments.NAME])
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Set a variable, overriding [vars] and the environment's vars
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        #[command(flatten)]
+        execution: Execution,
+        /// Take the lock even if another run of this runbook and environment holds it
+        #[arg(long)]
+        force_lock: bool,
+    },
+    /// Continue a failed or interrupted run where it stopped
+    Resume {
+        /// A run id, a unique prefix of one, or `last`
+        run_id: String,
+        /// Answer yes to every confirmation
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Resume although the runbook changed since the run
+        #[arg(long)]
+        force: bool,
+        /// Print events as JSON lines on stdout
+        #[arg(long)]
+        json: bool,
     },
     /// List recorded runs, newest first
     History {
@@ -94,13 +143,33 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailurePolicy {
+    /// Ask in a terminal (undo or stop); stop without one
+    Ask,
+    /// Run the undo of the failed step and of every completed step, newest first
+    Undo,
+    /// Stop and leave everything as it is
+    Stop,
+}
+
+impl From<FailurePolicy> for crate::runbook::OnFailure {
+    fn from(policy: FailurePolicy) -> Self {
+        match policy {
+            FailurePolicy::Ask => crate::runbook::OnFailure::Ask,
+            FailurePolicy::Undo => crate::runbook::OnFailure::Undo,
+            FailurePolicy::Stop => crate::runbook::OnFailure::Stop,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NoteFormat {
     Md,
     Json,
 }
 
 /// Which environment, which variables, which steps.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args, serde::Serialize, serde::Deserialize)]
 pub struct Selection {
     /// The environment profile to use ([environments.NAME])
     #[arg(long, value_name = "NAME")]

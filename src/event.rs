@@ -10,9 +10,12 @@ use crate::error::Result;
 use crate::record::{RunRecord, StepRecord};
 
 pub enum Event<'a> {
-    RunStarted {
-        run: &'a RunRecord,
-    },
+    /// A run starts, or (`resumed`) continues where it stopped.
+    RunStarted { run: &'a RunRecord, resumed: bool },
+    /// A step was added to the run while it ran (the undo of a step).
+    StepAdded { step: &'a StepRecord },
+    /// The metrics were sampled, before the first step or (`after`) after the last.
+    MetricsSampled { run: &'a RunRecord, after: bool },
     /// An attempt of a step begins (`step.attempts` is its number).
     StepStarted {
         step: &'a StepRecord,
@@ -24,13 +27,9 @@ pub enum Event<'a> {
         delay: Duration,
     },
     /// A step is over: succeeded, failed, skipped, timed out or interrupted.
-    StepFinished {
-        step: &'a StepRecord,
-    },
+    StepFinished { step: &'a StepRecord },
     /// The run is over and its change note written.
-    RunFinished {
-        run: &'a RunRecord,
-    },
+    RunFinished { run: &'a RunRecord },
 }
 
 /// Something that follows a run.

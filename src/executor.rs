@@ -1,9 +1,12 @@
-//! Drives a plan: one step after another, with retries, timeouts, confirmations and the failure
-//! policy, telling observers about each state change as it happens.
+//! Drives a plan: one step after another, with retries, timeouts, confirmations, the failure
+//! policy, metrics, and the rollback of a rehearsal, telling observers about each state change as
+//! it happens.
 //!
-//! The executor decides; it does not spawn or prompt by itself. Those two effects go through the
+//! The executor decides; it does not spawn or prompt by itself. Those effects go through the
 //! `Runner` trait, whose real implementation spawns processes and asks on the terminal, and
-//! whose scripted one lets the policy be unit-tested without either.
+//! whose scripted one lets the policy be unit-tested without either. The run's record is the
+//! executor's working state: every change to it is emitted before the next thing happens, and a
+//! resumed run starts again from the record that was kept.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -17,9 +20,10 @@ use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
 use crate::interrupt::Interrupt;
 use crate::mask::Masker;
-use crate::plan::{Action, Plan, PlannedStep};
+use crate::plan::{Action, Mode, Plan, PlannedStep};
 use crate::process::{self, CommandSpec, Echo, Exit, Outcome};
-use crate::record::{RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::record::{MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus, TagRecord};
+use crate::runbook::{OnFailure, RehearsalChoice};
 
 /// How many lines of a failed step's log are kept in the record and shown.
 pub const TAIL_LINES: usize = 30;
@@ -35,8 +39,17 @@ pub enum Answer {
 
 /// The effects the executor needs: running a command and asking a person.
 pub trait Runner {
-    fn command(&mut self, spec: &CommandSpec<'_>, log: &Path) -> std::io::Result<Outcome>;
+    /// Runs a command; with `forward_signals` false, Ctrl-C is not passed on to it (an undo in
+    /// flight is finished, not cut short).
+    fn command(
+        &mut self,
+        spec: &CommandSpec<'_>,
+        log: &Path,
+        forward_signals: bool,
+    ) -> std::io::Result<Outcome>;
     fn confirm(&mut self, prompt: &str) -> Answer;
+    /// After a failure with `on_failure = "ask"`: Yes is undo, No is stop.
+    fn undo_or_stop(&mut self, failed_step: &str) -> Answer;
 }
 
 /// Spawns real processes and asks on the real terminal.
@@ -48,9 +61,20 @@ pub struct ProcessRunner {
 }
 
 impl Runner for ProcessRunner {
-    fn command(&mut self, spec: &CommandSpec<'_>, log: &Path) -> std::io::Result<Outcome> {
+    fn command(
+        &mut self,
+        spec: &CommandSpec<'_>,
+        log: &Path,
+        forward_signals: bool,
+    ) -> std::io::Result<Outcome> {
         let file = OpenOptions::new().create(true).append(true).open(log)?;
-        process::run(spec, file, &self.masker, self.echo, &self.interrupt)
+        let sheltered = Interrupt::default();
+        let interrupt = if forward_signals {
+            &self.interrupt
+        } else {
+            &sheltered
+        };
+        process::run(spec, file, &self.masker, self.echo, interrupt)
     }
 
     fn confirm(&mut self, prompt: &str) -> Answer {
@@ -67,6 +91,25 @@ impl Runner for ProcessRunner {
             Err(_) => Answer::NoTerminal,
         }
     }
+
+    fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
+        if !self.interactive {
+            return Answer::NoTerminal;
+        }
+        match dialoguer::Select::new()
+            .with_prompt(format!("Step `{failed_step}` failed. What now?"))
+            .items([
+                "Undo: run the undo of this step and of every completed one, newest first",
+                "Stop: leave everything as it is",
+            ])
+            .default(1)
+            .interact_opt()
+        {
+            Ok(Some(0)) => Answer::Yes,
+            Ok(_) => Answer::No,
+            Err(_) => Answer::NoTerminal,
+        }
+    }
 }
 
 pub struct Options {
@@ -74,10 +117,17 @@ pub struct Options {
     pub yes: bool,
     pub logs_dir: PathBuf,
     pub operator: String,
+    /// The failure policy for this run (`--on-failure`, else the runbook's).
+    pub on_failure: OnFailure,
+    /// Whether this continues a run that was recorded before (`shipbook resume`).
+    pub resumed: bool,
 }
 
 pub struct Executor<'a> {
     plan: &'a Plan,
+    /// The steps as planned, aligned with `run.steps`: the runbook's steps, then the rollback's
+    /// (in a rehearsal), then any undo added after a failure.
+    planned: Vec<PlannedStep>,
     run: RunRecord,
     observers: Vec<&'a mut dyn Observer>,
     runner: &'a mut dyn Runner,
@@ -98,6 +148,7 @@ struct Attempt {
     status: StepStatus,
     exit_code: Option<i32>,
     detail: Option<String>,
+    tag: Option<TagRecord>,
 }
 
 /// What ended a run early.
@@ -117,9 +168,16 @@ impl<'a> Executor<'a> {
         options: Options,
         interrupt: Interrupt,
     ) -> Executor<'a> {
+        let mut planned = plan.steps.clone();
+        if plan.mode == Mode::Rehearsal
+            && let Some(rollback) = &plan.rollback
+        {
+            planned.extend(rollback.steps.iter().cloned());
+        }
         Executor {
             masker: Masker::new(&plan.secrets),
             plan,
+            planned,
             run,
             observers,
             runner,
@@ -128,7 +186,12 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Runs every step, then finishes the run with `finish`, which writes the change note and
+    fn emit_step(&mut self, index: usize) -> Result<()> {
+        let step = self.run.steps[index].clone();
+        emit(&mut self.observers, Event::StepFinished { step: &step })
+    }
+
+    /// Runs the steps, then finishes the run with `finish`, which writes the change note and
     /// returns its path. Returns the finished record, or the error that says how it ended.
     pub fn execute(
         mut self,
@@ -143,31 +206,48 @@ impl<'a> Executor<'a> {
                 source,
             )
         })?;
-        emit(&mut self.observers, Event::RunStarted { run: &self.run })?;
+        emit(
+            &mut self.observers,
+            Event::RunStarted {
+                run: &self.run,
+                resumed: self.options.resumed,
+            },
+        )?;
 
         let mut stop = None;
-        for index in 0..self.plan.steps.len() {
-            if self.interrupt.requested() {
-                stop = Some(Stop::Interrupted);
-                break;
-            }
-            let planned = &self.plan.steps[index];
-            if let Some(reason) = planned.skip.clone() {
-                let step = &mut self.run.steps[index];
-                step.status = StepStatus::Skipped;
-                step.detail = Some(reason);
-                let step = step.clone();
-                emit(&mut self.observers, Event::StepFinished { step: &step })?;
-                continue;
-            }
-            if let Some(reason) = self.step(index)? {
-                stop = Some(reason);
-                break;
+        if !self.options.resumed && self.plan.mode != Mode::Rollback {
+            stop = self.sample_metrics(false)?;
+        }
+        if stop.is_none() {
+            // `shipbook rollback` runs the rollback procedure as its own steps.
+            let phase = if self.plan.mode == Mode::Rollback {
+                Phase::Rollback
+            } else {
+                Phase::Steps
+            };
+            stop = self.run_phase(phase)?;
+        }
+        let mut undo_report = None;
+        if let Some(Stop::Failed(reason)) = &stop {
+            let failed = self.run.steps.iter().rposition(|s| {
+                s.phase == Phase::Steps
+                    && matches!(s.status, StepStatus::Failed | StepStatus::TimedOut)
+            });
+            if let Some(failed) = failed
+                && self.wants_undo(failed)
+            {
+                undo_report = Some(self.undo(failed, reason)?);
             }
         }
+        if stop.is_none() && self.plan.mode == Mode::Rehearsal && self.plan.rollback.is_some() {
+            stop = self.run_phase(Phase::Rollback)?;
+        }
+        if stop.is_none() && self.plan.mode != Mode::Rollback {
+            stop = self.sample_metrics(true)?;
+        }
 
-        let (status, reason) = match &stop {
-            None => {
+        let (status, reason) = match (&stop, &undo_report) {
+            (None, _) => {
                 let failed: Vec<&str> = self
                     .run
                     .steps
@@ -183,13 +263,28 @@ impl<'a> Executor<'a> {
                 });
                 (RunStatus::Succeeded, reason)
             }
-            Some(Stop::Failed(reason)) => (RunStatus::Failed, Some(reason.clone())),
-            Some(Stop::Declined(reason) | Stop::NeedsConfirmation(reason)) => {
-                (RunStatus::Aborted, Some(reason.clone()))
+            (Some(Stop::Failed(reason)), Some(undo)) => {
+                (RunStatus::Failed, Some(format!("{reason}; {undo}")))
             }
-            Some(Stop::Interrupted) => (
+            (Some(Stop::Failed(reason)), None) => (RunStatus::Failed, Some(reason.clone())),
+            (Some(Stop::Declined(step) | Stop::NeedsConfirmation(step)), _) => (
+                RunStatus::Aborted,
+                Some(format!("step `{step}` was not confirmed")),
+            ),
+            (Some(Stop::Interrupted), _) => (
                 RunStatus::Interrupted,
-                Some("interrupted by a signal (Ctrl-C or SIGTERM)".into()),
+                Some(format!(
+                    "interrupted by a signal; continue with `shipbook resume {}`{}",
+                    self.run.run_id,
+                    if self.plan.rollback.is_some() {
+                        format!(
+                            ", or roll back with `shipbook rollback {}`",
+                            self.plan.runbook_path.display()
+                        )
+                    } else {
+                        String::new()
+                    }
+                )),
             ),
         };
         self.run.status = status;
@@ -206,10 +301,10 @@ impl<'a> Executor<'a> {
         let run_id = self.run.run_id.clone();
         match stop {
             None => Ok(self.run),
-            Some(Stop::Failed(reason)) => Err(Error::RunFailed {
+            Some(Stop::Failed(_)) => Err(Error::RunFailed {
                 run_id,
                 status: "failed".into(),
-                reason: self.masker.text(&reason),
+                reason: self.run.status_reason.clone().unwrap_or_default(),
             }),
             Some(Stop::Declined(step)) => Err(Error::Declined { run_id, step }),
             Some(Stop::NeedsConfirmation(step)) => Err(Error::NeedsConfirmation { run_id, step }),
@@ -217,29 +312,75 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Runs step `index` to its end. Returns why the run must stop, if it must.
-    fn step(&mut self, index: usize) -> Result<Option<Stop>> {
-        let planned = &self.plan.steps[index];
-        match &planned.action {
-            Action::Confirm { prompt } => self.confirm(index, prompt.clone()),
-            Action::Tag { .. } => Err(Error::Precondition {
-                message: format!(
-                    "step `{}` uses the `tag` action, which this shipbook cannot run yet",
-                    planned.id,
-                ),
-                expected: "run, confirm, config and http steps".into(),
-            }),
-            _ => self.repeated_step(index),
+    /// Runs the steps of one phase in order. Steps already done (a resumed run) are left alone.
+    fn run_phase(&mut self, phase: Phase) -> Result<Option<Stop>> {
+        let mut first_unfinished = true;
+        for index in 0..self.run.steps.len() {
+            if self.run.steps[index].phase != phase {
+                continue;
+            }
+            if self.interrupt.requested() {
+                return Ok(Some(Stop::Interrupted));
+            }
+            if matches!(
+                self.run.steps[index].status,
+                StepStatus::Succeeded | StepStatus::Skipped
+            ) {
+                continue;
+            }
+            let planned = &self.planned[index];
+            let skip = planned.skip.clone().or_else(|| {
+                (self.plan.mode == Mode::Rehearsal
+                    && phase == Phase::Steps
+                    && planned.rehearsal == RehearsalChoice::Skip)
+                    .then(|| "rehearsal = \"skip\"".to_string())
+            });
+            if let Some(reason) = skip {
+                let step = &mut self.run.steps[index];
+                step.status = StepStatus::Skipped;
+                step.detail = Some(reason);
+                self.emit_step(index)?;
+                continue;
+            }
+            if self.options.resumed && first_unfinished && !planned.idempotent {
+                let prompt = format!(
+                    "Step `{}` is not idempotent and may have partly run before. Run it again?",
+                    planned.id
+                );
+                let answer = if self.options.yes {
+                    Answer::Yes
+                } else {
+                    self.runner.confirm(&prompt)
+                };
+                match answer {
+                    Answer::Yes => {}
+                    Answer::No => return Ok(Some(Stop::Declined(planned.id.clone()))),
+                    Answer::NoTerminal => {
+                        return Ok(Some(Stop::NeedsConfirmation(planned.id.clone())));
+                    }
+                }
+            }
+            first_unfinished = false;
+            let stop = match &self.planned[index].action {
+                Action::Confirm { prompt } => {
+                    let prompt = prompt.clone();
+                    self.confirm(index, &prompt)?
+                }
+                _ => self.repeated_step(index, true)?,
+            };
+            if stop.is_some() {
+                return Ok(stop);
+            }
         }
+        Ok(None)
     }
 
-    fn confirm(&mut self, index: usize, prompt: String) -> Result<Option<Stop>> {
-        let started = now();
+    fn confirm(&mut self, index: usize, prompt: &str) -> Result<Option<Stop>> {
         {
             let step = &mut self.run.steps[index];
             step.status = StepStatus::Running;
-            step.attempts = 1;
-            step.started_at = Some(started.clone());
+            step.attempts += 1;
+            step.started_at = Some(now());
         }
         let step = self.run.steps[index].clone();
         emit(
@@ -253,9 +394,9 @@ impl<'a> Executor<'a> {
         let answer = if self.options.yes {
             Answer::Yes
         } else {
-            self.runner.confirm(&prompt)
+            self.runner.confirm(prompt)
         };
-        let id = self.plan.steps[index].id.clone();
+        let id = self.planned[index].id.clone();
         let operator = self.options.operator.clone();
         let (status, detail, stop) = match answer {
             Answer::Yes if self.options.yes => (
@@ -283,15 +424,14 @@ impl<'a> Executor<'a> {
         step.status = status;
         step.duration_ms = Some(clock.elapsed().as_millis() as u64);
         step.detail = Some(detail);
-        let step = step.clone();
-        emit(&mut self.observers, Event::StepFinished { step: &step })?;
+        self.emit_step(index)?;
         Ok(stop)
     }
 
     /// Runs a step that may be retried (every kind but `confirm`) until it passes or its attempts
-    /// run out.
-    fn repeated_step(&mut self, index: usize) -> Result<Option<Stop>> {
-        let planned: &PlannedStep = &self.plan.steps[index];
+    /// run out. `forward_signals` is false for undo steps, which are finished even on Ctrl-C.
+    fn repeated_step(&mut self, index: usize, forward_signals: bool) -> Result<Option<Stop>> {
+        let planned = self.planned[index].clone();
         let log = self.options.logs_dir.join(format!("{}.log", planned.id));
         let max_attempts = planned.retries + 1;
         let mut delay = planned.retry_delay;
@@ -307,7 +447,7 @@ impl<'a> Executor<'a> {
             {
                 let step = &mut self.run.steps[index];
                 step.status = StepStatus::Running;
-                step.attempts = attempt;
+                step.attempts += 1;
             }
             let step = self.run.steps[index].clone();
             emit(
@@ -318,9 +458,15 @@ impl<'a> Executor<'a> {
                 },
             )?;
             if max_attempts > 1 {
-                self.append_log(&log, &format!("== shipbook: attempt {attempt} of {max_attempts} ==\n"));
+                self.append_log(
+                    &log,
+                    &format!("== shipbook: attempt {attempt} of {max_attempts} ==\n"),
+                );
             }
-            let result = self.attempt(planned, &log)?;
+            let result = self.attempt(&planned, &log, forward_signals)?;
+            if result.tag.is_some() {
+                self.run.steps[index].tag = result.tag.clone();
+            }
             if result.status == StepStatus::Succeeded
                 || result.status == StepStatus::Interrupted
                 || attempt >= max_attempts
@@ -331,7 +477,10 @@ impl<'a> Executor<'a> {
             step.exit_code = result.exit_code;
             step.detail = result.detail.clone();
             let step = step.clone();
-            emit(&mut self.observers, Event::StepRetrying { step: &step, delay })?;
+            emit(
+                &mut self.observers,
+                Event::StepRetrying { step: &step, delay },
+            )?;
             if self.sleep(delay) {
                 break Attempt {
                     status: StepStatus::Interrupted,
@@ -358,8 +507,7 @@ impl<'a> Executor<'a> {
         if !status.is_success() {
             step.log_tail = Some(process::log_tail(&log, TAIL_LINES));
         }
-        let step = step.clone();
-        emit(&mut self.observers, Event::StepFinished { step: &step })?;
+        self.emit_step(index)?;
 
         Ok(match status {
             StepStatus::Succeeded => None,
@@ -368,32 +516,51 @@ impl<'a> Executor<'a> {
             _ => Some(Stop::Failed(format!(
                 "step `{}` {}",
                 planned.id,
-                step.detail.as_deref().unwrap_or("failed")
+                self.run.steps[index].detail.as_deref().unwrap_or("failed")
             ))),
         })
     }
 
+    /// The process environment of a step's (or metric's) commands.
+    fn command_env(
+        &self,
+        id: &str,
+        extra: &std::collections::BTreeMap<String, String>,
+    ) -> std::collections::BTreeMap<String, String> {
+        let mut env = extra.clone();
+        env.insert("SHIPBOOK_RUN_ID".into(), self.run.run_id.clone());
+        env.insert("SHIPBOOK_STEP".into(), id.to_string());
+        env.insert(
+            "SHIPBOOK_ENV".into(),
+            self.plan.env.clone().unwrap_or_default(),
+        );
+        env.insert("SHIPBOOK_MODE".into(), self.plan.mode.as_str().into());
+        env
+    }
+
     /// One attempt of a step: a command, or one of the built-in actions.
-    fn attempt(&mut self, planned: &PlannedStep, log: &Path) -> Result<Attempt> {
-        let verdict = match &planned.action {
+    fn attempt(
+        &mut self,
+        planned: &PlannedStep,
+        log: &Path,
+        forward_signals: bool,
+    ) -> Result<Attempt> {
+        let mut output = Vec::new();
+        let (verdict, tag) = match &planned.action {
             Action::Run { command } => {
-                let mut env = planned.env.clone();
-                env.insert("SHIPBOOK_RUN_ID".into(), self.run.run_id.clone());
-                env.insert("SHIPBOOK_STEP".into(), planned.id.clone());
-                env.insert(
-                    "SHIPBOOK_ENV".into(),
-                    self.plan.env.clone().unwrap_or_default(),
-                );
-                env.insert("SHIPBOOK_MODE".into(), self.plan.mode.as_str().into());
+                let env = self.command_env(&planned.id, &planned.env);
                 let spec = CommandSpec {
                     argv: &command.argv,
                     dir: &planned.dir,
                     env: &env,
                     timeout: planned.timeout,
                 };
-                let outcome = self.runner.command(&spec, log).map_err(|source| {
-                    Error::io(format!("cannot run step `{}`", planned.id), source)
-                })?;
+                let outcome =
+                    self.runner
+                        .command(&spec, log, forward_signals)
+                        .map_err(|source| {
+                            Error::io(format!("cannot run step `{}`", planned.id), source)
+                        })?;
                 let status = if outcome.interrupted {
                     StepStatus::Interrupted
                 } else if outcome.success() {
@@ -408,6 +575,7 @@ impl<'a> Executor<'a> {
                     exit_code: Some(outcome.exit_code()),
                     detail: (status != StepStatus::Succeeded)
                         .then(|| describe_failure(&outcome, planned)),
+                    tag: None,
                 });
             }
             Action::Config {
@@ -416,9 +584,8 @@ impl<'a> Executor<'a> {
                 require,
                 same,
                 ignore,
-            } => {
-                let mut output = Vec::new();
-                let verdict = actions::config::run(
+            } => (
+                actions::config::run(
                     &actions::config::ConfigCheck {
                         file,
                         against,
@@ -427,10 +594,9 @@ impl<'a> Executor<'a> {
                         ignore,
                     },
                     &mut output,
-                );
-                self.append_log(log, &String::from_utf8_lossy(&output));
-                verdict
-            }
+                ),
+                None,
+            ),
             Action::Http {
                 url,
                 status,
@@ -438,47 +604,263 @@ impl<'a> Executor<'a> {
                 timeout,
                 interval,
             } => {
-                let mut output = Vec::new();
                 let interrupt = self.interrupt.clone();
-                let verdict = actions::http::run(
-                    &actions::http::HttpCheck {
-                        url,
-                        status: *status,
-                        contains: contains.as_deref(),
-                        timeout: *timeout,
-                        interval: *interval,
-                    },
-                    &mut output,
-                    &move || interrupt.requested(),
-                );
-                self.append_log(log, &String::from_utf8_lossy(&output));
-                verdict
+                (
+                    actions::http::run(
+                        &actions::http::HttpCheck {
+                            url,
+                            status: *status,
+                            contains: contains.as_deref(),
+                            timeout: *timeout,
+                            interval: *interval,
+                        },
+                        &mut output,
+                        &move || interrupt.requested(),
+                    ),
+                    None,
+                )
             }
-            Action::Tag { .. } | Action::Confirm { .. } => {
-                unreachable!("tag and confirm steps have their own path")
-            }
+            Action::Tag {
+                name,
+                message,
+                push,
+                remote,
+            } => actions::tag::run(
+                &actions::tag::TagSpec {
+                    name,
+                    message,
+                    push: *push,
+                    remote,
+                    dir: &planned.dir,
+                    rehearsal: self.plan.mode == Mode::Rehearsal,
+                },
+                &mut output,
+            ),
+            Action::Untag { tag } => (actions::tag::undo(tag, &planned.dir, &mut output), None),
+            Action::Confirm { .. } => unreachable!("confirm steps have their own path"),
         };
+        self.append_log(log, &String::from_utf8_lossy(&output));
         Ok(Attempt {
-            status: if self.interrupt.requested() {
-                StepStatus::Interrupted
-            } else if verdict.passed {
+            status: if verdict.passed {
                 StepStatus::Succeeded
+            } else if forward_signals && self.interrupt.requested() {
+                StepStatus::Interrupted
             } else {
                 StepStatus::Failed
             },
             exit_code: None,
             detail: Some(self.masker.text(&verdict.summary)),
+            tag,
         })
     }
 
     /// Appends text to a step's log, secrets masked. A log that cannot be written loses text,
     /// not the run.
     fn append_log(&self, log: &Path, text: &str) {
+        if text.is_empty() {
+            return;
+        }
         let _ = OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .and_then(|mut file| file.write_all(self.masker.text(text).as_bytes()));
+    }
+
+    /// Whether the failure policy says to undo after step `failed` failed.
+    fn wants_undo(&mut self, failed: usize) -> bool {
+        match self.options.on_failure {
+            OnFailure::Undo => true,
+            OnFailure::Stop => false,
+            OnFailure::Ask => {
+                let id = self.run.steps[failed].id.clone();
+                self.runner.undo_or_stop(&id) == Answer::Yes
+            }
+        }
+    }
+
+    /// Runs the undo of the failed step and of every completed step that has one, newest first.
+    /// Each undo is a step of its own in the record; an undo that fails stops the undoing.
+    /// Returns a sentence saying what was and was not undone.
+    fn undo(&mut self, failed: usize, _reason: &str) -> Result<String> {
+        let mut candidates: Vec<(usize, PlannedStep)> = Vec::new();
+        for index in (0..=failed).rev() {
+            let record = &self.run.steps[index];
+            if record.phase != Phase::Steps {
+                continue;
+            }
+            let done = record.status == StepStatus::Succeeded || index == failed;
+            if !done {
+                continue;
+            }
+            let planned = &self.planned[index];
+            let action = match (&planned.undo, &record.tag) {
+                (Some(command), _) => Action::Run {
+                    command: command.clone(),
+                },
+                (None, Some(tag)) if tag.created => Action::Untag { tag: tag.clone() },
+                _ => continue,
+            };
+            candidates.push((
+                index,
+                PlannedStep {
+                    id: format!("undo-{}", planned.id),
+                    name: format!("Undo {}", planned.name),
+                    description: None,
+                    action,
+                    retries: 0,
+                    skip: None,
+                    continue_on_error: false,
+                    undo: None,
+                    ..planned.clone()
+                },
+            ));
+        }
+
+        let mut undone = Vec::new();
+        let mut not_undone: Vec<String> = candidates
+            .iter()
+            .map(|(i, _)| self.run.steps[*i].id.clone())
+            .collect();
+        not_undone.reverse();
+        for (original, undo_step) in candidates {
+            let position = self.run.steps.len();
+            let record = StepRecord {
+                position: position as u32,
+                id: undo_step.id.clone(),
+                name: undo_step.name.clone(),
+                kind: undo_step.action.kind().to_string(),
+                command: self.masker.text(&undo_step.action.describe()),
+                status: StepStatus::Pending,
+                attempts: 0,
+                exit_code: None,
+                started_at: None,
+                duration_ms: None,
+                log: None,
+                log_tail: None,
+                detail: None,
+                phase: Phase::Undo,
+                tag: None,
+            };
+            self.run.steps.push(record);
+            self.planned.push(undo_step);
+            let step = self.run.steps[position].clone();
+            emit(&mut self.observers, Event::StepAdded { step: &step })?;
+            let stop = self.repeated_step(position, false)?;
+            let original_id = self.run.steps[original].id.clone();
+            if stop.is_some() || self.run.steps[position].status != StepStatus::Succeeded {
+                let rollback = self
+                    .plan
+                    .rollback
+                    .as_ref()
+                    .map(|r| {
+                        format!(
+                            "; roll back by hand with: {}",
+                            r.commands().replace('\n', "; ")
+                        )
+                    })
+                    .unwrap_or_default();
+                return Ok(format!(
+                    "the undo of `{original_id}` failed, so undoing stopped; undone: {}; not undone: {}{rollback}",
+                    list_or_none(&undone),
+                    list_or_none(&not_undone)
+                ));
+            }
+            self.run.steps[original].status = StepStatus::Undone;
+            self.emit_step(original)?;
+            not_undone.retain(|id| id != &original_id);
+            undone.push(original_id);
+            if self.interrupt.requested() {
+                return Ok(format!(
+                    "undoing stopped by a signal after the undo in flight; undone: {}; not undone: {}",
+                    list_or_none(&undone),
+                    list_or_none(&not_undone)
+                ));
+            }
+        }
+        Ok(format!("undone: {}", list_or_none(&undone)))
+    }
+
+    /// Samples every metric, before the first step or after the last. Returns a stop when a
+    /// guarded metric cannot be sampled, or (after) when a guard is exceeded.
+    fn sample_metrics(&mut self, after: bool) -> Result<Option<Stop>> {
+        let metrics = self.plan.metrics.clone();
+        if metrics.is_empty() {
+            return Ok(None);
+        }
+        let phase = if after { "after" } else { "before" };
+        let mut stop = None;
+        for (index, metric) in metrics.iter().enumerate() {
+            let log = self
+                .options
+                .logs_dir
+                .join(format!("metric-{}-{phase}.log", metric.name));
+            let env = self.command_env(&format!("metric-{}", metric.name), &self.plan.process_env);
+            let spec = CommandSpec {
+                argv: &metric.command.argv,
+                dir: &metric.dir,
+                env: &env,
+                timeout: metric.timeout,
+            };
+            let sample =
+                process::sample(&spec, &log, &self.masker, &self.interrupt).map_err(|source| {
+                    Error::io(format!("cannot sample metric `{}`", metric.name), source)
+                })?;
+            let record = &mut self.run.metrics[index];
+            match sample {
+                Ok(value) => {
+                    if after {
+                        record.after = Some(value);
+                    } else {
+                        record.before = Some(value);
+                    }
+                }
+                Err(problem) => {
+                    let problem = format!("{phase}: {}", self.masker.text(&problem));
+                    record.problem = Some(match record.problem.take() {
+                        Some(earlier) => format!("{earlier}; {problem}"),
+                        None => problem,
+                    });
+                    if record.max_regression.is_some() && stop.is_none() {
+                        stop = Some(Stop::Failed(format!(
+                            "metric `{}` has a guard but could not be sampled {phase} the steps",
+                            metric.name
+                        )));
+                    }
+                }
+            }
+            if self.interrupt.requested() {
+                return Ok(Some(Stop::Interrupted));
+            }
+        }
+        if after && stop.is_none() {
+            let exceeded: Vec<String> = self
+                .run
+                .metrics
+                .iter()
+                .filter(|m| m.guard_exceeded())
+                .map(|m| {
+                    format!(
+                        "`{}` regressed {:.1}% (more than the {}% allowed)",
+                        m.name,
+                        m.regression_percent().unwrap_or_default(),
+                        m.max_regression.unwrap_or_default()
+                    )
+                })
+                .collect();
+            if !exceeded.is_empty() {
+                stop = Some(Stop::Failed(format!(
+                    "metric guard exceeded: {}",
+                    exceeded.join("; ")
+                )));
+            }
+        }
+        let run = self.run.clone();
+        emit(
+            &mut self.observers,
+            Event::MetricsSampled { run: &run, after },
+        )?;
+        Ok(stop)
     }
 
     /// Sleeps between attempts; returns true when interrupted meanwhile.
@@ -491,6 +873,17 @@ impl<'a> Executor<'a> {
             std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
         }
         self.interrupt.requested()
+    }
+}
+
+fn list_or_none(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        ids.iter()
+            .map(|id| format!("`{id}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -514,6 +907,27 @@ pub fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The record of a step about to be planned into a run.
+fn step_record(position: usize, step: &PlannedStep, phase: Phase, masker: &Masker) -> StepRecord {
+    StepRecord {
+        position: position as u32,
+        id: step.id.clone(),
+        name: step.name.clone(),
+        kind: step.action.kind().to_string(),
+        command: masker.text(&step.action.describe()),
+        status: StepStatus::Pending,
+        attempts: 0,
+        exit_code: None,
+        started_at: None,
+        duration_ms: None,
+        log: None,
+        log_tail: None,
+        detail: None,
+        phase,
+        tag: None,
+    }
+}
+
 /// The record of a run about to start, every step pending.
 pub fn new_record(
     plan: &Plan,
@@ -523,10 +937,37 @@ pub fn new_record(
 ) -> RunRecord {
     let masker = Masker::new(&plan.secrets);
     let owner = crate::store::Owner::this_process();
+    let first_phase = if plan.mode == Mode::Rollback {
+        Phase::Rollback
+    } else {
+        Phase::Steps
+    };
+    let mut steps: Vec<StepRecord> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(position, step)| step_record(position, step, first_phase, &masker))
+        .collect();
+    if plan.mode == Mode::Rehearsal
+        && let Some(rollback) = &plan.rollback
+    {
+        let offset = steps.len();
+        steps.extend(
+            rollback
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| step_record(offset + i, step, Phase::Rollback, &masker)),
+        );
+    }
     RunRecord {
         run_id: run_id.to_string(),
         runbook: plan.runbook.clone(),
-        runbook_path: plan.runbook_path.display().to_string(),
+        // Absolute, so that `resume` finds the runbook from wherever it is run.
+        runbook_path: std::path::absolute(&plan.runbook_path)
+            .unwrap_or_else(|_| plan.runbook_path.clone())
+            .display()
+            .to_string(),
         content_hash: plan.content_hash.clone(),
         mode: plan.mode.as_str().to_string(),
         env: plan.env.clone(),
@@ -549,25 +990,25 @@ pub fn new_record(
         status: RunStatus::Running,
         status_reason: None,
         note: None,
-        steps: plan
-            .steps
+        metrics: plan
+            .metrics
             .iter()
-            .enumerate()
-            .map(|(position, step)| StepRecord {
-                position: position as u32,
-                id: step.id.clone(),
-                name: step.name.clone(),
-                kind: step.action.kind().to_string(),
-                command: masker.text(&step.action.describe()),
-                status: StepStatus::Pending,
-                attempts: 0,
-                exit_code: None,
-                started_at: None,
-                duration_ms: None,
-                log: None,
-                log_tail: None,
-                detail: None,
+            .map(|metric| MetricRecord {
+                name: metric.name.clone(),
+                better: match metric.better {
+                    crate::runbook::Better::Lower => "lower".into(),
+                    crate::runbook::Better::Higher => "higher".into(),
+                },
+                before: None,
+                after: None,
+                problem: None,
+                max_regression: metric.max_regression,
             })
             .collect(),
+        rehearsal: None,
+        skip_rehearsal: None,
+        resumed: Vec::new(),
+        invocation: Default::default(),
+        steps,
     }
 }

@@ -15,8 +15,8 @@ pub struct JsonEvents;
 impl Observer for JsonEvents {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         let value = match event {
-            Event::RunStarted { run } => json!({
-                "event": "run_started",
+            Event::RunStarted { run, resumed } => json!({
+                "event": if *resumed { "run_resumed" } else { "run_started" },
                 "run_id": run.run_id,
                 "runbook": run.runbook,
                 "env": run.env,
@@ -24,6 +24,17 @@ impl Observer for JsonEvents {
                 "operator": run.operator,
                 "git_sha": run.git_sha,
                 "started_at": run.started_at,
+            }),
+            Event::StepAdded { step } => json!({
+                "event": "step_added",
+                "step": step.id,
+                "phase": step.phase,
+                "command": step.command,
+            }),
+            Event::MetricsSampled { run, after } => json!({
+                "event": "metrics_sampled",
+                "when": if *after { "after" } else { "before" },
+                "metrics": run.metrics,
             }),
             Event::StepStarted { step, max_attempts } => json!({
                 "event": "step_started",
@@ -42,6 +53,7 @@ impl Observer for JsonEvents {
             Event::StepFinished { step } => json!({
                 "event": "step_finished",
                 "step": step.id,
+                "phase": step.phase,
                 "status": step.status,
                 "exit_code": step.exit_code,
                 "attempts": step.attempts,

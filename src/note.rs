@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::duration::human;
 use crate::error::{Error, Result};
-use crate::record::{RunRecord, StepStatus};
+use crate::record::{Phase, RunRecord, StepRecord, StepStatus, TagRecord};
 
 /// How many touched files the note lists before it summarises the rest.
 const MAX_FILES: usize = 200;
@@ -88,6 +88,9 @@ pub fn render(run: &RunRecord) -> String {
         let _ = writeln!(out, "- **Commit:** `{}` on {branch}{dirty}", run.git_sha);
     }
     let _ = writeln!(out, "- **Started:** {}", run.started_at);
+    for resumed in &run.resumed {
+        let _ = writeln!(out, "- **Resumed:** {resumed}");
+    }
     if let Some(finished) = &run.finished_at {
         let _ = writeln!(out, "- **Finished:** {finished}");
     }
@@ -112,31 +115,137 @@ pub fn render(run: &RunRecord) -> String {
         }
     }
 
-    let _ = writeln!(out, "\n## Steps\n");
-    let _ = writeln!(out, "| step | command | result | attempts | duration |");
-    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
-    for step in &run.steps {
-        let mut result = step.status.to_string();
-        if let Some(detail) = &step.detail {
-            let _ = write!(result, " ({detail})");
-        } else if let Some(code) = step.exit_code
-            && step.status != StepStatus::Succeeded
-        {
-            let _ = write!(result, " (exit {code})");
-        }
-        let duration = step
-            .duration_ms
-            .map(|ms| human(Duration::from_millis(ms)))
-            .unwrap_or_else(|| "-".into());
+    if let Some(rehearsal) = &run.rehearsal {
+        let _ = writeln!(out, "\n## Rehearsal relied on\n");
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {} | {duration} |",
-            cell(&step.id),
-            cell(&step.command).replace('`', "'"),
-            cell(&result),
-            step.attempts,
+            "Rehearsal `{}` in {}, finished {}: steps took {}, the rollback took {}.",
+            rehearsal.run_id,
+            rehearsal.env,
+            rehearsal.finished_at,
+            duration_or_dash(rehearsal.duration_ms),
+            duration_or_dash(rehearsal.rollback_duration_ms)
         );
     }
+    if let Some(reason) = &run.skip_rehearsal {
+        let _ = writeln!(out, "\n## Rehearsal skipped\n");
+        let _ = writeln!(
+            out,
+            "The required rehearsal was skipped (--skip-rehearsal): {reason}"
+        );
+    }
+
+    let main_phase = if run.mode == "rollback" {
+        Phase::Rollback
+    } else {
+        Phase::Steps
+    };
+    steps_table(&mut out, run, main_phase, "Steps");
+    if run.steps.iter().any(|s| s.phase == Phase::Undo) {
+        steps_table(&mut out, run, Phase::Undo, "Undo (newest first)");
+    }
+    if main_phase == Phase::Steps && run.steps.iter().any(|s| s.phase == Phase::Rollback) {
+        steps_table(&mut out, run, Phase::Rollback, "Rollback, rehearsed");
+        let _ = writeln!(
+            out,
+            "\nThe steps took {}; the rollback took {}.",
+            duration_or_dash(run.phase_duration_ms(Phase::Steps)),
+            duration_or_dash(run.phase_duration_ms(Phase::Rollback))
+        );
+    }
+
+    let undone: Vec<&str> = run
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Undone)
+        .map(|s| s.id.as_str())
+        .collect();
+    if !undone.is_empty() {
+        let _ = writeln!(out, "\n## Undone\n");
+        for id in undone {
+            let _ = writeln!(out, "- `{id}`");
+        }
+    }
+
+    let tags: Vec<(&StepRecord, &TagRecord)> = run
+        .steps
+        .iter()
+        .filter_map(|s| s.tag.as_ref().map(|t| (s, t)))
+        .collect();
+    let rehearsed_tags: Vec<&StepRecord> = run
+        .steps
+        .iter()
+        .filter(|s| s.kind == "tag" && s.tag.is_none() && s.status == StepStatus::Succeeded)
+        .collect();
+    if !tags.is_empty() || !rehearsed_tags.is_empty() {
+        let _ = writeln!(out, "\n## Tag\n");
+        for (step, tag) in tags {
+            let mut facts = vec![if tag.created {
+                "created by this run".to_string()
+            } else {
+                "already there before this run".to_string()
+            }];
+            match &tag.pushed {
+                Some(remote) => facts.push(format!("pushed to {remote}")),
+                None => facts.push("not pushed".into()),
+            }
+            if step.status == StepStatus::Undone {
+                facts.push("deleted again by the undo".into());
+            }
+            let _ = writeln!(
+                out,
+                "- `{}` at `{}`: {}",
+                tag.name,
+                tag.commit,
+                facts.join(", ")
+            );
+        }
+        for step in rehearsed_tags {
+            let _ = writeln!(
+                out,
+                "- {}",
+                step.detail
+                    .as_deref()
+                    .unwrap_or("rehearsal: nothing created")
+            );
+        }
+    }
+
+    if !run.metrics.is_empty() {
+        let _ = writeln!(out, "\n## Metrics\n");
+        let _ = writeln!(out, "| metric | before | after | change | result |");
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+        for metric in &run.metrics {
+            let value = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+            let change = metric
+                .change_percent()
+                .map_or_else(|| "-".to_string(), |c| format!("{c:+.1}%"));
+            let mut result = metric.verdict().unwrap_or("not measured").to_string();
+            if metric.guard_exceeded() {
+                let _ = write!(
+                    result,
+                    ", beyond the {}% allowed",
+                    metric.max_regression.unwrap_or_default()
+                );
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {change} | {result} |",
+                cell(&metric.name),
+                value(metric.before),
+                value(metric.after)
+            );
+        }
+        for metric in run.metrics.iter().filter(|m| m.problem.is_some()) {
+            let _ = writeln!(
+                out,
+                "\nWarning: `{}` could not be sampled ({}).",
+                metric.name,
+                metric.problem.as_deref().unwrap_or_default()
+            );
+        }
+    }
+
     for step in run.steps.iter().filter(|s| {
         matches!(
             s.status,
@@ -170,6 +279,36 @@ pub fn render(run: &RunRecord) -> String {
         }
     }
     out
+}
+
+fn duration_or_dash(ms: Option<u64>) -> String {
+    ms.map_or_else(|| "-".into(), |ms| human(Duration::from_millis(ms)))
+}
+
+/// One table of the steps of a phase.
+fn steps_table(out: &mut String, run: &RunRecord, phase: Phase, title: &str) {
+    let _ = writeln!(out, "\n## {title}\n");
+    let _ = writeln!(out, "| step | command | result | attempts | duration |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for step in run.steps.iter().filter(|s| s.phase == phase) {
+        let mut result = step.status.to_string();
+        if let Some(detail) = &step.detail {
+            let _ = write!(result, " ({detail})");
+        } else if let Some(code) = step.exit_code
+            && step.status != StepStatus::Succeeded
+        {
+            let _ = write!(result, " (exit {code})");
+        }
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} |",
+            cell(&step.id),
+            cell(&step.command).replace('`', "'"),
+            cell(&result),
+            step.attempts,
+            duration_or_dash(step.duration_ms),
+        );
+    }
 }
 
 /// Escapes the characters that would break a Markdown table cell.

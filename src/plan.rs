@@ -74,6 +74,10 @@ pub enum Action {
         same: Vec<String>,
         ignore: Vec<String>,
     },
+    /// The built-in undo of a `tag` step: delete the tag it created.
+    Untag {
+        tag: crate::record::TagRecord,
+    },
     Http {
         url: String,
         status: u16,
@@ -93,6 +97,7 @@ impl Action {
             Action::Tag { .. } => "tag",
             Action::Config { .. } => "config",
             Action::Http { .. } => "http",
+            Action::Untag { .. } => "untag",
         }
     }
 
@@ -114,6 +119,10 @@ impl Action {
                 format!("check {} against {}", file.display(), against.display())
             }
             Action::Http { url, status, .. } => format!("wait for {url} to answer {status}"),
+            Action::Untag { tag } => match &tag.pushed {
+                Some(remote) => format!("delete tag {} here and on {remote}", tag.name),
+                None => format!("delete tag {}", tag.name),
+            },
         }
     }
 }
@@ -205,6 +214,10 @@ pub struct Plan {
     pub on_failure: OnFailure,
     pub notes_dir: Option<PathBuf>,
     pub variables: BTreeMap<String, String>,
+    /// The environment's `env`: extra process environment for every command.
+    pub process_env: BTreeMap<String, String>,
+    /// The environment a successful rehearsal must have been run in (`requires_rehearsal`).
+    pub requires_rehearsal: Option<String>,
     pub steps: Vec<PlannedStep>,
     pub metrics: Vec<PlannedMetric>,
     pub rollback: Option<PlannedRollback>,
@@ -347,6 +360,36 @@ impl Plan {
             },
         });
 
+        // `shipbook rollback` runs the rollback procedure as its steps, after one confirmation
+        // that says exactly what will run.
+        if mode == Mode::Rollback
+            && let Some(rollback) = &rollback
+        {
+            let where_ = options
+                .env
+                .as_ref()
+                .map(|env| format!(" in {env}"))
+                .unwrap_or_default();
+            let confirm = PlannedStep {
+                id: "confirm-rollback".into(),
+                name: "Confirm the rollback".into(),
+                description: None,
+                action: Action::Confirm {
+                    prompt: format!(
+                        "Roll back {}{where_}? This runs: {}",
+                        runbook.name(),
+                        rollback.commands().replace('\n', "; ")
+                    ),
+                },
+                undo: None,
+                skip: None,
+                ..rollback.steps[0].clone()
+            };
+            steps = std::iter::once(confirm)
+                .chain(rollback.steps.iter().cloned())
+                .collect();
+        }
+
         let reason = options.reason.clone().or_else(|| {
             runbook
                 .header
@@ -393,6 +436,10 @@ impl Plan {
                 .as_ref()
                 .map(|dir| runbook.base_dir().join(dir)),
             variables,
+            process_env: environment_env,
+            requires_rehearsal: environment
+                .and_then(|e| e.requires_rehearsal.as_ref())
+                .map(|r| r.get_ref().clone()),
             steps,
             metrics,
             rollback,

@@ -82,22 +82,36 @@ pub fn run(
     echo: Echo,
     interrupt: &Interrupt,
 ) -> io::Result<Outcome> {
+    run_to(spec, log, masker, echo, None, interrupt)
+}
+
+/// Runs `spec` with stderr (masked) into `log`, and stdout into `stdout` when given (else into
+/// the log too).
+fn run_to(
+    spec: &CommandSpec<'_>,
+    log: File,
+    masker: &Masker,
+    echo: Echo,
+    stdout: Option<File>,
+    interrupt: &Interrupt,
+) -> io::Result<Outcome> {
     let started = Instant::now();
     let (reader, writer) = io::pipe()?;
     let (program, args) = spec
         .argv
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
-    let mut expression = duct::cmd(program, args)
-        .dir(spec.dir)
-        .stdin_null()
-        .stdout_file(writer.try_clone()?)
-        .stderr_file(writer)
-        .unchecked()
-        .before_spawn(|command| {
-            command.process_group(0);
-            Ok(())
-        });
+    let expression = duct::cmd(program, args).dir(spec.dir).stdin_null();
+    let mut expression = match stdout {
+        Some(file) => expression.stdout_file(file),
+        None => expression.stdout_file(writer.try_clone()?),
+    }
+    .stderr_file(writer)
+    .unchecked()
+    .before_spawn(|command| {
+        command.process_group(0);
+        Ok(())
+    });
     for (name, value) in spec.env {
         expression = expression.env(name, value);
     }
@@ -162,6 +176,98 @@ pub fn run(
         timed_out,
         interrupted: interrupt.requested(),
     })
+}
+
+/// Runs a metric command: its stdout is read for the first number, its stderr goes to the log.
+/// Returns the value, or why there is none. The command obeys the same timeout and process
+/// group rules as a step.
+pub fn sample(
+    spec: &CommandSpec<'_>,
+    log: &Path,
+    masker: &Masker,
+    interrupt: &Interrupt,
+) -> io::Result<Result<f64, String>> {
+    let stdout_path = log.with_extension("stdout");
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    let outcome = run_to(
+        spec,
+        log_file,
+        masker,
+        Echo::None,
+        Some(File::create(&stdout_path)?),
+        interrupt,
+    )?;
+    let mut stdout = Vec::new();
+    File::open(&stdout_path)?
+        .take(64 * 1024)
+        .read_to_end(&mut stdout)?;
+    let _ = std::fs::remove_file(&stdout_path);
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    {
+        let mut log = std::fs::OpenOptions::new().append(true).open(log)?;
+        let _ = writeln!(log, "stdout: {}", masker.text(stdout.trim_end()));
+    }
+    if outcome.timed_out {
+        return Ok(Err(format!(
+            "timed out after {}",
+            crate::duration::human(spec.timeout.unwrap_or_default())
+        )));
+    }
+    if let Exit::SpawnFailed { message, .. } = &outcome.exit {
+        return Ok(Err(message.clone()));
+    }
+    if !outcome.success() {
+        return Ok(Err(format!(
+            "the command exited with {}; its output: {}",
+            outcome.exit_code(),
+            one_line(&stdout)
+        )));
+    }
+    match first_number(&stdout) {
+        Some(value) => Ok(Ok(value)),
+        None => Ok(Err(format!(
+            "no number on stdout; it printed: {}",
+            one_line(&stdout)
+        ))),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None if text.is_empty() => "(nothing)".into(),
+        None => text,
+    }
+}
+
+/// The first decimal number in `text` ("p95=182.5ms" gives 182.5).
+pub fn first_number(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+        let begins = digit_at(start)
+            || (bytes[start] == b'-' && digit_at(start + 1))
+            || (bytes[start] == b'.' && digit_at(start + 1));
+        if begins {
+            let mut end = start + 1;
+            while end < bytes.len() && (bytes[end].is_ascii_digit() || bytes[end] == b'.') {
+                end += 1;
+            }
+            let candidate = text[start..end].trim_end_matches('.');
+            if let Ok(value) = candidate.parse::<f64>() {
+                return Some(value);
+            }
+            start = end;
+        } else {
+            start += 1;
+        }
+    }
+    None
 }
 
 /// TERM to the group, KILL after the grace period; returns the leader's status.

@@ -108,6 +108,21 @@ pub struct RunRecord {
     /// Why the run ended as it did, in one line ("step `deploy` exited with 1").
     pub status_reason: Option<String>,
     pub note: Option<String>,
+    /// Metrics sampled before the first step and after the last.
+    #[serde(default)]
+    pub metrics: Vec<MetricRecord>,
+    /// The rehearsal a run in an environment with `requires_rehearsal` relied on.
+    #[serde(default)]
+    pub rehearsal: Option<RehearsalCitation>,
+    /// Why the required rehearsal was skipped (`--skip-rehearsal`).
+    #[serde(default)]
+    pub skip_rehearsal: Option<String>,
+    /// When and by whom the run was resumed, oldest first.
+    #[serde(default)]
+    pub resumed: Vec<String>,
+    /// What the command line chose, so that `resume` plans the run the same way again.
+    #[serde(default)]
+    pub invocation: Invocation,
     pub steps: Vec<StepRecord>,
 }
 
@@ -130,9 +145,125 @@ pub struct StepRecord {
     /// A short human sentence about the result ("answered yes by ann@host at …", "skipped: only
     /// in production").
     pub detail: Option<String>,
+    /// Which part of the run the step belongs to: the steps themselves, an undo, or the rollback.
+    pub phase: Phase,
+    /// For a `tag` step: the tag it made or found.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tag: Option<TagRecord>,
+}
+
+/// The parts of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The runbook's `[[steps]]`.
+    Steps,
+    /// The undo of a step, after a failure with `on_failure = "undo"`.
+    Undo,
+    /// The `[rollback]` procedure (`shipbook rollback`, or the end of a rehearsal).
+    Rollback,
+}
+
+string_enum!(Phase {
+    Steps => "steps",
+    Undo => "undo",
+    Rollback => "rollback",
+});
+
+/// What a `tag` step did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRecord {
+    pub name: String,
+    pub commit: String,
+    /// Whether this run created the tag (false: it was already there, or a rehearsal).
+    pub created: bool,
+    /// The remote it was pushed to, if it was.
+    pub pushed: Option<String>,
+}
+
+/// One metric, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricRecord {
+    pub name: String,
+    pub better: String,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    /// Why a sample is missing, when one is.
+    pub problem: Option<String>,
+    pub max_regression: Option<f64>,
+}
+
+impl MetricRecord {
+    /// The change from before to after, in percent of before.
+    pub fn change_percent(&self) -> Option<f64> {
+        let (before, after) = (self.before?, self.after?);
+        if before == 0.0 {
+            return (after == 0.0).then_some(0.0);
+        }
+        Some((after - before) / before.abs() * 100.0)
+    }
+
+    /// "improved", "regressed" or "unchanged", by `better`.
+    pub fn verdict(&self) -> Option<&'static str> {
+        let (before, after) = (self.before?, self.after?);
+        let lower_is_better = self.better == "lower";
+        Some(if after == before {
+            "unchanged"
+        } else if (after < before) == lower_is_better {
+            "improved"
+        } else {
+            "regressed"
+        })
+    }
+
+    /// How far the metric regressed, in percent (0 when it did not).
+    pub fn regression_percent(&self) -> Option<f64> {
+        let change = self.change_percent()?;
+        Some(if self.better == "lower" {
+            change.max(0.0)
+        } else {
+            (-change).max(0.0)
+        })
+    }
+
+    /// Whether the guard `max_regression` was exceeded.
+    pub fn guard_exceeded(&self) -> bool {
+        match (self.max_regression, self.regression_percent()) {
+            (Some(limit), Some(regression)) => regression > limit,
+            _ => false,
+        }
+    }
+}
+
+/// The command-line choices of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    pub vars: Vec<String>,
+    pub only: Vec<String>,
+    pub from: Option<String>,
+    pub on_failure: Option<String>,
+}
+
+/// The rehearsal a production run relied on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RehearsalCitation {
+    pub run_id: String,
+    pub env: String,
+    pub finished_at: String,
+    pub duration_ms: Option<u64>,
+    pub rollback_duration_ms: Option<u64>,
 }
 
 impl RunRecord {
+    /// The total duration of the steps of one phase, in milliseconds.
+    pub fn phase_duration_ms(&self, phase: Phase) -> Option<u64> {
+        let steps: Vec<&StepRecord> = self.steps.iter().filter(|s| s.phase == phase).collect();
+        if steps.is_empty() {
+            return None;
+        }
+        Some(steps.iter().filter_map(|s| s.duration_ms).sum())
+    }
+
     pub fn duration_ms(&self) -> Option<u64> {
         let started = chrono::DateTime::parse_from_rfc3339(&self.started_at).ok()?;
         let finished = chrono::DateTime::parse_from_rfc3339(self.finished_at.as_deref()?).ok()?;

@@ -15,25 +15,20 @@ pub struct Recorder<'a> {
 impl Observer for Recorder<'_> {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         match event {
-            Event::RunStarted { run } => {
+            Event::RunStarted { run, resumed } => {
                 self.run_id = run.run_id.clone();
-                self.store.insert_run(run, &self.owner)
+                if *resumed {
+                    self.store.resume_run(run, &self.owner)
+                } else {
+                    self.store.insert_run(run, &self.owner)
+                }
             }
+            Event::StepAdded { step } => self.store.insert_step(&self.run_id, step),
+            Event::MetricsSampled { run, .. } => self.store.update_metrics(run),
             Event::StepStarted { step, .. }
             | Event::StepRetrying { step, .. }
             | Event::StepFinished { step } => self.store.update_step(&self.run_id, step),
-            Event::RunFinished { run } => {
-                self.store.finish_run(
-                    &run.run_id,
-                    run.status,
-                    run.status_reason.as_deref(),
-                    run.finished_at.as_deref().unwrap_or_default(),
-                )?;
-                if let Some(note) = &run.note {
-                    self.store.set_note(&run.run_id, note)?;
-                }
-                Ok(())
-            }
+            Event::RunFinished { run } => self.store.finish_run(run),
         }
     }
 }

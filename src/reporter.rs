@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::duration::human;
 use crate::error::Result;
 use crate::event::{Event, Observer};
-use crate::record::{RunStatus, StepRecord, StepStatus};
+use crate::record::{Phase, RunStatus, StepRecord, StepStatus};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -28,6 +28,8 @@ pub struct Reporter {
     verbosity: Verbosity,
     live: bool,
     spinner: Option<ProgressBar>,
+    /// The phase of the last step shown, to print a heading when it changes.
+    phase: Phase,
 }
 
 impl Reporter {
@@ -37,6 +39,7 @@ impl Reporter {
             verbosity,
             live: live && verbosity == Verbosity::Normal,
             spinner: None,
+            phase: Phase::Steps,
         }
     }
 
@@ -73,6 +76,11 @@ impl Reporter {
             StepStatus::Succeeded => {
                 if self.verbosity != Verbosity::Quiet {
                     eprintln!("{} {label}{duration}{detail}", style("✓").green());
+                }
+            }
+            StepStatus::Undone => {
+                if self.verbosity != Verbosity::Quiet {
+                    eprintln!("{} {label} undone", style("↶").yellow());
                 }
             }
             StepStatus::Skipped => {
@@ -118,7 +126,44 @@ impl Reporter {
 impl Observer for Reporter {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         match event {
-            Event::RunStarted { run } => {
+            Event::StepAdded { .. } => {}
+            Event::MetricsSampled { run, after } => {
+                if self.verbosity != Verbosity::Quiet {
+                    for metric in &run.metrics {
+                        let value = if *after { metric.after } else { metric.before };
+                        let text = match (value, &metric.problem) {
+                            (Some(value), _) if *after => {
+                                let change = match (metric.change_percent(), metric.verdict()) {
+                                    (Some(change), Some(verdict)) => {
+                                        format!(" ({change:+.1}%, {verdict})")
+                                    }
+                                    _ => String::new(),
+                                };
+                                format!("{value}{change}")
+                            }
+                            (Some(value), _) => value.to_string(),
+                            (None, Some(problem)) => style(format!("not sampled: {problem}"))
+                                .yellow()
+                                .to_string(),
+                            (None, None) => "not sampled".into(),
+                        };
+                        self.line(format!(
+                            "{} metric {} {}: {text}",
+                            style("◆").cyan(),
+                            style(&metric.name).bold(),
+                            if *after { "after" } else { "before" }
+                        ));
+                    }
+                }
+            }
+            Event::RunStarted { run, resumed } => {
+                if *resumed && self.verbosity != Verbosity::Quiet {
+                    self.line(format!(
+                        "{} {}",
+                        style("resuming").yellow().bold(),
+                        run.run_id
+                    ));
+                }
                 if self.verbosity != Verbosity::Quiet {
                     let mode = match run.mode.as_str() {
                         "rehearsal" => " REHEARSAL".to_string(),
@@ -140,6 +185,17 @@ impl Observer for Reporter {
                 }
             }
             Event::StepStarted { step, max_attempts } => {
+                if step.phase != self.phase {
+                    self.phase = step.phase;
+                    if self.verbosity != Verbosity::Quiet {
+                        let heading = match step.phase {
+                            Phase::Undo => "undoing, newest first",
+                            Phase::Rollback => "rollback",
+                            Phase::Steps => "steps",
+                        };
+                        self.line(style(heading).bold().to_string());
+                    }
+                }
                 let attempt = if *max_attempts > 1 {
                     format!(" (attempt {} of {max_attempts})", step.attempts)
                 } else {

@@ -12,12 +12,13 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
-use crate::record::{RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 
 const DATABASE: &str = "shipbook.db";
 
 /// Each entry upgrades the schema by one version; the index + 1 is the version it produces.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     run_id TEXT PRIMARY KEY NOT NULL,
     runbook TEXT NOT NULL,
@@ -75,7 +76,18 @@ CREATE TABLE locks (
     since TEXT NOT NULL,
     PRIMARY KEY (runbook, env)
 );
-"#];
+"#,
+    r#"
+ALTER TABLE steps ADD COLUMN phase TEXT NOT NULL DEFAULT 'steps';
+ALTER TABLE steps ADD COLUMN tag TEXT;
+ALTER TABLE runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runs ADD COLUMN rehearsal TEXT;
+ALTER TABLE runs ADD COLUMN skip_rehearsal TEXT;
+ALTER TABLE runs ADD COLUMN resumed TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runs ADD COLUMN invocation TEXT;
+CREATE INDEX runs_by_status ON runs (runbook, env, mode, status);
+"#,
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -245,8 +257,10 @@ impl Store {
             .execute(
                 "INSERT INTO runs (run_id, runbook, runbook_path, content_hash, mode, env, operator, host, pid, pid_start,
                     reason, owner, expected, description, git_sha, git_branch, git_dirty, previous_tag, files_touched,
-                    rollback_note, rollback_command, started_at, finished_at, status, status_reason, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+                    rollback_note, rollback_command, started_at, finished_at, status, status_reason, note,
+                    metrics, rehearsal, skip_rehearsal, resumed, invocation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,
+                    ?27, ?28, ?29, ?30, ?31)",
                 params![
                     run.run_id,
                     run.runbook,
@@ -274,33 +288,16 @@ impl Store {
                     run.status.as_str(),
                     run.status_reason,
                     run.note,
+                    to_json(&run.metrics),
+                    to_json(&run.rehearsal),
+                    run.skip_rehearsal,
+                    to_json(&run.resumed),
+                    to_json(&run.invocation),
                 ],
             )
             .map_err(wrap)?;
         for step in &run.steps {
-            transaction
-                .execute(
-                    "INSERT INTO steps (run_id, position, step_id, name, kind, command, status, attempts, exit_code,
-                        started_at, duration_ms, log, log_tail, detail)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                    params![
-                        run.run_id,
-                        step.position,
-                        step.id,
-                        step.name,
-                        step.kind,
-                        step.command,
-                        step.status.as_str(),
-                        step.attempts,
-                        step.exit_code,
-                        step.started_at,
-                        step.duration_ms.map(|d| d as i64),
-                        step.log,
-                        step.log_tail,
-                        step.detail,
-                    ],
-                )
-                .map_err(wrap)?;
+            insert_step(&transaction, &run.run_id, step).map_err(wrap)?;
         }
         transaction.commit().map_err(wrap)
     }
@@ -310,7 +307,7 @@ impl Store {
         self.connection
             .prepare_cached(
                 "UPDATE steps SET status = ?3, attempts = ?4, exit_code = ?5, started_at = ?6, duration_ms = ?7,
-                    log = ?8, log_tail = ?9, detail = ?10
+                    log = ?8, log_tail = ?9, detail = ?10, tag = ?11
                  WHERE run_id = ?1 AND position = ?2",
             )
             .and_then(|mut statement| {
@@ -325,37 +322,103 @@ impl Store {
                     step.log,
                     step.log_tail,
                     step.detail,
+                    to_json(&step.tag),
                 ])
             })
             .map(drop)
             .map_err(|e| self.error(e))
     }
 
-    /// Records how a run ended.
-    pub fn finish_run(
-        &mut self,
-        run_id: &str,
-        status: RunStatus,
-        reason: Option<&str>,
-        finished_at: &str,
-    ) -> Result<()> {
+    /// Records how a run ended, with its note and final metrics.
+    pub fn finish_run(&mut self, run: &RunRecord) -> Result<()> {
         self.connection
             .execute(
-                "UPDATE runs SET status = ?2, status_reason = ?3, finished_at = ?4 WHERE run_id = ?1",
-                params![run_id, status.as_str(), reason, finished_at],
+                "UPDATE runs SET status = ?2, status_reason = ?3, finished_at = ?4, note = ?5, metrics = ?6
+                 WHERE run_id = ?1",
+                params![
+                    run.run_id,
+                    run.status.as_str(),
+                    run.status_reason,
+                    run.finished_at,
+                    run.note,
+                    to_json(&run.metrics)
+                ],
             )
             .map(drop)
             .map_err(|e| self.error(e))
     }
 
-    pub fn set_note(&mut self, run_id: &str, note: &str) -> Result<()> {
+    /// Records a run continuing: running again, owned by this process, with the resume noted,
+    /// and its steps as planned again (one transaction).
+    pub fn resume_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |error: rusqlite::Error| Error::Store {
+            path: path.clone(),
+            message: error.to_string(),
+        };
+        let transaction = self.connection.transaction().map_err(wrap)?;
+        transaction
+            .execute(
+                "UPDATE runs SET status = ?2, status_reason = NULL, finished_at = NULL, host = ?3, pid = ?4,
+                    pid_start = ?5, resumed = ?6, content_hash = ?7
+                 WHERE run_id = ?1",
+                params![
+                    run.run_id,
+                    run.status.as_str(),
+                    owner.host,
+                    owner.pid,
+                    owner.pid_start.map(|s| s as i64),
+                    to_json(&run.resumed),
+                    run.content_hash,
+                ],
+            )
+            .map_err(wrap)?;
+        transaction
+            .execute("DELETE FROM steps WHERE run_id = ?1", [&run.run_id])
+            .map_err(wrap)?;
+        for step in &run.steps {
+            insert_step(&transaction, &run.run_id, step).map_err(wrap)?;
+        }
+        transaction.commit().map_err(wrap)
+    }
+
+    /// Adds a step to a run that is under way (the undo of a step).
+    pub fn insert_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
+        insert_step(&self.connection, run_id, step).map_err(|e| self.error(e))
+    }
+
+    pub fn update_metrics(&mut self, run: &RunRecord) -> Result<()> {
         self.connection
             .execute(
-                "UPDATE runs SET note = ?2 WHERE run_id = ?1",
-                params![run_id, note],
+                "UPDATE runs SET metrics = ?2 WHERE run_id = ?1",
+                params![run.run_id, to_json(&run.metrics)],
             )
             .map(drop)
             .map_err(|e| self.error(e))
+    }
+
+    /// The rehearsal, recorded and wholly succeeded (its rollback included), of this runbook
+    /// content at this commit in `env`, newest first.
+    pub fn find_rehearsal(
+        &self,
+        runbook: &str,
+        env: &str,
+        content_hash: &str,
+        git_sha: &str,
+    ) -> Result<Option<RunRecord>> {
+        let id: Option<String> = self
+            .connection
+            .query_row(
+                "SELECT run_id FROM runs
+                 WHERE runbook = ?1 AND env = ?2 AND mode = 'rehearsal' AND status = 'succeeded'
+                    AND content_hash = ?3 AND git_sha = ?4
+                 ORDER BY started_at DESC LIMIT 1",
+                params![runbook, env, content_hash, git_sha],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))?;
+        id.map(|id| self.load_run(&id)).transpose()
     }
 
     /// Finds the run a user means: a full id, a unique prefix, or `last`.
@@ -416,7 +479,7 @@ impl Store {
             .connection
             .prepare_cached(
                 "SELECT position, step_id, name, kind, command, status, attempts, exit_code, started_at,
-                    duration_ms, log, log_tail, detail
+                    duration_ms, log, log_tail, detail, phase, tag
                  FROM steps WHERE run_id = ?1 ORDER BY position",
             )
             .map_err(|e| self.error(e))?;
@@ -437,6 +500,8 @@ impl Store {
                     log: row.get(10)?,
                     log_tail: row.get(11)?,
                     detail: row.get(12)?,
+                    phase: Phase::parse(&row.get::<_, String>(13)?).unwrap_or(Phase::Steps),
+                    tag: from_json(row.get::<_, Option<String>>(14)?),
                 })
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -533,7 +598,8 @@ impl Store {
 
 const RUN_COLUMNS: &str = "run_id, runbook, runbook_path, content_hash, mode, env, operator, host, pid, pid_start,
     reason, owner, expected, description, git_sha, git_branch, git_dirty, previous_tag, files_touched,
-    rollback_note, rollback_command, started_at, finished_at, status, status_reason, note";
+    rollback_note, rollback_command, started_at, finished_at, status, status_reason, note,
+    metrics, rehearsal, skip_rehearsal, resumed, invocation";
 
 fn read_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<(RunRecord, Owner)> {
     let files: String = row.get(18)?;
@@ -568,9 +634,50 @@ fn read_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<(RunRecord, Owner)> {
         status: RunStatus::parse(&row.get::<_, String>(23)?).unwrap_or(RunStatus::Failed),
         status_reason: row.get(24)?,
         note: row.get(25)?,
+        metrics: from_json(row.get::<_, Option<String>>(26)?).unwrap_or_default(),
+        rehearsal: from_json(row.get::<_, Option<String>>(27)?),
+        skip_rehearsal: row.get(28)?,
+        resumed: from_json(row.get::<_, Option<String>>(29)?).unwrap_or_default(),
+        invocation: from_json(row.get::<_, Option<String>>(30)?).unwrap_or_default(),
         steps: Vec::new(),
     };
     Ok((run, owner))
+}
+
+fn insert_step(connection: &Connection, run_id: &str, step: &StepRecord) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(
+            "INSERT INTO steps (run_id, position, step_id, name, kind, command, status, attempts, exit_code,
+                started_at, duration_ms, log, log_tail, detail, phase, tag)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )?
+        .execute(params![
+            run_id,
+            step.position,
+            step.id,
+            step.name,
+            step.kind,
+            step.command,
+            step.status.as_str(),
+            step.attempts,
+            step.exit_code,
+            step.started_at,
+            step.duration_ms.map(|d| d as i64),
+            step.log,
+            step.log_tail,
+            step.detail,
+            step.phase.as_str(),
+            to_json(&step.tag),
+        ])
+        .map(drop)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("records serialize")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Option<T> {
+    text.and_then(|text| serde_json::from_str(&text).ok())
 }
 
 /// A run left `running` by a process that no longer exists is shown as interrupted.

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod http;
+pub mod tag;
 
 /// The result of one attempt of an action.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,11 @@ mod run;
 
 use std::path::PathBuf;
 
-use crate::cli::{Arguments, Command};
+use crate::cli::{Arguments, Command, Selection};
 use crate::error::Result;
+use crate::plan::Mode;
 use crate::reporter::Verbosity;
+use crate::runbook::OnFailure;
 
 /// What every command may need from the global flags.
 pub struct Globals {
@@ -39,7 +41,71 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             runbook,
             selection,
             execution,
-        } => run::run(&runbook, &selection, &execution, &globals),
+            on_failure,
+            skip_rehearsal,
+        } => run::start(
+            &run::Request {
+                mode: Mode::Run,
+                runbook,
+                selection,
+                yes: execution.yes,
+                reason: execution.reason,
+                json: execution.json,
+                on_failure: on_failure.map(Into::into),
+                skip_rehearsal,
+                force_lock: false,
+            },
+            &globals,
+        ),
+        Command::Rehearse {
+            runbook,
+            selection,
+            execution,
+            on_failure,
+        } => run::start(
+            &run::Request {
+                mode: Mode::Rehearsal,
+                runbook,
+                selection,
+                yes: execution.yes,
+                reason: execution.reason,
+                json: execution.json,
+                on_failure: on_failure.map(Into::into),
+                skip_rehearsal: None,
+                force_lock: false,
+            },
+            &globals,
+        ),
+        Command::Rollback {
+            runbook,
+            env,
+            vars,
+            execution,
+            force_lock,
+        } => run::start(
+            &run::Request {
+                mode: Mode::Rollback,
+                runbook,
+                selection: Selection {
+                    env,
+                    vars,
+                    ..Selection::default()
+                },
+                yes: execution.yes,
+                reason: execution.reason,
+                json: execution.json,
+                on_failure: Some(OnFailure::Stop),
+                skip_rehearsal: None,
+                force_lock,
+            },
+            &globals,
+        ),
+        Command::Resume {
+            run_id,
+            yes,
+            force,
+            json,
+        } => run::resume(&run_id, yes, force, json, &globals),
         Command::History {
             runbook,
             limit,

@@ -6,7 +6,7 @@ use console::style;
 
 use crate::cli::Selection;
 use crate::duration::human;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mask::Masker;
 use crate::plan::{Action, Mode, Plan, PlanOptions};
 use crate::runbook::{self, Runbook};
@@ -164,24 +164,4 @@ pub fn render(plan: &Plan) -> String {
         }
     }
     out
-}
-
-/// The actions this shipbook can execute; a plan with others is refused before any step runs.
-pub fn check_supported(plan: &Plan) -> Result<()> {
-    for step in &plan.steps {
-        if step.skip.is_none()
-            && !matches!(step.action, Action::Run { .. } | Action::Confirm { .. })
-        {
-            return Err(Error::Precondition {
-                message: format!(
-                    "step `{}` uses the `{}` action, which this version of shipbook cannot execute yet",
-                    step.id,
-                    step.action.kind()
-                ),
-                expected: "only `run` and `confirm` steps, or skip this one with --from/--only"
-                    .into(),
-            });
-        }
-    }
-    Ok(())
 }

@@ -1,55 +1,380 @@
-//! `shipbook run`: validate, plan, take the lock, execute, record, write the note.
+//! `shipbook run`, `rehearse`, `rollback` and `resume`: validate, plan, check what must hold
+//! before any step, take the lock, execute, record, write the note.
+//!
+//! The four commands differ only in what they plan and what they check first; everything after
+//! that (the lock, the observers, the executor, the note) is one path, so a rollback at 2 a.m.
+//! is recorded and reported exactly like the release it undoes.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use console::style;
 
 use super::Globals;
-use super::plan::{build, check_supported};
-use crate::cli::{Execution, Selection};
-use crate::error::Result;
+use super::plan::build;
+use crate::cli::Selection;
+use crate::error::{Error, Result};
 use crate::event::Observer;
 use crate::executor::{self, Executor, Options, ProcessRunner};
 use crate::interrupt::Interrupt;
 use crate::json_events::JsonEvents;
 use crate::mask::Masker;
-use crate::plan::Mode;
+use crate::plan::{Mode, Plan};
 use crate::process::Echo;
+use crate::record::{Invocation, Phase, RehearsalCitation, RunRecord, RunStatus, StepStatus};
 use crate::recorder::Recorder;
 use crate::reporter::{Reporter, Verbosity};
+use crate::runbook::{OnFailure, Runbook};
 use crate::store::{Owner, Store};
 use crate::{git, note, operator, preconditions, run_id, runbook, state};
 
-pub fn run(
-    path: &Path,
-    selection: &Selection,
-    execution: &Execution,
-    globals: &Globals,
-) -> Result<()> {
-    let runbook = runbook::load(path)?;
+/// What the command line asked for.
+pub struct Request {
+    pub mode: Mode,
+    pub runbook: PathBuf,
+    pub selection: Selection,
+    pub yes: bool,
+    pub reason: Option<String>,
+    pub json: bool,
+    pub on_failure: Option<OnFailure>,
+    pub skip_rehearsal: Option<String>,
+    pub force_lock: bool,
+}
+
+/// Starts a new run, rehearsal or rollback.
+pub fn start(request: &Request, globals: &Globals) -> Result<()> {
+    let runbook = runbook::load(&request.runbook)?;
+    if request.mode == Mode::Rollback && runbook.rollback.is_none() {
+        return Err(Error::usage(
+            format!(
+                "runbook `{}` has no [rollback] section, so there is no prepared way back",
+                runbook.name()
+            ),
+            "a [rollback] table in the runbook, such as:\n\n    [rollback]\n    note = \"Redeploy the previous tag\"\n    run = \"./deploy.sh {{ env }} {{ git.previous_tag }}\"\n",
+        ));
+    }
     let started = chrono::Utc::now();
     let run_id = run_id::new(runbook.name(), started);
     let plan = build(
         &runbook,
-        selection,
-        Mode::Run,
-        execution.reason.clone(),
+        &request.selection,
+        request.mode,
+        request.reason.clone(),
         run_id.clone(),
         true,
     )?;
-    check_supported(&plan)?;
-
     let state_dir = state::for_runbook(globals.state_dir.as_deref(), &runbook.path);
-    preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
+    // A rollback is an emergency: it skips every check but validation and secrets.
+    if request.mode != Mode::Rollback {
+        preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
+    }
     let mut store = Store::open(&state_dir)?;
     let operator = operator::operator();
+    let mut record = executor::new_record(
+        &plan,
+        &run_id,
+        &operator,
+        git::files_touched(&plan.runbook_path, &plan.git.previous_tag),
+    );
+    record.invocation = Invocation {
+        vars: request.selection.vars.clone(),
+        only: request.selection.only.clone(),
+        from: request.selection.from.clone(),
+        on_failure: request.on_failure.map(|p| p.to_string()),
+    };
+    if request.mode == Mode::Run {
+        check_rehearsal(&plan, &store, &runbook, request, &mut record)?;
+    }
+    let on_failure = request.on_failure.unwrap_or(plan.on_failure);
+    execute_locked(
+        &plan,
+        record,
+        &mut store,
+        &state_dir,
+        Settings {
+            yes: request.yes,
+            json: request.json,
+            on_failure,
+            resumed: false,
+            force_lock: request.force_lock,
+        },
+        globals,
+    )
+}
+
+/// `requires_rehearsal`: a run in such an environment needs a succeeded rehearsal (its rollback
+/// included) of the same commit and runbook content, or `--skip-rehearsal "REASON"`.
+fn check_rehearsal(
+    plan: &Plan,
+    store: &Store,
+    runbook: &Runbook,
+    request: &Request,
+    record: &mut RunRecord,
+) -> Result<()> {
+    let Some(required) = &plan.requires_rehearsal else {
+        return Ok(());
+    };
+    if let Some(reason) = &request.skip_rehearsal {
+        record.skip_rehearsal = Some(reason.clone());
+        eprintln!(
+            "{} the rehearsal in `{required}` is skipped: {reason}",
+            style("warning:").yellow().bold()
+        );
+        return Ok(());
+    }
+    match store.find_rehearsal(&plan.runbook, required, &plan.content_hash, &plan.git.sha)? {
+        Some(rehearsal) => {
+            record.rehearsal = Some(RehearsalCitation {
+                run_id: rehearsal.run_id.clone(),
+                env: required.clone(),
+                finished_at: rehearsal.finished_at.clone().unwrap_or_default(),
+                duration_ms: rehearsal.phase_duration_ms(Phase::Steps),
+                rollback_duration_ms: rehearsal.phase_duration_ms(Phase::Rollback),
+            });
+            Ok(())
+        }
+        None => Err(Error::Precondition {
+            message: format!(
+                "environment `{}` requires a succeeded rehearsal in `{required}` of this commit ({}) and this runbook, and none is on record",
+                plan.env.as_deref().unwrap_or_default(),
+                plan.git.short_sha
+            ),
+            expected: format!(
+                "`shipbook rehearse {} --env {required}` first (its rollback must succeed too), or --skip-rehearsal \"REASON\"",
+                runbook.path.display()
+            ),
+        }),
+    }
+}
+
+/// Continues a failed or interrupted run.
+pub fn resume(query: &str, yes: bool, force: bool, json: bool, globals: &Globals) -> Result<()> {
+    let state_dir = state::for_current_dir(globals.state_dir.as_deref());
+    let Some(mut store) = Store::open_existing(&state_dir)? else {
+        return Err(Error::UnknownRun {
+            query: query.to_string(),
+        });
+    };
+    let run_id = store.resolve_run_id(query)?;
+    let previous = store.load_run(&run_id)?;
+    match previous.status {
+        RunStatus::Succeeded => {
+            eprintln!("run {run_id} succeeded; there is nothing to resume");
+            return Ok(());
+        }
+        RunStatus::Running => {
+            return Err(Error::Locked {
+                runbook: previous.runbook.clone(),
+                env: previous.env.clone().unwrap_or_default(),
+                holder_run: run_id,
+                holder_operator: previous.operator.clone(),
+                holder_pid: previous.pid,
+                holder_since: previous.started_at.clone(),
+            });
+        }
+        _ => {}
+    }
+    let mode = match previous.mode.as_str() {
+        "rehearsal" => Mode::Rehearsal,
+        "rollback" => Mode::Rollback,
+        _ => Mode::Run,
+    };
+    let runbook = runbook::load(Path::new(&previous.runbook_path))?;
+    if runbook.name() != previous.runbook {
+        return Err(Error::usage(
+            format!(
+                "{} now holds runbook `{}`, not `{}` of run {run_id}",
+                previous.runbook_path,
+                runbook.name(),
+                previous.runbook
+            ),
+            "the runbook the run was started with",
+        ));
+    }
+    let selection = Selection {
+        env: previous.env.clone(),
+        vars: previous.invocation.vars.clone(),
+        only: previous.invocation.only.clone(),
+        from: previous.invocation.from.clone(),
+    };
+    let plan = build(
+        &runbook,
+        &selection,
+        mode,
+        previous.reason.clone(),
+        run_id.clone(),
+        true,
+    )?;
+    let fresh = executor::new_record(&plan, &run_id, &previous.operator, Vec::new());
+    let differences = differences(&previous, &fresh);
+    if previous.content_hash != runbook.content_hash || !differences.is_empty() {
+        if !force {
+            let detail = if differences.is_empty() {
+                "its steps plan the same, but the file's content changed".to_string()
+            } else {
+                format!("steps that differ: {}", differences.join("; "))
+            };
+            return Err(Error::Precondition {
+                message: format!(
+                    "runbook {} changed since run {run_id} started; {detail}",
+                    previous.runbook_path
+                ),
+                expected: "the runbook as it was; or --force to resume with the runbook as it is now (steps that succeeded are still not run again)".into(),
+            });
+        }
+        eprintln!(
+            "{} resuming with the changed runbook (--force)",
+            style("warning:").yellow().bold()
+        );
+    }
+
+    // The steps as planned now, carrying over what the earlier attempt finished.
+    let mut record = RunRecord {
+        status: RunStatus::Running,
+        status_reason: None,
+        finished_at: None,
+        note: None,
+        content_hash: runbook.content_hash.clone(),
+        steps: fresh.steps,
+        ..previous.clone()
+    };
+    for step in &mut record.steps {
+        if let Some(old) = previous
+            .steps
+            .iter()
+            .find(|old| old.id == step.id && old.phase == step.phase)
+        {
+            step.attempts = old.attempts;
+            if matches!(old.status, StepStatus::Succeeded | StepStatus::Skipped) {
+                *step = crate::record::StepRecord {
+                    position: step.position,
+                    ..old.clone()
+                };
+            }
+        }
+    }
+    for old in previous.steps.iter().filter(|s| s.phase == Phase::Undo) {
+        record.steps.push(crate::record::StepRecord {
+            position: record.steps.len() as u32,
+            ..old.clone()
+        });
+    }
+    record
+        .resumed
+        .push(format!("{} by {}", executor::now(), operator::operator()));
+    let on_failure = previous
+        .invocation
+        .on_failure
+        .as_deref()
+        .and_then(|p| match p {
+            "undo" => Some(OnFailure::Undo),
+            "stop" => Some(OnFailure::Stop),
+            "ask" => Some(OnFailure::Ask),
+            _ => None,
+        })
+        .unwrap_or(plan.on_failure);
+    execute_locked(
+        &plan,
+        record,
+        &mut store,
+        &state_dir,
+        Settings {
+            yes,
+            json,
+            on_failure,
+            resumed: true,
+            force_lock: false,
+        },
+        globals,
+    )
+}
+
+/// Steps whose id or command differ between the recorded run and the runbook as planned now.
+fn differences(previous: &RunRecord, fresh: &RunRecord) -> Vec<String> {
+    let old: Vec<_> = previous
+        .steps
+        .iter()
+        .filter(|s| s.phase != Phase::Undo)
+        .collect();
+    let mut found = Vec::new();
+    for step in &fresh.steps {
+        match old
+            .iter()
+            .find(|o| o.id == step.id && o.phase == step.phase)
+        {
+            None => found.push(format!("`{}` is new", step.id)),
+            Some(o) if o.command != step.command => found.push(format!(
+                "`{}` was `{}`, is now `{}`",
+                step.id, o.command, step.command
+            )),
+            Some(_) => {}
+        }
+    }
+    for step in &old {
+        if !fresh
+            .steps
+            .iter()
+            .any(|s| s.id == step.id && s.phase == step.phase)
+        {
+            found.push(format!("`{}` was removed", step.id));
+        }
+    }
+    found
+}
+
+struct Settings {
+    yes: bool,
+    json: bool,
+    on_failure: OnFailure,
+    resumed: bool,
+    force_lock: bool,
+}
+
+/// Takes the lock, executes, and releases the lock whatever happened.
+fn execute_locked(
+    plan: &Plan,
+    record: RunRecord,
+    store: &mut Store,
+    state_dir: &Path,
+    settings: Settings,
+    globals: &Globals,
+) -> Result<()> {
     let owner = Owner::this_process();
     let env = plan.env.clone().unwrap_or_default();
+    let run_id = record.run_id.clone();
     let since = executor::now();
-    if let Some(previous) =
-        store.acquire_lock(&plan.runbook, &env, &run_id, &operator, &owner, &since)?
-    {
+    let acquired = store.acquire_lock(
+        &plan.runbook,
+        &env,
+        &run_id,
+        &record.operator,
+        &owner,
+        &since,
+    );
+    let taken_over = match acquired {
+        Err(Error::Locked {
+            holder_run,
+            holder_operator,
+            holder_pid,
+            ..
+        }) if settings.force_lock => {
+            store.release_lock(&plan.runbook, &env, &holder_run)?;
+            eprintln!(
+                "{} --force-lock: took the lock from run {holder_run} (operator {holder_operator}, pid {holder_pid}), which may still be running",
+                style("warning:").yellow().bold()
+            );
+            store.acquire_lock(
+                &plan.runbook,
+                &env,
+                &run_id,
+                &record.operator,
+                &owner,
+                &since,
+            )?
+        }
+        other => other?,
+    };
+    if let Some(previous) = taken_over {
         eprintln!(
             "{} took over the lock of run {} (operator {}, pid {}): its process no longer exists",
             style("warning:").yellow().bold(),
@@ -58,9 +383,7 @@ pub fn run(
             previous.pid
         );
     }
-    let result = execute(
-        &plan, &run_id, &operator, owner, &mut store, &state_dir, execution, globals,
-    );
+    let result = execute(plan, record, owner, store, state_dir, &settings, globals);
     // The lock goes whatever happened; a failure to release it is reported but does not hide the
     // run's own result (a stale lock is taken over by the next run anyway).
     if let Err(error) = store.release_lock(&plan.runbook, &env, &run_id) {
@@ -69,33 +392,31 @@ pub fn run(
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 fn execute(
-    plan: &crate::plan::Plan,
-    run_id: &str,
-    operator: &str,
+    plan: &Plan,
+    record: RunRecord,
     owner: Owner,
     store: &mut Store,
     state_dir: &Path,
-    execution: &Execution,
+    settings: &Settings,
     globals: &Globals,
 ) -> Result<()> {
     let interrupt = Interrupt::install()
-        .map_err(|source| crate::error::Error::io("cannot install the signal handler", source))?;
-    let files = git::files_touched(&plan.runbook_path, &plan.git.previous_tag);
-    let record = executor::new_record(plan, run_id, operator, files);
+        .map_err(|source| Error::io("cannot install the signal handler", source))?;
+    let run_id = record.run_id.clone();
+    let operator = record.operator.clone();
 
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let interactive = stderr_is_terminal && std::io::stdin().is_terminal();
     let mut recorder = Recorder {
         store,
         owner,
-        run_id: run_id.to_string(),
+        run_id: run_id.clone(),
     };
     let mut reporter = Reporter::new(globals.verbosity, stderr_is_terminal);
     let mut json = JsonEvents;
     let mut observers: Vec<&mut dyn Observer> = vec![&mut recorder, &mut reporter];
-    if execution.json {
+    if settings.json {
         observers.push(&mut json);
     }
     let mut runner = ProcessRunner {
@@ -114,9 +435,11 @@ fn execute(
         observers,
         &mut runner,
         Options {
-            yes: execution.yes,
-            logs_dir: state::logs_dir(state_dir, run_id),
-            operator: operator.to_string(),
+            yes: settings.yes,
+            logs_dir: state::logs_dir(state_dir, &run_id),
+            operator,
+            on_failure: settings.on_failure,
+            resumed: settings.resumed,
         },
         interrupt,
     );

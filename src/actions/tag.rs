@@ -1,0 +1,250 @@
+//! The `tag` action: an annotated git tag at HEAD, and its undo.
+//!
+//! git2 creates, reads and deletes tags, so shipbook needs no `git` for them; pushing goes
+//! through the user's own `git push`, the one place shipbook calls `git`, so that their
+//! credential helpers and SSH setup apply. A tag that already points at HEAD is success (a
+//! re-run or a resume must not fail on its own earlier work); one at another commit is a
+//! failure that names both commits. A rehearsal checks all of that and creates nothing.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::Verdict;
+use crate::record::TagRecord;
+
+pub struct TagSpec<'a> {
+    pub name: &'a str,
+    pub message: &'a str,
+    pub push: bool,
+    pub remote: &'a str,
+    /// The step's working directory: the tag goes into the repository that holds it.
+    pub dir: &'a Path,
+    /// Check and report, create nothing.
+    pub rehearsal: bool,
+}
+
+/// Whether git would accept `name` as a tag name.
+pub fn is_valid_name(name: &str) -> bool {
+    git2::Reference::is_valid_name(&format!("refs/tags/{name}"))
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..7].to_string()
+}
+
+/// Creates (or finds) the tag; returns the verdict and, when a tag is in place, what it is.
+pub fn run(spec: &TagSpec<'_>, log: &mut dyn Write) -> (Verdict, Option<TagRecord>) {
+    let repo = match Repository::discover(spec.dir) {
+        Ok(repo) => repo,
+        Err(_) => {
+            return (
+                Verdict::fail(format!(
+                    "{} is not in a git repository; a tag step needs one",
+                    spec.dir.display()
+                )),
+                None,
+            );
+        }
+    };
+    let head = match repo.head().and_then(|head| head.peel_to_commit()) {
+        Ok(commit) => commit,
+        Err(_) => {
+            return (
+                Verdict::fail("HEAD has no commit yet (an unborn branch): there is nothing to tag"),
+                None,
+            );
+        }
+    };
+    let head_id = head.id();
+    let _ = writeln!(log, "HEAD is {head_id}");
+    if !is_valid_name(spec.name) {
+        return (
+            Verdict::fail(format!("`{}` is not a tag name git accepts", spec.name)),
+            None,
+        );
+    }
+    if spec.push && repo.find_remote(spec.remote).is_err() {
+        return (
+            Verdict::fail(format!(
+                "the repository has no remote `{}` to push the tag to",
+                spec.remote
+            )),
+            None,
+        );
+    }
+
+    let existing = repo
+        .find_reference(&format!("refs/tags/{}", spec.name))
+        .ok()
+        .and_then(|reference| reference.peel_to_commit().ok())
+        .map(|commit| commit.id());
+    let created = match existing {
+        Some(commit) if commit != head_id => {
+            let _ = writeln!(log, "tag {} already exists at {commit}", spec.name);
+            return (
+                Verdict::fail(format!(
+                    "tag {} already exists at {}, but HEAD is {}",
+                    spec.name,
+                    short(commit),
+                    short(head_id)
+                )),
+                None,
+            );
+        }
+        Some(_) => {
+            let _ = writeln!(log, "tag {} already points at HEAD", spec.name);
+            false
+        }
+        None if spec.rehearsal => {
+            let signature = repo.signature();
+            if let Err(error) = signature {
+                return (identity_failure(&error), None);
+            }
+            let _ = writeln!(
+                log,
+                "rehearsal: would create tag {} at {head_id}{}",
+                spec.name,
+                if spec.push {
+                    format!(" and push it to {}", spec.remote)
+                } else {
+                    String::new()
+                }
+            );
+            return (
+                Verdict::pass(format!(
+                    "would tag {} at {} (rehearsal: nothing created)",
+                    spec.name,
+                    short(head_id)
+                )),
+                None,
+            );
+        }
+        None => {
+            let signature = match repo.signature() {
+                Ok(signature) => signature,
+                Err(error) => return (identity_failure(&error), None),
+            };
+            let object = match repo.find_object(head_id, Some(ObjectType::Commit)) {
+                Ok(object) => object,
+                Err(error) => {
+                    return (Verdict::fail(format!("cannot read HEAD: {error}")), None);
+                }
+            };
+            if let Err(error) = repo.tag(spec.name, &object, &signature, spec.message, false) {
+                return (
+                    Verdict::fail(format!("cannot create tag {}: {error}", spec.name)),
+                    None,
+                );
+            }
+            let _ = writeln!(log, "created annotated tag {} at {head_id}", spec.name);
+            true
+        }
+    };
+
+    let mut record = TagRecord {
+        name: spec.name.to_string(),
+        commit: head_id.to_string(),
+        created,
+        pushed: None,
+    };
+    if spec.rehearsal || !spec.push {
+        let what = if created { "tagged" } else { "already tagged" };
+        return (
+            Verdict::pass(format!("{what} {} at {}", spec.name, short(head_id))),
+            Some(record),
+        );
+    }
+    let workdir = repo.workdir().unwrap_or_else(|| repo.path());
+    match push(
+        workdir,
+        spec.remote,
+        &format!("refs/tags/{}", spec.name),
+        log,
+    ) {
+        Ok(()) => {
+            record.pushed = Some(spec.remote.to_string());
+            (
+                Verdict::pass(format!(
+                    "{} {} at {} and pushed it to {}",
+                    if created { "tagged" } else { "already tagged" },
+                    spec.name,
+                    short(head_id),
+                    spec.remote
+                )),
+                Some(record),
+            )
+        }
+        Err(problem) => (
+            Verdict::fail(format!(
+                "push of {} to {} failed ({problem}); the local tag stays, and the step's undo deletes it",
+                spec.name, spec.remote
+            )),
+            Some(record),
+        ),
+    }
+}
+
+fn identity_failure(error: &git2::Error) -> Verdict {
+    Verdict::fail(format!(
+        "no git identity to sign the tag with ({}); set one with `git config user.name \"...\"` and `git config user.email \"...\"`",
+        error.message()
+    ))
+}
+
+/// Runs `git push REMOTE REFSPEC` with the user's own git, its output into the log.
+fn push(workdir: &Path, remote: &str, refspec: &str, log: &mut dyn Write) -> Result<(), String> {
+    let _ = writeln!(log, "$ git push {remote} {refspec}");
+    let output = Command::new("git")
+        .args(["push", remote, refspec])
+        .current_dir(workdir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run git: {error}"))?;
+    let _ = log.write_all(&output.stdout);
+    let _ = log.write_all(&output.stderr);
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "git push exited with {}",
+            output.status.code().unwrap_or(-1)
+        ))
+    }
+}
+
+/// Undoes what a tag step did: deletes the tag it created (and the pushed copy). A tag that
+/// existed before the run is never deleted.
+pub fn undo(record: &TagRecord, dir: &Path, log: &mut dyn Write) -> Verdict {
+    if !record.created {
+        return Verdict::pass(format!(
+            "tag {} existed before this run; left in place",
+            record.name
+        ));
+    }
+    let repo = match Repository::discover(dir) {
+        Ok(repo) => repo,
+        Err(error) => return Verdict::fail(format!("cannot open the repository: {error}")),
+    };
+    if let Some(remote) = &record.pushed {
+        let workdir = repo.workdir().unwrap_or_else(|| repo.path());
+        if let Err(problem) = push(workdir, remote, &format!(":refs/tags/{}", record.name), log) {
+            return Verdict::fail(format!(
+                "cannot delete tag {} from {remote} ({problem}); the local tag was kept",
+                record.name
+            ));
+        }
+    }
+    match repo.tag_delete(&record.name) {
+        Ok(()) => {
+            let _ = writeln!(log, "deleted tag {}", record.name);
+            Verdict::pass(match &record.pushed {
+                Some(remote) => format!("deleted tag {} here and on {remote}", record.name),
+                None => format!("deleted tag {}", record.name),
+            })
+        }
+        Err(error) => Verdict::fail(format!("cannot delete tag {}: {error}", record.name)),
+    }
+}
