@@ -186,7 +186,7 @@ impl Error {
             ],
             Error::RunFailed { run_id, .. } => vec![
                 format!("the record is kept: `shipbook show {run_id}`, change note: `shipbook note {run_id}`"),
-                "steps that succeeded are not undone; check what they changed before running again".into(),
+                "check what the steps that ran changed (the record says which were undone) before running again".into(),
             ],
             Error::Declined { run_id, .. } => vec![
                 format!("the steps before it ran and are recorded in `shipbook show {run_id}`"),

@@ -722,7 +722,6 @@ impl<'a> Executor<'a> {
             .iter()
             .map(|(i, _)| self.run.steps[*i].id.clone())
             .collect();
-        not_undone.reverse();
         for (original, undo_step) in candidates {
             let position = self.run.steps.len();
             let record = StepRecord {

@@ -599,6 +599,16 @@ impl Renderer<'_> {
             let span = tag.span();
             let tag = tag.get_ref();
             let name = self.text(&tag.name, span.clone());
+            if tag.name.contains("{{") && !crate::actions::tag::is_valid_name(&name) {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        &self.runbook.path,
+                        Some(span.clone()),
+                        format!("`{name}` is not a tag name git accepts"),
+                    )
+                    .expected("variables that make a name such as v1.4.3"),
+                );
+            }
             Action::Tag {
                 message: match &tag.message {
                     Some(message) => self.text(message, span.clone()),

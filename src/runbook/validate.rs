@@ -246,6 +246,15 @@ impl Checker<'_> {
             let span = tag.span();
             let tag = tag.get_ref();
             self.text(&tag.name, span.clone());
+            if !tag.name.contains("{{") && !crate::actions::tag::is_valid_name(&tag.name) {
+                let diagnostic = self.error(
+                    span.clone(),
+                    format!("`{}` is not a tag name git accepts", tag.name),
+                );
+                diagnostic.expected = Some(
+                    "a name such as v1.4.3: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[` or `\\`".into(),
+                );
+            }
             if let Some(message) = &tag.message {
                 self.text(message, span.clone());
             }

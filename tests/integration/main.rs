@@ -5,14 +5,17 @@ mod test;
 
 mod check;
 mod config_check;
-mod http_check;
 mod exit_codes;
+mod http_check;
 mod json;
+mod metrics;
 mod note;
 mod plan;
 mod preconditions;
 mod records;
 mod run;
+mod safety;
 mod secrets;
 mod signals;
 mod store;
+mod tag;
