@@ -239,11 +239,12 @@ impl<'a> Executor<'a> {
                 undo_report = Some(self.undo(failed, reason)?);
             }
         }
-        if stop.is_none() && self.plan.mode == Mode::Rehearsal && self.plan.rollback.is_some() {
-            stop = self.run_phase(Phase::Rollback)?;
-        }
+        // After the steps, before a rehearsal's rollback undoes what they did.
         if stop.is_none() && self.plan.mode != Mode::Rollback {
             stop = self.sample_metrics(true)?;
+        }
+        if stop.is_none() && self.plan.mode == Mode::Rehearsal && self.plan.rollback.is_some() {
+            stop = self.run_phase(Phase::Rollback)?;
         }
 
         let (status, reason) = match (&stop, &undo_report) {

@@ -281,9 +281,11 @@ impl Plan {
             env_name: options.env.as_deref(),
         };
 
-        let work_dir = runbook
-            .base_dir()
-            .join(runbook.header.dir.as_deref().unwrap_or("."));
+        let work_dir = clean_path(
+            &runbook
+                .base_dir()
+                .join(runbook.header.dir.as_deref().unwrap_or(".")),
+        );
         let shell: Vec<String> = runbook.header.shell.as_ref().map_or_else(
             || vec!["sh".to_string(), "-c".to_string()],
             |shell| shell.get_ref().clone(),
@@ -622,8 +624,8 @@ impl Renderer<'_> {
             let span = config.span();
             let config = config.get_ref();
             Action::Config {
-                file: context.work_dir.join(self.text(&config.file, span.clone())),
-                against: context.work_dir.join(self.text(&config.against, span)),
+                file: clean_path(&context.work_dir.join(self.text(&config.file, span.clone()))),
+                against: clean_path(&context.work_dir.join(self.text(&config.against, span))),
                 require: config.require.clone(),
                 same: config.same.clone(),
                 ignore: config.ignore.clone(),
@@ -667,7 +669,7 @@ impl Renderer<'_> {
             action,
             env,
             dir: match &step.dir {
-                Some(dir) => context.work_dir.join(dir),
+                Some(dir) => clean_path(&context.work_dir.join(dir)),
                 None => context.work_dir.to_path_buf(),
             },
             timeout: parse_duration(step.timeout.as_ref()),
@@ -689,6 +691,33 @@ impl Renderer<'_> {
     }
 }
 
+/// Removes `.` and `name/..` from a path without touching the file system, so that a runbook in
+/// `runbooks/` with `dir = ".."` shows `config/x.toml`, not `runbooks/../config/x.toml`.
+pub fn clean_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut cleaned = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal =
+                    matches!(cleaned.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    cleaned.pop();
+                } else {
+                    cleaned.push("..");
+                }
+            }
+            other => cleaned.push(other.as_os_str()),
+        }
+    }
+    if cleaned.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        cleaned
+    }
+}
+
 /// Quotes an argument the way a POSIX shell would need it, for display only.
 pub fn shell_quote(arg: &str) -> String {
     let plain = !arg.is_empty()
@@ -705,6 +734,17 @@ pub fn shell_quote(arg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cleans_paths_lexically() {
+        assert_eq!(clean_path(Path::new("runbooks/..")), PathBuf::from("."));
+        assert_eq!(
+            clean_path(Path::new("runbooks/../config/./a.toml")),
+            PathBuf::from("config/a.toml")
+        );
+        assert_eq!(clean_path(Path::new("../x")), PathBuf::from("../x"));
+        assert_eq!(clean_path(Path::new("/a/b/../c")), PathBuf::from("/a/c"));
+    }
 
     #[test]
     fn quotes_only_what_needs_it() {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# A pretend deploy: records which version runs in which slot under the demo's target directory.
-# "previous" rolls the slot back to the version it ran before.
+# A pretend deploy: records which version runs in which slot under the demo's target directory,
+# and publishes the health page the pretend service serves. "previous" rolls the slot back.
 set -euo pipefail
 target="$1" slot="$2" version="$3"
-mkdir -p "$target/slots"
+mkdir -p "$target/slots" "$target/www"
 current="$target/slots/$slot"
 if [ "$version" = "previous" ] || [ -z "$version" ]; then
   if [ -f "$current.previous" ]; then
@@ -16,4 +16,6 @@ if [ "$version" = "previous" ] || [ -z "$version" ]; then
 fi
 [ -f "$current" ] && cp "$current" "$current.previous"
 echo "$version" > "$current"
+echo "${SHIPBOOK_RUN_ID:-manual}" > "$current.run"
+echo "ok $version" > "$target/www/health"
 echo "deployed $version to $slot"
