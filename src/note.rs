@@ -329,9 +329,10 @@ pub fn write(run: &RunRecord, state_dir: &Path, notes_dir: Option<&Path>) -> Res
     Ok(primary.display().to_string())
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
+/// Writes a file through a temporary file and a rename, so no reader sees half of it.
+pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let context = || format!("cannot write the change note {}", path.display());
+    let context = || format!("cannot write {}", path.display());
     std::fs::create_dir_all(dir).map_err(|source| Error::io(context(), source))?;
     let mut file =
         tempfile::NamedTempFile::new_in(dir).map_err(|source| Error::io(context(), source))?;

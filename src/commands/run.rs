@@ -17,7 +17,9 @@ use crate::error::{Error, Result};
 use crate::event::Observer;
 use crate::executor::{self, Executor, Options, ProcessRunner};
 use crate::interrupt::Interrupt;
+use crate::github::GithubActions;
 use crate::json_events::JsonEvents;
+use crate::junit::JunitReport;
 use crate::mask::Masker;
 use crate::plan::{Mode, Plan};
 use crate::process::Echo;
@@ -36,6 +38,7 @@ pub struct Request {
     pub yes: bool,
     pub reason: Option<String>,
     pub json: bool,
+    pub junit: Option<PathBuf>,
     pub on_failure: Option<OnFailure>,
     pub skip_rehearsal: Option<String>,
     pub force_lock: bool,
@@ -44,6 +47,7 @@ pub struct Request {
 /// Starts a new run, rehearsal or rollback.
 pub fn start(request: &Request, globals: &Globals) -> Result<()> {
     let runbook = runbook::load(&request.runbook)?;
+    let junit = request.junit.as_deref().map(JunitReport::new).transpose()?;
     if request.mode == Mode::Rollback && runbook.rollback.is_none() {
         return Err(Error::usage(
             format!(
@@ -94,6 +98,7 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
         Settings {
             yes: request.yes,
             json: request.json,
+            junit,
             on_failure,
             resumed: false,
             force_lock: request.force_lock,
@@ -148,7 +153,15 @@ fn check_rehearsal(
 }
 
 /// Continues a failed or interrupted run.
-pub fn resume(query: &str, yes: bool, force: bool, json: bool, globals: &Globals) -> Result<()> {
+pub fn resume(
+    query: &str,
+    yes: bool,
+    force: bool,
+    json: bool,
+    junit: Option<&Path>,
+    globals: &Globals,
+) -> Result<()> {
+    let junit = junit.map(JunitReport::new).transpose()?;
     let state_dir = state::for_current_dir(globals.state_dir.as_deref());
     let Some(mut store) = Store::open_existing(&state_dir)? else {
         return Err(Error::UnknownRun {
@@ -281,6 +294,7 @@ pub fn resume(query: &str, yes: bool, force: bool, json: bool, globals: &Globals
         Settings {
             yes,
             json,
+            junit,
             on_failure,
             resumed: true,
             force_lock: false,
@@ -325,6 +339,7 @@ fn differences(previous: &RunRecord, fresh: &RunRecord) -> Vec<String> {
 struct Settings {
     yes: bool,
     json: bool,
+    junit: Option<JunitReport>,
     on_failure: OnFailure,
     resumed: bool,
     force_lock: bool,
@@ -336,7 +351,7 @@ fn execute_locked(
     record: RunRecord,
     store: &mut Store,
     state_dir: &Path,
-    settings: Settings,
+    mut settings: Settings,
     globals: &Globals,
 ) -> Result<()> {
     let owner = Owner::this_process();
@@ -383,7 +398,7 @@ fn execute_locked(
             previous.pid
         );
     }
-    let result = execute(plan, record, owner, store, state_dir, &settings, globals);
+    let result = execute(plan, record, owner, store, state_dir, &mut settings, globals);
     // The lock goes whatever happened; a failure to release it is reported but does not hide the
     // run's own result (a stale lock is taken over by the next run anyway).
     if let Err(error) = store.release_lock(&plan.runbook, &env, &run_id) {
@@ -398,7 +413,7 @@ fn execute(
     owner: Owner,
     store: &mut Store,
     state_dir: &Path,
-    settings: &Settings,
+    settings: &mut Settings,
     globals: &Globals,
 ) -> Result<()> {
     let interrupt = Interrupt::install()
@@ -415,9 +430,16 @@ fn execute(
     };
     let mut reporter = Reporter::new(globals.verbosity, stderr_is_terminal);
     let mut json = JsonEvents;
+    let mut github = GithubActions::detect(settings.json);
     let mut observers: Vec<&mut dyn Observer> = vec![&mut recorder, &mut reporter];
     if settings.json {
         observers.push(&mut json);
+    }
+    if let Some(junit) = settings.junit.as_mut() {
+        observers.push(junit);
+    }
+    if let Some(github) = github.as_mut() {
+        observers.push(github);
     }
     let mut runner = ProcessRunner {
         masker: Masker::new(&plan.secrets),

@@ -1,0 +1,129 @@
+//! GitHub Actions: when `GITHUB_ACTIONS=true`, each step's output is folded into a
+//! `::group::` of the job log, a failed step raises an `::error::` annotation with the step and
+//! exit code, and the change note is appended to `$GITHUB_STEP_SUMMARY`.
+//!
+//! Workflow commands go to stdout, where the runner looks for them, except with `--json`, which
+//! owns stdout: then they go to stderr, which the runner reads as well.
+
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+
+use crate::error::Result;
+use crate::event::{Event, Observer};
+use crate::record::StepStatus;
+
+/// How much of a step's log goes into its group; the whole log stays on disk.
+const MAX_GROUP_BYTES: u64 = 1024 * 1024;
+
+pub struct GithubActions {
+    to_stderr: bool,
+    summary: Option<PathBuf>,
+}
+
+impl GithubActions {
+    /// The observer, when running under GitHub Actions.
+    pub fn detect(json: bool) -> Option<GithubActions> {
+        (std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true")).then(|| GithubActions {
+            to_stderr: json,
+            summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+        })
+    }
+
+    fn print(&self, text: &str) {
+        if self.to_stderr {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        } else {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+}
+
+/// Workflow command values must not contain newlines; `%`, CR and LF are escaped.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+impl Observer for GithubActions {
+    fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
+        match event {
+            Event::StepFinished { step }
+                if !matches!(step.status, StepStatus::Skipped | StepStatus::Pending) =>
+            {
+                let mut text = format!(
+                    "::group::{} ({})\n",
+                    escape_data(&step.id),
+                    step.status
+                );
+                if let Some(log) = &step.log
+                    && let Ok(mut file) = std::fs::File::open(log)
+                {
+                    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    if length > MAX_GROUP_BYTES {
+                        let _ = file.seek(std::io::SeekFrom::Start(length - MAX_GROUP_BYTES));
+                        text.push_str(&format!(
+                            "[shipbook: only the last MiB of the log is shown; all of it is in {log}]\n"
+                        ));
+                    }
+                    let mut content = String::new();
+                    let _ = file.take(MAX_GROUP_BYTES).read_to_string(&mut content);
+                    text.push_str(&content);
+                    if !content.is_empty() && !content.ends_with('\n') {
+                        text.push('\n');
+                    }
+                }
+                text.push_str("::endgroup::\n");
+                if matches!(
+                    step.status,
+                    StepStatus::Failed | StepStatus::TimedOut | StepStatus::Interrupted
+                ) {
+                    let code = step
+                        .exit_code
+                        .map(|c| format!(" with exit code {c}"))
+                        .unwrap_or_default();
+                    text.push_str(&format!(
+                        "::error title={}::step {} {}{code}: {}\n",
+                        escape_property(&format!("shipbook step {}", step.id)),
+                        escape_data(&step.id),
+                        step.status,
+                        escape_data(step.detail.as_deref().unwrap_or_default())
+                    ));
+                }
+                self.print(&text);
+            }
+            Event::RunFinished { run } => {
+                if let Some(summary) = &self.summary {
+                    let note = crate::note::render(run);
+                    let _ = OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(summary)
+                        .and_then(|mut file| file.write_all(format!("{note}\n").as_bytes()));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_workflow_command_values() {
+        assert_eq!(escape_data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}
