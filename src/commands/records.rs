@@ -60,7 +60,7 @@ pub fn history(
         "{:<40} {:<11} {:<9} {:<12} {:>9}  STARTED",
         "RUN", "STATUS", "MODE", "ENV", "DURATION"
     );
-    for run in runs {
+    for run in &runs {
         let duration = run
             .duration_ms()
             .map(|ms| human(Duration::from_millis(ms)))
@@ -74,6 +74,11 @@ pub fn history(
             duration,
             run.started_at
         );
+    }
+    if runbook.is_some()
+        && let Some(trend) = trend(&runs)
+    {
+        println!("\n{trend}");
     }
     Ok(())
 }
@@ -127,6 +132,8 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
         println!("  note      {note}");
     }
     println!();
+    print!("{}", timeline(&run));
+    println!();
     for step in &run.steps {
         let mark = match step.status {
             StepStatus::Succeeded => style("✓").green(),
@@ -165,6 +172,80 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Width of the longest timeline bar, in characters.
+const BAR_WIDTH: usize = 40;
+
+/// One bar per step, scaled to its duration, so that the slow step stands out at a glance.
+/// Retries show as a mark per extra attempt.
+fn timeline(run: &RunRecord) -> String {
+    use std::fmt::Write as _;
+    let ran: Vec<_> = run.steps.iter().filter(|s| s.duration_ms.is_some()).collect();
+    let longest = ran.iter().filter_map(|s| s.duration_ms).max().unwrap_or(0);
+    if ran.is_empty() || longest == 0 {
+        return String::new();
+    }
+    let width = ran.iter().map(|s| s.id.chars().count()).max().unwrap_or(0);
+    let total: u64 = ran.iter().filter_map(|s| s.duration_ms).sum();
+    let mut out = format!("timeline ({} of steps)\n", human(Duration::from_millis(total)));
+    for step in ran {
+        let ms = step.duration_ms.unwrap_or(0);
+        let cells = ((ms as f64 / longest as f64) * BAR_WIDTH as f64).ceil() as usize;
+        let bar = "█".repeat(cells.max(1));
+        let painted = match step.status {
+            StepStatus::Succeeded => style(bar).green(),
+            StepStatus::Skipped | StepStatus::Pending => style(bar).dim(),
+            StepStatus::Undone => style(bar).yellow(),
+            _ => style(bar).red(),
+        };
+        let retries = if step.attempts > 1 {
+            format!(" {}", style(format!("↻×{}", step.attempts - 1)).yellow())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {painted}{} {}{retries}",
+            step.id,
+            " ".repeat(BAR_WIDTH.saturating_sub(cells.max(1))),
+            human(Duration::from_millis(ms)),
+        );
+    }
+    out
+}
+
+/// The trend of total durations, oldest to newest, as a sparkline.
+fn trend(runs: &[RunRecord]) -> Option<String> {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let durations: Vec<u64> = runs.iter().rev().filter_map(RunRecord::duration_ms).collect();
+    if durations.len() < 2 {
+        return None;
+    }
+    let (low, high) = (
+        *durations.iter().min().expect("not empty"),
+        *durations.iter().max().expect("not empty"),
+    );
+    let spark: String = durations
+        .iter()
+        .map(|&d| {
+            let level = if high == low {
+                0
+            } else {
+                ((d - low) as f64 / (high - low) as f64 * 7.0).round() as usize
+            };
+            LEVELS[level]
+        })
+        .collect();
+    let mut sorted = durations.clone();
+    sorted.sort_unstable();
+    let median = sorted[sorted.len() / 2];
+    let last = *durations.last().expect("not empty");
+    Some(format!(
+        "trend of total duration, oldest to newest: {spark}  (median {}, last {})",
+        human(Duration::from_millis(median)),
+        human(Duration::from_millis(last))
+    ))
 }
 
 pub fn note(query: &str, format: NoteFormat, globals: &Globals) -> Result<()> {

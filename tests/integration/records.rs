@@ -89,3 +89,29 @@ fn note_prints_the_change_note_as_markdown_or_json() {
     assert_eq!(json["run"]["runbook"], "api");
     assert!(json["markdown"].as_str().unwrap().starts_with("# api"));
 }
+
+#[test]
+fn show_draws_a_timeline_with_retries_and_history_a_trend() {
+    let test = Test::new().runbook(
+        "web",
+        "[runbook]\nname = \"web\"\ndir = \"..\"\n\n[[steps]]\nid = \"quick\"\nrun = \"true\"\n\n[[steps]]\nid = \"slow-and-flaky\"\nrun = \"sleep 0.3; test -f once || { touch once; exit 1; }\"\nretries = 1\nretry_delay = \"1ms\"\n",
+    );
+    test.shipbook(&["run", "runbooks/web.toml"]).success();
+    let shown = test.shipbook(&["show", "last"]).success().stdout;
+    let timeline: Vec<&str> = shown
+        .lines()
+        .skip_while(|l| !l.starts_with("timeline"))
+        .take(3)
+        .collect();
+    assert_eq!(timeline.len(), 3, "{shown}");
+    let bar = |line: &str| line.chars().filter(|&c| c == '█').count();
+    assert!(timeline[1].trim_start().starts_with("quick"), "{shown}");
+    assert!(bar(timeline[2]) > bar(timeline[1]), "the slow step has the longer bar:\n{shown}");
+    assert_eq!(bar(timeline[2]), 40, "{shown}");
+    assert!(timeline[2].contains("↻×1"), "retries are visible:\n{shown}");
+
+    test.shipbook(&["run", "runbooks/web.toml"]).success();
+    test.shipbook(&["history", "--runbook", "web"])
+        .success()
+        .stdout_has("trend of total duration, oldest to newest: ");
+}
