@@ -237,6 +237,11 @@ impl<'a> Executor<'a> {
                 && self.wants_undo(failed)
             {
                 undo_report = Some(self.undo(failed, reason)?);
+                // A signal during the undo lets the undo in flight finish, then stops the run
+                // as interrupted.
+                if self.interrupt.requested() {
+                    stop = Some(Stop::Interrupted);
+                }
             }
         }
         // After the steps, before a rehearsal's rollback undoes what they did.
@@ -272,10 +277,11 @@ impl<'a> Executor<'a> {
                 RunStatus::Aborted,
                 Some(format!("step `{step}` was not confirmed")),
             ),
-            (Some(Stop::Interrupted), _) => (
+            (Some(Stop::Interrupted), undo) => (
                 RunStatus::Interrupted,
                 Some(format!(
-                    "interrupted by a signal; continue with `shipbook resume {}`{}",
+                    "interrupted by a signal{}; continue with `shipbook resume {}`{}",
+                    undo.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
                     self.run.run_id,
                     if self.plan.rollback.is_some() {
                         format!(

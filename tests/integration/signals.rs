@@ -96,3 +96,80 @@ fn a_second_run_of_the_same_runbook_and_environment_is_locked_out() {
         .success()
         .stderr_has(&format!("took over the lock of run {first_id}"));
 }
+
+#[test]
+fn sigterm_during_an_undo_finishes_the_undo_in_flight_then_stops() {
+    let test = Test::new().runbook(
+        "web",
+        r#"[runbook]
+name = "web"
+dir = ".."
+on_failure = "undo"
+
+[[steps]]
+id = "one"
+run = "echo run-one >> journal"
+undo = "echo undo-one >> journal"
+
+[[steps]]
+id = "two"
+run = "echo run-two >> journal"
+undo = "touch undo-started; sleep 1; echo undo-two >> journal"
+
+[[steps]]
+id = "three"
+run = "exit 1"
+"#,
+    );
+    let shipbook = test.spawn(&["run", "runbooks/web.toml"]);
+    let marker = test.join("undo-started");
+    wait_for("the undo of two to start", || marker.exists());
+    kill(shipbook.id(), "TERM");
+    let output = shipbook.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert_eq!(
+        test.read("journal"),
+        "run-one\nrun-two\nundo-two\n",
+        "the undo in flight finished, the next one did not start"
+    );
+    let record = test.last_run();
+    assert_eq!(record["status"], "interrupted");
+    assert_eq!(record["steps"][1]["status"], "undone");
+    assert_eq!(record["steps"][0]["status"], "succeeded");
+    assert!(
+        record["status_reason"]
+            .as_str()
+            .unwrap()
+            .contains("not undone: `one`"),
+        "{record}"
+    );
+}
+
+#[test]
+fn a_second_sigint_kills_the_step_at_once() {
+    let test = Test::new().runbook(
+        "web",
+        r#"[runbook]
+name = "web"
+dir = ".."
+
+[[steps]]
+id = "stubborn"
+run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
+"#,
+    );
+    let shipbook = test.spawn(&["run", "runbooks/web.toml"]);
+    let pid_file = test.join("stubborn.pid");
+    wait_for("the step to start", || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n'))
+    });
+    let stubborn = read_pid(&pid_file);
+    kill(shipbook.id(), "INT");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(alive(stubborn), "the step ignores TERM, so it lives through the grace period");
+    kill(shipbook.id(), "INT");
+    let output = shipbook.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    wait_for("the stubborn step to be killed", || !alive(stubborn));
+}
