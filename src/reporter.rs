@@ -201,7 +201,12 @@ impl Observer for Reporter {
                 } else {
                     String::new()
                 };
-                if self.live {
+                // A confirmation owns the terminal while it asks: no spinner may draw over it.
+                if self.live && step.kind == "confirm" {
+                    if let Some(spinner) = self.spinner.take() {
+                        spinner.finish_and_clear();
+                    }
+                } else if self.live {
                     if let Some(spinner) = self.spinner.take() {
                         spinner.finish_and_clear();
                     }

@@ -1,0 +1,111 @@
+//! A person at a terminal: confirmations and the undo-or-stop question, answered through a real
+//! pseudo-terminal (`script` from util-linux gives shipbook one).
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+use crate::test::Test;
+
+/// Runs shipbook under a pseudo-terminal; once `prompt` shows, types `keys`. Returns the exit
+/// code and everything the terminal showed.
+fn at_terminal(test: &Test, args: &str, prompt: &str, keys: &[u8]) -> (i32, String) {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_shipbook"));
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(test.path())
+        .env_remove("SHIPBOOK_STATE_DIR")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(read) = stdout.read(&mut buffer) {
+            if read == 0 || sender.send(buffer[..read].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = Vec::new();
+    while !String::from_utf8_lossy(&shown).contains(prompt) {
+        let chunk = receiver
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no prompt {prompt:?}; shown:\n{}", String::from_utf8_lossy(&shown)));
+        shown.extend(chunk);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(keys).unwrap();
+    stdin.flush().unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    while let Ok(chunk) = receiver.recv_timeout(std::time::Duration::from_secs(5)) {
+        shown.extend(chunk);
+    }
+    (status.code().unwrap_or(-1), String::from_utf8_lossy(&shown).into_owned())
+}
+
+const CONFIRM: &str = r#"[runbook]
+name = "web"
+dir = ".."
+
+[[steps]]
+id = "approve"
+confirm = "Ship v1 to production?"
+
+[[steps]]
+id = "after"
+run = "touch after"
+"#;
+
+#[test]
+fn a_confirmation_answered_yes_records_who_answered() {
+    let test = Test::new().runbook("web", CONFIRM);
+    let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "Ship v1 to production?", b"y");
+    assert_eq!(code, 0, "{shown}");
+    assert!(test.join("after").exists());
+    let detail = test.last_run()["steps"][0]["detail"].as_str().unwrap().to_string();
+    assert!(detail.starts_with("answered yes by "), "{detail}");
+    assert!(!detail.contains("--yes"), "{detail}");
+}
+
+#[test]
+fn a_confirmation_answered_no_declines_with_exit_3() {
+    let test = Test::new().runbook("web", CONFIRM);
+    let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "Ship v1 to production?", b"n");
+    assert_eq!(code, 3, "{shown}");
+    assert!(shown.contains("step `approve` was declined"), "{shown}");
+    assert!(!test.join("after").exists());
+    assert_eq!(test.last_run()["status"], "aborted");
+}
+
+#[test]
+fn on_failure_ask_offers_undo_or_stop() {
+    let runbook = r#"[runbook]
+name = "web"
+dir = ".."
+on_failure = "ask"
+
+[[steps]]
+id = "one"
+run = "true"
+undo = "touch undone"
+
+[[steps]]
+id = "two"
+run = "exit 1"
+"#;
+    let test = Test::new().runbook("web", runbook);
+    // The first choice is undo; the cursor starts on stop.
+    let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "failed. What now?", b"\x1b[A\r");
+    assert_eq!(code, 1, "{shown}");
+    assert!(test.join("undone").exists(), "{shown}");
+
+    let test = Test::new().runbook("web", runbook);
+    let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "failed. What now?", b"\r");
+    assert_eq!(code, 1, "{shown}");
+    assert!(!test.join("undone").exists(), "stop leaves everything:\n{shown}");
+}
