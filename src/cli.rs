@@ -112,6 +112,9 @@ pub enum Command {
         /// Print events as JSON lines on stdout
         #[arg(long)]
         json: bool,
+        /// Also write a JUnit XML report here: one testcase per step
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// List recorded runs, newest first
     History {
@@ -197,4 +200,7 @@ pub struct Execution {
     /// Print events as JSON lines on stdout
     #[arg(long)]
     pub json: bool,
+    /// Also write a JUnit XML report here: one testcase per step
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }

@@ -4,6 +4,7 @@
 mod test;
 
 mod check;
+mod ci;
 mod config_check;
 mod exit_codes;
 mod http_check;
@@ -19,3 +20,4 @@ mod secrets;
 mod signals;
 mod store;
 mod tag;
+mod terminal;
