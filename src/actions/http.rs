@@ -39,6 +39,11 @@ const MIN_INTERVAL: Duration = Duration::from_millis(10);
 /// any health check and far from overflowing.
 const MAX_REQUEST_TIME: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The longest one attempt may wait for an answer (or the interval, when that is longer): a
+/// connection that hangs (a dropped SYN, a stuck proxy) must not use up the whole timeout, so
+/// that a service which comes back is still seen by the next attempt.
+const ATTEMPT_TIME: Duration = Duration::from_secs(10);
+
 /// How long past its own timeout a request may run before the check stops waiting for it.
 /// ureq enforces the timeout itself; this is a second line in case some phase does not honour
 /// it, so that the check keeps its promise never to outlive its deadline by more than a moment.
@@ -309,7 +314,9 @@ impl<'c> Poller<'c> {
         time_left: Duration,
         interrupted: &dyn Fn() -> bool,
     ) -> Option<Result<Answer, Failure>> {
-        let time_left = time_left.min(MAX_REQUEST_TIME);
+        let time_left = time_left
+            .min(MAX_REQUEST_TIME)
+            .min(self.check.interval.max(ATTEMPT_TIME));
         let (sender, receiver) = mpsc::channel();
         let agent = self.agent.clone();
         let url = self.check.url.to_owned();
