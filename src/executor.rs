@@ -731,23 +731,7 @@ impl<'a> Executor<'a> {
             .collect();
         for (original, undo_step) in candidates {
             let position = self.run.steps.len();
-            let record = StepRecord {
-                position: position as u32,
-                id: undo_step.id.clone(),
-                name: undo_step.name.clone(),
-                kind: undo_step.action.kind().to_string(),
-                command: self.masker.text(&undo_step.action.describe()),
-                status: StepStatus::Pending,
-                attempts: 0,
-                exit_code: None,
-                started_at: None,
-                duration_ms: None,
-                log: None,
-                log_tail: None,
-                detail: None,
-                phase: Phase::Undo,
-                tag: None,
-            };
+            let record = step_record(position, &undo_step, Phase::Undo, &self.masker);
             self.run.steps.push(record);
             self.planned.push(undo_step);
             let step = self.run.steps[position].clone();

@@ -60,11 +60,7 @@ impl Observer for GithubActions {
             Event::StepFinished { step }
                 if !matches!(step.status, StepStatus::Skipped | StepStatus::Pending) =>
             {
-                let mut text = format!(
-                    "::group::{} ({})\n",
-                    escape_data(&step.id),
-                    step.status
-                );
+                let mut text = format!("::group::{} ({})\n", escape_data(&step.id), step.status);
                 if let Some(log) = &step.log
                     && let Ok(mut file) = std::fs::File::open(log)
                 {

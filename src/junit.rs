@@ -142,7 +142,11 @@ pub fn render(run: &RunRecord) -> String {
                 } else {
                     detail
                 };
-                let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(message));
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    escape(message)
+                );
             }
             StepStatus::Failed | StepStatus::TimedOut | StepStatus::Interrupted => {
                 let kind = match step.exit_code {

@@ -183,10 +183,7 @@ impl Store {
     }
 
     fn error(&self, error: rusqlite::Error) -> Error {
-        Error::Store {
-            path: self.path.clone(),
-            message: error.to_string(),
-        }
+        store_error(&self.path)(error)
     }
 
     /// Checks the schema version before writing anything, then migrates.
@@ -247,12 +244,8 @@ impl Store {
 
     /// Records a new run and all its steps (pending) in one transaction.
     pub fn insert_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()> {
-        let path = self.path.clone();
-        let wrap = |error: rusqlite::Error| Error::Store {
-            path: path.clone(),
-            message: error.to_string(),
-        };
-        let transaction = self.connection.transaction().map_err(wrap)?;
+        let wrap = store_error(&self.path);
+        let transaction = self.connection.transaction().map_err(&wrap)?;
         transaction
             .execute(
                 "INSERT INTO runs (run_id, runbook, runbook_path, content_hash, mode, env, operator, host, pid, pid_start,
@@ -295,11 +288,11 @@ impl Store {
                     to_json(&run.invocation),
                 ],
             )
-            .map_err(wrap)?;
+            .map_err(&wrap)?;
         for step in &run.steps {
-            insert_step(&transaction, &run.run_id, step).map_err(wrap)?;
+            insert_step(&transaction, &run.run_id, step).map_err(&wrap)?;
         }
-        transaction.commit().map_err(wrap)
+        transaction.commit().map_err(&wrap)
     }
 
     /// Writes the current state of one step.
@@ -351,12 +344,8 @@ impl Store {
     /// Records a run continuing: running again, owned by this process, with the resume noted,
     /// and its steps as planned again (one transaction).
     pub fn resume_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()> {
-        let path = self.path.clone();
-        let wrap = |error: rusqlite::Error| Error::Store {
-            path: path.clone(),
-            message: error.to_string(),
-        };
-        let transaction = self.connection.transaction().map_err(wrap)?;
+        let wrap = store_error(&self.path);
+        let transaction = self.connection.transaction().map_err(&wrap)?;
         transaction
             .execute(
                 "UPDATE runs SET status = ?2, status_reason = NULL, finished_at = NULL, host = ?3, pid = ?4,
@@ -372,14 +361,14 @@ impl Store {
                     run.content_hash,
                 ],
             )
-            .map_err(wrap)?;
+            .map_err(&wrap)?;
         transaction
             .execute("DELETE FROM steps WHERE run_id = ?1", [&run.run_id])
-            .map_err(wrap)?;
+            .map_err(&wrap)?;
         for step in &run.steps {
-            insert_step(&transaction, &run.run_id, step).map_err(wrap)?;
+            insert_step(&transaction, &run.run_id, step).map_err(&wrap)?;
         }
-        transaction.commit().map_err(wrap)
+        transaction.commit().map_err(&wrap)
     }
 
     /// Adds a step to a run that is under way (the undo of a step).
@@ -520,15 +509,11 @@ impl Store {
         owner: &Owner,
         since: &str,
     ) -> Result<Option<LockHolder>> {
-        let path = self.path.clone();
-        let wrap = |error: rusqlite::Error| Error::Store {
-            path: path.clone(),
-            message: error.to_string(),
-        };
+        let wrap = store_error(&self.path);
         let transaction = self
             .connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(wrap)?;
+            .map_err(&wrap)?;
         let existing = transaction
             .query_row(
                 "SELECT run_id, operator, host, pid, pid_start, since FROM locks WHERE runbook = ?1 AND env = ?2",
@@ -550,7 +535,7 @@ impl Store {
                 },
             )
             .optional()
-            .map_err(wrap)?;
+            .map_err(&wrap)?;
         let mut taken_over = None;
         if let Some((holder, holder_owner)) = existing {
             if !holder_owner.is_gone() {
@@ -580,8 +565,8 @@ impl Store {
                     since
                 ],
             )
-            .map_err(wrap)?;
-        transaction.commit().map_err(wrap)?;
+            .map_err(&wrap)?;
+        transaction.commit().map_err(&wrap)?;
         Ok(taken_over)
     }
 
@@ -642,6 +627,15 @@ fn read_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<(RunRecord, Owner)> {
         steps: Vec::new(),
     };
     Ok((run, owner))
+}
+
+/// Turns a SQLite error into the store error that names the database.
+fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + use<> {
+    let path = path.to_path_buf();
+    move |error| Error::Store {
+        path: path.clone(),
+        message: error.to_string(),
+    }
 }
 
 fn insert_step(connection: &Connection, run_id: &str, step: &StepRecord) -> rusqlite::Result<()> {

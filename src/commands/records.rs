@@ -181,14 +181,21 @@ const BAR_WIDTH: usize = 40;
 /// Retries show as a mark per extra attempt.
 fn timeline(run: &RunRecord) -> String {
     use std::fmt::Write as _;
-    let ran: Vec<_> = run.steps.iter().filter(|s| s.duration_ms.is_some()).collect();
+    let ran: Vec<_> = run
+        .steps
+        .iter()
+        .filter(|s| s.duration_ms.is_some())
+        .collect();
     let longest = ran.iter().filter_map(|s| s.duration_ms).max().unwrap_or(0);
     if ran.is_empty() || longest == 0 {
         return String::new();
     }
     let width = ran.iter().map(|s| s.id.chars().count()).max().unwrap_or(0);
     let total: u64 = ran.iter().filter_map(|s| s.duration_ms).sum();
-    let mut out = format!("timeline ({} of steps)\n", human(Duration::from_millis(total)));
+    let mut out = format!(
+        "timeline ({} of steps)\n",
+        human(Duration::from_millis(total))
+    );
     for step in ran {
         let ms = step.duration_ms.unwrap_or(0);
         let cells = ((ms as f64 / longest as f64) * BAR_WIDTH as f64).ceil() as usize;
@@ -218,7 +225,11 @@ fn timeline(run: &RunRecord) -> String {
 /// The trend of total durations, oldest to newest, as a sparkline.
 fn trend(runs: &[RunRecord]) -> Option<String> {
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let durations: Vec<u64> = runs.iter().rev().filter_map(RunRecord::duration_ms).collect();
+    let durations: Vec<u64> = runs
+        .iter()
+        .rev()
+        .filter_map(RunRecord::duration_ms)
+        .collect();
     if durations.len() < 2 {
         return None;
     }

@@ -252,7 +252,8 @@ impl Checker<'_> {
                     format!("`{}` is not a tag name git accepts", tag.name),
                 );
                 diagnostic.expected = Some(
-                    "a name such as v1.4.3: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[` or `\\`".into(),
+                    "a name such as v1.4.3: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[` or `\\`"
+                        .into(),
                 );
             }
             if let Some(message) = &tag.message {

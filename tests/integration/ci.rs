@@ -40,7 +40,10 @@ fn junit_has_one_testcase_per_step() {
     ])
     .code(2)
     .stderr_has("--junit reports/junit.xml: the directory reports does not exist");
-    assert!(!test.join(".shipbook/logs").exists(), "refused before any step");
+    assert!(
+        !test.join(".shipbook/logs").exists(),
+        "refused before any step"
+    );
 
     std::fs::create_dir(test.join("reports")).unwrap();
     test.shipbook(&[
@@ -92,7 +95,11 @@ fn github_actions_gets_groups_errors_and_a_summary() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("::group::test (failed)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("::group::test (failed)"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains(
             "::error title=shipbook step test::step test failed with exit code 4: exited with 4"
@@ -106,6 +113,10 @@ fn github_actions_gets_groups_errors_and_a_summary() {
     // With --json, stdout holds only events; the workflow commands move to stderr.
     test = test.args(&["run", "runbooks/web.toml", "--env", "staging", "--json"]);
     let run = test.run().code(1);
-    assert!(run.stdout.lines().all(|l| l.starts_with('{')), "{}", run.stdout);
+    assert!(
+        run.stdout.lines().all(|l| l.starts_with('{')),
+        "{}",
+        run.stdout
+    );
     assert!(run.stderr.contains("::group::build"), "{}", run.stderr);
 }

@@ -50,7 +50,9 @@ fn a_regression_past_the_guard_fails_the_run_after_the_note_says_why() {
     );
     test.shipbook(&["run", "runbooks/web.toml"])
         .code(1)
-        .stderr_has("metric guard exceeded: `throughput` regressed 50.0% (more than the 10% allowed)");
+        .stderr_has(
+            "metric guard exceeded: `throughput` regressed 50.0% (more than the 10% allowed)",
+        );
     let note = test.shipbook(&["note", "last"]).success().stdout;
     assert!(note.contains("regressed, beyond the 10% allowed"), "{note}");
     assert_eq!(test.last_run()["status"], "failed");
@@ -66,14 +68,19 @@ fn an_unsampleable_metric_without_a_guard_is_a_warning() {
         .success()
         .stderr_has("not sampled: before: no number on stdout; it printed: no numbers here");
     let note = test.shipbook(&["note", "last"]).success().stdout;
-    assert!(note.contains("Warning: `broken` could not be sampled"), "{note}");
+    assert!(
+        note.contains("Warning: `broken` could not be sampled"),
+        "{note}"
+    );
 }
 
 #[test]
 fn an_unsampleable_guarded_metric_stops_before_any_step() {
     let test = Test::new().runbook(
         "web",
-        &runbook("name = \"broken\"\ncommand = \"exit 3\"\nbetter = \"lower\"\nmax_regression = \"5%\""),
+        &runbook(
+            "name = \"broken\"\ncommand = \"exit 3\"\nbetter = \"lower\"\nmax_regression = \"5%\"",
+        ),
     );
     test.shipbook(&["run", "runbooks/web.toml"])
         .code(1)

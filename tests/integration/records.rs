@@ -106,7 +106,10 @@ fn show_draws_a_timeline_with_retries_and_history_a_trend() {
     assert_eq!(timeline.len(), 3, "{shown}");
     let bar = |line: &str| line.chars().filter(|&c| c == '█').count();
     assert!(timeline[1].trim_start().starts_with("quick"), "{shown}");
-    assert!(bar(timeline[2]) > bar(timeline[1]), "the slow step has the longer bar:\n{shown}");
+    assert!(
+        bar(timeline[2]) > bar(timeline[1]),
+        "the slow step has the longer bar:\n{shown}"
+    );
     assert_eq!(bar(timeline[2]), 40, "{shown}");
     assert!(timeline[2].contains("↻×1"), "retries are visible:\n{shown}");
 

@@ -51,7 +51,15 @@ fn undo_runs_newest_first_after_a_failure() {
         .collect();
     assert_eq!(
         statuses,
-        ["undone", "succeeded", "undone", "undone", "succeeded", "succeeded", "succeeded"]
+        [
+            "undone",
+            "succeeded",
+            "undone",
+            "undone",
+            "succeeded",
+            "succeeded",
+            "succeeded"
+        ]
     );
     assert_eq!(record["steps"][4]["id"], "undo-four");
     let note = test.shipbook(&["note", "last"]).success().stdout;
@@ -95,8 +103,14 @@ fn rollback_runs_the_procedure_as_a_run_of_its_own() {
         .code(3)
         .stderr_has("no terminal to ask and no --yes");
     assert!(!test.join("journal").exists());
-    test.shipbook(&["rollback", "runbooks/web.toml", "--yes", "--reason", "pages are down"])
-        .success();
+    test.shipbook(&[
+        "rollback",
+        "runbooks/web.toml",
+        "--yes",
+        "--reason",
+        "pages are down",
+    ])
+    .success();
     assert_eq!(test.read("journal"), "rollback\n");
     let record = test.last_run();
     assert_eq!(record["mode"], "rollback");
@@ -130,7 +144,8 @@ fn rollback_skips_git_checks_and_can_force_the_lock() {
             ),
     );
     test.write("dirty.txt", "uncommitted\n");
-    test.shipbook(&["rollback", "runbooks/web.toml", "--yes"]).success();
+    test.shipbook(&["rollback", "runbooks/web.toml", "--yes"])
+        .success();
 
     // A release hangs holding the lock; the emergency rollback can take it anyway.
     test.commit("clean again");
@@ -221,7 +236,10 @@ fn production_requires_a_rehearsal_of_the_same_commit() {
     test.shipbook(&["run", "runbooks/web.toml", "--env", "production"])
         .success();
     let note = test.shipbook(&["note", "last"]).success().stdout;
-    assert!(note.contains(&format!("Rehearsal `{rehearsal}` in staging")), "{note}");
+    assert!(
+        note.contains(&format!("Rehearsal `{rehearsal}` in staging")),
+        "{note}"
+    );
 
     // A new commit needs a new rehearsal.
     git(test.path(), &["tag", "-d", "v1.0.0"]);
@@ -324,10 +342,7 @@ fn resume_refuses_a_changed_runbook_unless_forced() {
 fn resume_asks_before_rerunning_a_step_that_is_not_idempotent() {
     let test = Test::new().runbook(
         "web",
-        &RESUMABLE.replace(
-            "id = \"two\"",
-            "id = \"two\"\nidempotent = false",
-        ),
+        &RESUMABLE.replace("id = \"two\"", "id = \"two\"\nidempotent = false"),
     );
     test.shipbook(&["run", "runbooks/web.toml"]).code(1);
     test.write("fixed", "");

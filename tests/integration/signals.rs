@@ -167,7 +167,10 @@ run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
     let stubborn = read_pid(&pid_file);
     kill(shipbook.id(), "INT");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(alive(stubborn), "the step ignores TERM, so it lives through the grace period");
+    assert!(
+        alive(stubborn),
+        "the step ignores TERM, so it lives through the grace period"
+    );
     kill(shipbook.id(), "INT");
     let output = shipbook.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));

@@ -29,10 +29,17 @@ fn a_tag_is_created_at_head_and_visible_to_git() {
     let test = committed(r#"{ name = "v{{ version }}", message = "web {{ version }}" }"#);
     test.shipbook(&["run", "runbooks/web.toml"]).success();
     let listed = git(test.path(), &["tag", "-n"]);
-    assert!(listed.contains("v1.2.0") && listed.contains("web 1.2.0"), "{listed}");
+    assert!(
+        listed.contains("v1.2.0") && listed.contains("web 1.2.0"),
+        "{listed}"
+    );
     let tagged = git(test.path(), &["rev-parse", "v1.2.0^{commit}"]);
     assert_eq!(tagged, git(test.path(), &["rev-parse", "HEAD"]));
-    assert_eq!(git(test.path(), &["cat-file", "-t", "v1.2.0"]), "tag", "annotated");
+    assert_eq!(
+        git(test.path(), &["cat-file", "-t", "v1.2.0"]),
+        "tag",
+        "annotated"
+    );
     let record = test.last_run();
     assert_eq!(record["steps"][0]["tag"]["name"], "v1.2.0");
     assert_eq!(record["steps"][0]["tag"]["created"], true);
@@ -113,7 +120,10 @@ fn push_to_a_remote_and_undo_removes_it_there_too() {
     // A failing run after the tag undoes it: the tag goes, here and on the remote. The tag
     // existed before this run, so it is left alone...
     test.shipbook(&["run", "runbooks/web.toml"]).code(1);
-    assert!(git(test.path(), &["tag"]).contains("v1.2.0"), "pre-existing tags stay");
+    assert!(
+        git(test.path(), &["tag"]).contains("v1.2.0"),
+        "pre-existing tags stay"
+    );
 
     // ...but one created by the failing run itself is removed everywhere.
     git(test.path(), &["tag", "-d", "v1.2.0"]);
@@ -121,8 +131,14 @@ fn push_to_a_remote_and_undo_removes_it_there_too() {
     test.shipbook(&["run", "runbooks/web.toml"])
         .code(1)
         .stderr_has("undone");
-    assert!(!git(test.path(), &["tag"]).contains("v1.2.0"), "deleted here");
-    assert!(!git(remote.path(), &["tag"]).contains("v1.2.0"), "deleted on the remote");
+    assert!(
+        !git(test.path(), &["tag"]).contains("v1.2.0"),
+        "deleted here"
+    );
+    assert!(
+        !git(remote.path(), &["tag"]).contains("v1.2.0"),
+        "deleted on the remote"
+    );
     let record = test.last_run();
     assert_eq!(record["steps"][0]["status"], "undone");
     assert_eq!(record["steps"][2]["id"], "undo-tag");
@@ -132,7 +148,10 @@ fn push_to_a_remote_and_undo_removes_it_there_too() {
 #[test]
 fn a_failed_push_fails_the_step_and_keeps_the_local_tag() {
     let test = committed(r#"{ name = "v{{ version }}", push = true, remote = "nowhere" }"#);
-    git(test.path(), &["remote", "add", "nowhere", "/nonexistent/repository"]);
+    git(
+        test.path(),
+        &["remote", "add", "nowhere", "/nonexistent/repository"],
+    );
     test.shipbook(&["run", "runbooks/web.toml"])
         .code(1)
         .stderr_has("push of v1.2.0 to nowhere failed")

@@ -34,7 +34,12 @@ fn at_terminal(test: &Test, args: &str, prompt: &str, keys: &[u8]) -> (i32, Stri
     while !String::from_utf8_lossy(&shown).contains(prompt) {
         let chunk = receiver
             .recv_timeout(std::time::Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no prompt {prompt:?}; shown:\n{}", String::from_utf8_lossy(&shown)));
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no prompt {prompt:?}; shown:\n{}",
+                    String::from_utf8_lossy(&shown)
+                )
+            });
         shown.extend(chunk);
     }
     let mut stdin = child.stdin.take().unwrap();
@@ -45,7 +50,10 @@ fn at_terminal(test: &Test, args: &str, prompt: &str, keys: &[u8]) -> (i32, Stri
     while let Ok(chunk) = receiver.recv_timeout(std::time::Duration::from_secs(5)) {
         shown.extend(chunk);
     }
-    (status.code().unwrap_or(-1), String::from_utf8_lossy(&shown).into_owned())
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&shown).into_owned(),
+    )
 }
 
 const CONFIRM: &str = r#"[runbook]
@@ -64,10 +72,18 @@ run = "touch after"
 #[test]
 fn a_confirmation_answered_yes_records_who_answered() {
     let test = Test::new().runbook("web", CONFIRM);
-    let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "Ship v1 to production?", b"y");
+    let (code, shown) = at_terminal(
+        &test,
+        "run runbooks/web.toml",
+        "Ship v1 to production?",
+        b"y",
+    );
     assert_eq!(code, 0, "{shown}");
     assert!(test.join("after").exists());
-    let detail = test.last_run()["steps"][0]["detail"].as_str().unwrap().to_string();
+    let detail = test.last_run()["steps"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(detail.starts_with("answered yes by "), "{detail}");
     assert!(!detail.contains("--yes"), "{detail}");
 }
@@ -75,7 +91,12 @@ fn a_confirmation_answered_yes_records_who_answered() {
 #[test]
 fn a_confirmation_answered_no_declines_with_exit_3() {
     let test = Test::new().runbook("web", CONFIRM);
-    let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "Ship v1 to production?", b"n");
+    let (code, shown) = at_terminal(
+        &test,
+        "run runbooks/web.toml",
+        "Ship v1 to production?",
+        b"n",
+    );
     assert_eq!(code, 3, "{shown}");
     assert!(shown.contains("step `approve` was declined"), "{shown}");
     assert!(!test.join("after").exists());
@@ -100,12 +121,20 @@ run = "exit 1"
 "#;
     let test = Test::new().runbook("web", runbook);
     // The first choice is undo; the cursor starts on stop.
-    let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "failed. What now?", b"\x1b[A\r");
+    let (code, shown) = at_terminal(
+        &test,
+        "run runbooks/web.toml",
+        "failed. What now?",
+        b"\x1b[A\r",
+    );
     assert_eq!(code, 1, "{shown}");
     assert!(test.join("undone").exists(), "{shown}");
 
     let test = Test::new().runbook("web", runbook);
     let (code, shown) = at_terminal(&test, "run runbooks/web.toml", "failed. What now?", b"\r");
     assert_eq!(code, 1, "{shown}");
-    assert!(!test.join("undone").exists(), "stop leaves everything:\n{shown}");
+    assert!(
+        !test.join("undone").exists(),
+        "stop leaves everything:\n{shown}"
+    );
 }
