@@ -143,6 +143,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = NoteFormat::Md)]
         format: NoteFormat,
     },
+    /// Write a starter runbooks/release.toml for the project in the current directory, with
+    /// the checks its Cargo.toml, package.json, pyproject.toml or go.mod knows how to run
+    Init {
+        /// Overwrite runbooks/release.toml if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (install it where your shell loads completions from)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the JSON Schema of the runbook format (the text of runbooks/schema.json)
+    Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

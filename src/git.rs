@@ -41,7 +41,9 @@ pub fn work_root(path: &Path) -> Option<PathBuf> {
 
 impl GitFacts {
     /// Reads the facts of the repository containing `path`; empty facts outside a repository.
-    pub fn read(path: &Path) -> GitFacts {
+    /// `with_status` also walks the working tree for the dirty flag, which costs time in a
+    /// large repository: the emergency rollback does without it.
+    pub fn read(path: &Path, with_status: bool) -> GitFacts {
         let Some(repo) = discover(path) else {
             return GitFacts::default();
         };
@@ -64,7 +66,7 @@ impl GitFacts {
             facts.branch = target.trim_start_matches("refs/heads/").to_string();
         }
         facts.previous_tag = previous_tag(&repo).unwrap_or_default();
-        facts.dirty = !changed_paths(&repo).is_empty();
+        facts.dirty = with_status && !changed_paths(&repo).is_empty();
         facts
     }
 }

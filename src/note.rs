@@ -98,21 +98,8 @@ pub fn render(run: &RunRecord) -> String {
         let _ = writeln!(out, "- **Duration:** {}", human(Duration::from_millis(ms)));
     }
 
-    let since = if run.previous_tag.is_empty() {
-        "since the first commit (no earlier tag)".to_string()
-    } else {
-        format!("since `{}`", run.previous_tag)
-    };
-    let _ = writeln!(out, "\n## Files touched {since}\n");
-    if run.files_touched.is_empty() {
-        let _ = writeln!(out, "(none)");
-    } else {
-        for file in run.files_touched.iter().take(MAX_FILES) {
-            let _ = writeln!(out, "- `{file}`");
-        }
-        if run.files_touched.len() > MAX_FILES {
-            let _ = writeln!(out, "- … and {} more", run.files_touched.len() - MAX_FILES);
-        }
+    if run.mode != "rollback" {
+        files_section(&mut out, run);
     }
 
     if let Some(rehearsal) = &run.rehearsal {
@@ -279,6 +266,26 @@ pub fn render(run: &RunRecord) -> String {
         }
     }
     out
+}
+
+/// The files changed since the previous tag: what the change touched.
+fn files_section(out: &mut String, run: &RunRecord) {
+    let since = if run.previous_tag.is_empty() {
+        "since the first commit (no earlier tag)".to_string()
+    } else {
+        format!("since `{}`", run.previous_tag)
+    };
+    let _ = writeln!(out, "\n## Files touched {since}\n");
+    if run.files_touched.is_empty() {
+        let _ = writeln!(out, "(none)");
+    } else {
+        for file in run.files_touched.iter().take(MAX_FILES) {
+            let _ = writeln!(out, "- `{file}`");
+        }
+        if run.files_touched.len() > MAX_FILES {
+            let _ = writeln!(out, "- … and {} more", run.files_touched.len() - MAX_FILES);
+        }
+    }
 }
 
 fn duration_or_dash(ms: Option<u64>) -> String {

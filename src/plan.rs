@@ -263,7 +263,7 @@ impl Plan {
             ));
         }
         let secrets = read_secrets(runbook, options.require_secrets)?;
-        let git = GitFacts::read(&runbook.path);
+        let git = GitFacts::read(&runbook.path, mode != Mode::Rollback);
         let variables = variables::resolve(
             runbook,
             &RunContext {

@@ -1,9 +1,12 @@
 //! One module per command of the command line; `dispatch` picks the one asked for.
 
 mod check;
+mod completions;
+mod init;
 mod plan;
 mod records;
 mod run;
+pub mod schema;
 
 use std::path::PathBuf;
 
@@ -117,5 +120,8 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
         } => records::history(runbook.as_deref(), limit, json, &globals),
         Command::Show { run_id, json } => records::show(&run_id, json, &globals),
         Command::Note { run_id, format } => records::note(&run_id, format, &globals),
+        Command::Init { force } => init::init(force, &globals),
+        Command::Completions { shell } => completions::print(shell),
+        Command::Schema => schema::print(),
     }
 }

@@ -16,8 +16,8 @@ use crate::cli::Selection;
 use crate::error::{Error, Result};
 use crate::event::Observer;
 use crate::executor::{self, Executor, Options, ProcessRunner};
-use crate::interrupt::Interrupt;
 use crate::github::GithubActions;
+use crate::interrupt::Interrupt;
 use crate::json_events::JsonEvents;
 use crate::junit::JunitReport;
 use crate::mask::Masker;
@@ -74,12 +74,13 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
     }
     let mut store = Store::open(&state_dir)?;
     let operator = operator::operator();
-    let mut record = executor::new_record(
-        &plan,
-        &run_id,
-        &operator,
-        git::files_touched(&plan.runbook_path, &plan.git.previous_tag),
-    );
+    // The files a change touched belong in a release's note; a rollback skips the tree diff.
+    let files_touched = if request.mode == Mode::Rollback {
+        Vec::new()
+    } else {
+        git::files_touched(&plan.runbook_path, &plan.git.previous_tag)
+    };
+    let mut record = executor::new_record(&plan, &run_id, &operator, files_touched);
     record.invocation = Invocation {
         vars: request.selection.vars.clone(),
         only: request.selection.only.clone(),
@@ -279,12 +280,7 @@ pub fn resume(
         .invocation
         .on_failure
         .as_deref()
-        .and_then(|p| match p {
-            "undo" => Some(OnFailure::Undo),
-            "stop" => Some(OnFailure::Stop),
-            "ask" => Some(OnFailure::Ask),
-            _ => None,
-        })
+        .and_then(OnFailure::parse)
         .unwrap_or(plan.on_failure);
     execute_locked(
         &plan,
@@ -398,7 +394,15 @@ fn execute_locked(
             previous.pid
         );
     }
-    let result = execute(plan, record, owner, store, state_dir, &mut settings, globals);
+    let result = execute(
+        plan,
+        record,
+        owner,
+        store,
+        state_dir,
+        &mut settings,
+        globals,
+    );
     // The lock goes whatever happened; a failure to release it is reported but does not hide the
     // run's own result (a stale lock is taken over by the next run anyway).
     if let Err(error) = store.release_lock(&plan.runbook, &env, &run_id) {

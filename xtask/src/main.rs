@@ -2,16 +2,25 @@
 //!
 //! Run through the `.cargo/config.toml` alias, so the only tool needed is cargo itself.
 
+mod bench;
+mod man;
+mod schema;
+
 use std::process::{Command, ExitCode};
 
 const USAGE: &str = "usage: cargo xtask ci
 
-  ci    cargo fmt --check, cargo clippy with warnings denied, cargo test";
+  ci    cargo fmt --check, cargo clippy with warnings denied, cargo test
+  bench build shipbook in release mode and measure DESIGN.md section 8 (--quick, --json FILE)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1);
     let result = match task.as_deref() {
         Some("ci") => ci(),
+        Some("bench") => bench::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("bench-floor") => bench::floor(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("schema") => schema::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("man") => man::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
