@@ -138,6 +138,17 @@ pub fn narrow_span(source: &str, within: &Range<usize>, needle: &str) -> Range<u
 
 /// "did you mean" for a misspelt name, when one candidate is close enough to be a likely typo.
 pub fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    // "prod" for "production": an abbreviation is as likely as a typo.
+    if given.len() >= 3
+        && let [only] = candidates
+            .iter()
+            .filter(|c| c.starts_with(given))
+            .collect::<Vec<_>>()
+            .as_slice()
+    {
+        return Some(only);
+    }
     candidates
         .into_iter()
         .map(|candidate| (strsim::damerau_levenshtein(given, candidate), candidate))

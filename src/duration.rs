@@ -31,7 +31,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let Some(position) = UNITS.iter().position(|(name, _)| *name == unit) else {
-            return Err(if unit.is_empty() && rest.starts_with('.') {
+            return Err(if unit.is_empty() && rest.starts_with(' ') {
+                format!("`{text}` has a space; write the unit right after the number (\"10m\")")
+            } else if unit.is_empty() && rest.starts_with('.') {
                 format!("`{text}` has a fraction; use a smaller unit (\"1500ms\", not \"1.5s\")")
             } else if unit.is_empty() {
                 format!("`{text}` has a number without a unit")

@@ -38,7 +38,11 @@ pub enum Error {
     #[error("no run matches `{query}`")]
     UnknownRun { query: String },
 
-    #[error("`{query}` matches {} runs: {}", matches.len(), matches.join(", "))]
+    #[error(
+        "`{query}` matches {} runs: {}",
+        if matches.len() > 10 { "more than 10".to_string() } else { matches.len().to_string() },
+        matches.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+    )]
     AmbiguousRun { query: String, matches: Vec<String> },
 
     #[error("cannot use the state directory {}: {source}", path.display())]
@@ -67,6 +71,8 @@ pub enum Error {
         run_id: String,
         status: String,
         reason: String,
+        /// What the engineer can do next (show, resume, roll back).
+        way_back: Vec<String>,
     },
 
     #[error("step `{step}` was declined")]
@@ -76,20 +82,35 @@ pub enum Error {
     NeedsConfirmation { run_id: String, step: String },
 
     #[error(
-        "runbook `{runbook}`{} is locked by run {holder_run} (operator {holder_operator}, pid {holder_pid}, since {holder_since})",
-        env_suffix(env)
+        "runbook `{}`{} is locked by run {} (operator {}, pid {}, since {})",
+        .0.runbook,
+        env_suffix(&.0.env),
+        .0.holder_run,
+        .0.holder_operator,
+        .0.holder_pid,
+        .0.holder_since
     )]
-    Locked {
-        runbook: String,
-        env: String,
-        holder_run: String,
-        holder_operator: String,
-        holder_pid: u32,
-        holder_since: String,
-    },
+    Locked(Box<Lock>),
 
-    #[error("run {run_id} was interrupted")]
-    Interrupted { run_id: String },
+    #[error("run {run_id} was interrupted: {reason}")]
+    Interrupted {
+        run_id: String,
+        reason: String,
+        way_back: Vec<String>,
+    },
+}
+
+/// Who holds the lock a run could not take (boxed in `Error`, which stays small).
+#[derive(Debug)]
+pub struct Lock {
+    pub runbook: String,
+    pub env: String,
+    pub holder_run: String,
+    pub holder_operator: String,
+    pub holder_pid: u32,
+    pub holder_since: String,
+    /// The host of the holder: only a holder on this host can be stopped by `--force-lock`.
+    pub holder_host: String,
 }
 
 fn env_suffix(env: &str) -> String {
@@ -125,7 +146,7 @@ impl Error {
             | Error::Precondition { .. }
             | Error::RunFailed { .. } => 1,
             Error::Declined { .. } | Error::NeedsConfirmation { .. } => 3,
-            Error::Locked { .. } => 4,
+            Error::Locked(_) => 4,
             Error::Interrupted { .. } => 130,
         }
     }
@@ -148,7 +169,7 @@ impl Error {
     pub fn advice(&self) -> Vec<String> {
         match self {
             Error::Runbook { .. } => vec![
-                "nothing was run; fix the runbook and retry (`shipbook check` shows every error)"
+                "nothing was run; fix the runbook and retry (`shipbook check` lists every error that does not depend on --env or --var)"
                     .into(),
             ],
             Error::ReadRunbook { .. } => vec![
@@ -184,10 +205,7 @@ impl Error {
                 format!("expected: {expected}"),
                 "no step was run; safe to retry once that holds".into(),
             ],
-            Error::RunFailed { run_id, .. } => vec![
-                format!("the record is kept: `shipbook show {run_id}`, change note: `shipbook note {run_id}`"),
-                "check what the steps that ran changed (the record says which were undone) before running again".into(),
-            ],
+            Error::RunFailed { way_back, .. } => way_back.clone(),
             Error::Declined { run_id, .. } => vec![
                 format!("the steps before it ran and are recorded in `shipbook show {run_id}`"),
                 "nothing after the confirmation was run".into(),
@@ -196,13 +214,16 @@ impl Error {
                 "expected: an interactive terminal, or --yes to answer yes in advance".into(),
                 format!("nothing after the confirmation was run (`shipbook show {run_id}`); safe to retry with --yes"),
             ],
-            Error::Locked { .. } => vec![
+            Error::Locked(_) => vec![
                 "expected: no other run of this runbook and environment in progress".into(),
                 "nothing was run; safe to retry once that run has finished".into(),
+                "in an emergency, `shipbook rollback --force-lock` stops that run and takes the lock".into(),
             ],
-            Error::Interrupted { run_id } => vec![
-                format!("the record is kept: `shipbook show {run_id}`; the interrupted step may have been half done"),
-            ],
+            Error::Interrupted { way_back, .. } => {
+                let mut lines = vec!["the interrupted step may have been half done".to_string()];
+                lines.extend(way_back.iter().cloned());
+                lines
+            }
         }
     }
 }

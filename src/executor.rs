@@ -174,6 +174,16 @@ impl<'a> Executor<'a> {
         {
             planned.extend(rollback.steps.iter().cloned());
         }
+        // A resumed run carries the undo steps of its earlier attempts as history: they are
+        // never run again, but `planned` must stay aligned with the record's steps.
+        for history in run.steps.iter().skip(planned.len()) {
+            planned.push(PlannedStep {
+                id: history.id.clone(),
+                name: history.name.clone(),
+                skip: Some("from an earlier attempt".into()),
+                ..plan.steps[0].clone()
+            });
+        }
         Executor {
             masker: Masker::new(&plan.secrets),
             plan,
@@ -215,8 +225,10 @@ impl<'a> Executor<'a> {
         )?;
 
         let mut stop = None;
+        let mut no_step_ran = false;
         if !self.options.resumed && self.plan.mode != Mode::Rollback {
             stop = self.sample_metrics(false)?;
+            no_step_ran = stop.is_some();
         }
         if stop.is_none() {
             // `shipbook rollback` runs the rollback procedure as its own steps.
@@ -228,25 +240,21 @@ impl<'a> Executor<'a> {
             stop = self.run_phase(phase)?;
         }
         let mut undo_report = None;
-        if let Some(Stop::Failed(reason)) = &stop {
-            let failed = self.run.steps.iter().rposition(|s| {
-                s.phase == Phase::Steps
-                    && matches!(s.status, StepStatus::Failed | StepStatus::TimedOut)
-            });
-            if let Some(failed) = failed
-                && self.wants_undo(failed)
-            {
-                undo_report = Some(self.undo(failed, reason)?);
-                // A signal during the undo lets the undo in flight finish, then stops the run
-                // as interrupted.
-                if self.interrupt.requested() {
-                    stop = Some(Stop::Interrupted);
-                }
-            }
+        if matches!(stop, Some(Stop::Failed(_))) && !no_step_ran {
+            undo_report = self.apply_failure_policy()?;
         }
         // After the steps, before a rehearsal's rollback undoes what they did.
         if stop.is_none() && self.plan.mode != Mode::Rollback {
             stop = self.sample_metrics(true)?;
+            // A guard that fails the run is a failure like a step's: the policy applies.
+            if matches!(stop, Some(Stop::Failed(_))) {
+                undo_report = self.apply_failure_policy()?;
+            }
+        }
+        // A signal during the undo lets the undo in flight finish, then stops the run as
+        // interrupted.
+        if undo_report.is_some() && self.interrupt.requested() {
+            stop = Some(Stop::Interrupted);
         }
         if stop.is_none() && self.plan.mode == Mode::Rehearsal && self.plan.rollback.is_some() {
             stop = self.run_phase(Phase::Rollback)?;
@@ -280,17 +288,8 @@ impl<'a> Executor<'a> {
             (Some(Stop::Interrupted), undo) => (
                 RunStatus::Interrupted,
                 Some(format!(
-                    "interrupted by a signal{}; continue with `shipbook resume {}`{}",
+                    "interrupted by a signal{}",
                     undo.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
-                    self.run.run_id,
-                    if self.plan.rollback.is_some() {
-                        format!(
-                            ", or roll back with `shipbook rollback {}`",
-                            self.plan.runbook_path.display()
-                        )
-                    } else {
-                        String::new()
-                    }
                 )),
             ),
         };
@@ -306,17 +305,72 @@ impl<'a> Executor<'a> {
         note?;
 
         let run_id = self.run.run_id.clone();
+        let way_back = self.way_back(no_step_ran, undo_report.is_some());
         match stop {
             None => Ok(self.run),
             Some(Stop::Failed(_)) => Err(Error::RunFailed {
                 run_id,
                 status: "failed".into(),
                 reason: self.run.status_reason.clone().unwrap_or_default(),
+                way_back,
             }),
             Some(Stop::Declined(step)) => Err(Error::Declined { run_id, step }),
             Some(Stop::NeedsConfirmation(step)) => Err(Error::NeedsConfirmation { run_id, step }),
-            Some(Stop::Interrupted) => Err(Error::Interrupted { run_id }),
+            Some(Stop::Interrupted) => Err(Error::Interrupted {
+                run_id,
+                reason: self.run.status_reason.clone().unwrap_or_default(),
+                way_back,
+            }),
         }
+    }
+
+    /// After a failure: undo (newest first) when the policy says so. Returns what was undone.
+    fn apply_failure_policy(&mut self) -> Result<Option<String>> {
+        let Some(last_done) = self.run.steps.iter().rposition(|s| {
+            s.phase == Phase::Steps
+                && matches!(
+                    s.status,
+                    StepStatus::Failed | StepStatus::TimedOut | StepStatus::Succeeded
+                )
+        }) else {
+            return Ok(None);
+        };
+        if !self.wants_undo(last_done) {
+            return Ok(None);
+        }
+        self.undo(last_done).map(Some)
+    }
+
+    /// What the engineer can do next, for the message that ends a failed or interrupted run.
+    fn way_back(&self, no_step_ran: bool, undone: bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        let run_id = &self.run.run_id;
+        if no_step_ran {
+            lines.push("no step was run; safe to retry once the metric can be sampled".into());
+            return lines;
+        }
+        lines.push(format!(
+            "`shipbook show {run_id}` says what each step did{}",
+            if undone { " and what was undone" } else { "" }
+        ));
+        if self.plan.mode != Mode::Rollback {
+            lines.push(format!(
+                "to carry on after a fix: `shipbook resume {run_id}` (steps that succeeded are not run again)"
+            ));
+        }
+        if self.plan.rollback.is_some() {
+            let env = self
+                .plan
+                .env
+                .as_ref()
+                .map(|e| format!(" --env {e}"))
+                .unwrap_or_default();
+            lines.push(format!(
+                "to go back: `shipbook rollback {}{env}`",
+                self.plan.runbook_path.display()
+            ));
+        }
+        lines
     }
 
     /// Runs the steps of one phase in order. Steps already done (a resumed run) are left alone.
@@ -674,7 +728,7 @@ impl<'a> Executor<'a> {
             .and_then(|mut file| file.write_all(self.masker.text(text).as_bytes()));
     }
 
-    /// Whether the failure policy says to undo after step `failed` failed.
+    /// Whether the failure policy says to undo, after a failure at step `failed`.
     fn wants_undo(&mut self, failed: usize) -> bool {
         match self.options.on_failure {
             OnFailure::Undo => true,
@@ -689,14 +743,17 @@ impl<'a> Executor<'a> {
     /// Runs the undo of the failed step and of every completed step that has one, newest first.
     /// Each undo is a step of its own in the record; an undo that fails stops the undoing.
     /// Returns a sentence saying what was and was not undone.
-    fn undo(&mut self, failed: usize, _reason: &str) -> Result<String> {
+    fn undo(&mut self, failed: usize) -> Result<String> {
         let mut candidates: Vec<(usize, PlannedStep)> = Vec::new();
         for index in (0..=failed).rev() {
             let record = &self.run.steps[index];
             if record.phase != Phase::Steps {
                 continue;
             }
-            let done = record.status == StepStatus::Succeeded || index == failed;
+            let done = matches!(
+                record.status,
+                StepStatus::Succeeded | StepStatus::Failed | StepStatus::TimedOut
+            );
             if !done {
                 continue;
             }

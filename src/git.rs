@@ -66,7 +66,12 @@ impl GitFacts {
             facts.branch = target.trim_start_matches("refs/heads/").to_string();
         }
         facts.previous_tag = previous_tag(&repo).unwrap_or_default();
-        facts.dirty = with_status && !changed_paths(&repo).is_empty();
+        // shipbook's own records (the default state directory) do not make a tree dirty.
+        let own_records = format!("{}/", crate::state::DIR_NAME);
+        facts.dirty = with_status
+            && changed_paths(&repo)
+                .iter()
+                .any(|path| !path.starts_with(&own_records));
         facts
     }
 }

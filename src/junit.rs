@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
-use crate::record::{RunRecord, StepStatus};
+use crate::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 
 pub struct JunitReport {
     path: PathBuf,
@@ -30,6 +30,12 @@ impl JunitReport {
                     parent.display()
                 ),
                 "a path in an existing directory",
+            ));
+        }
+        if path.is_dir() {
+            return Err(Error::usage(
+                format!("--junit {}: that is a directory", path.display()),
+                "the path of a file to write, such as reports/shipbook.xml",
             ));
         }
         Ok(JunitReport {
@@ -69,17 +75,27 @@ fn seconds(ms: Option<u64>) -> String {
     format!("{:.3}", ms.unwrap_or(0) as f64 / 1000.0)
 }
 
+/// Whether a step counts as a failed testcase: it failed, or it failed and was then undone.
+fn failed(step: &StepRecord) -> bool {
+    match step.status {
+        StepStatus::Failed | StepStatus::TimedOut | StepStatus::Interrupted => true,
+        StepStatus::Undone => step.exit_code.is_some_and(|code| code != 0),
+        _ => false,
+    }
+}
+
 pub fn render(run: &RunRecord) -> String {
-    let failures = run
-        .steps
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.status,
-                StepStatus::Failed | StepStatus::TimedOut | StepStatus::Interrupted
-            )
-        })
-        .count();
+    // A run that failed with no failed step (a metric guard, say) gets a testcase of its own,
+    // so that CI never shows a failed release as green.
+    let run_failure =
+        (run.status != RunStatus::Succeeded && !run.steps.iter().any(failed)).then(|| {
+            run.status_reason
+                .clone()
+                .unwrap_or_else(|| run.status.to_string())
+        });
+    let failures =
+        run.steps.iter().filter(|s| failed(s)).count() + usize::from(run_failure.is_some());
+    let tests = run.steps.len() + usize::from(run_failure.is_some());
     let skipped = run
         .steps
         .iter()
@@ -97,14 +113,12 @@ pub fn render(run: &RunRecord) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"shipbook\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time}\">",
-        run.steps.len()
+        "<testsuites name=\"shipbook\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time}\">"
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"{name}\" id=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time}\" timestamp=\"{}\">",
+        "  <testsuite name=\"{name}\" id=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time}\" timestamp=\"{}\">",
         escape(&run.run_id),
-        run.steps.len(),
         escape(&run.started_at)
     );
     let _ = writeln!(out, "    <properties>");
@@ -148,7 +162,7 @@ pub fn render(run: &RunRecord) -> String {
                     escape(message)
                 );
             }
-            StepStatus::Failed | StepStatus::TimedOut | StepStatus::Interrupted => {
+            _ if failed(step) => {
                 let kind = match step.exit_code {
                     Some(code) => format!("exit code {code}"),
                     None => step.status.to_string(),
@@ -166,6 +180,15 @@ pub fn render(run: &RunRecord) -> String {
                 let _ = writeln!(out, "/>");
             }
         }
+    }
+    if let Some(reason) = run_failure {
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"{}.run\" name=\"run\" time=\"{time}\">\n      <failure message=\"{}\" type=\"{}\"/>\n    </testcase>",
+            escape(&run.runbook),
+            escape(&reason),
+            run.status
+        );
     }
     let _ = writeln!(out, "  </testsuite>\n</testsuites>");
     out

@@ -262,6 +262,7 @@ impl Plan {
                 },
             ));
         }
+        check_overrides(runbook, &options.overrides)?;
         let secrets = read_secrets(runbook, options.require_secrets)?;
         let git = GitFacts::read(&runbook.path, mode != Mode::Rollback);
         let variables = variables::resolve(
@@ -449,6 +450,43 @@ impl Plan {
             git,
         })
     }
+}
+
+/// A `--var` must name a variable the runbook defines or uses: a typo in a variable given at
+/// 2 a.m. must not be silently ignored in favour of the default.
+fn check_overrides(runbook: &Runbook, overrides: &[(String, String)]) -> Result<()> {
+    let mut known: Vec<String> = runbook.vars.keys().cloned().collect();
+    for environment in runbook.environments.values() {
+        known.extend(environment.vars.keys().cloned());
+    }
+    if let Ok(used) = template::placeholders(&runbook.source) {
+        known.extend(used.into_iter().map(|p| p.name));
+    } else {
+        // The file has a malformed placeholder somewhere (in a comment, since validation
+        // passed); look at each line on its own instead.
+        for line in runbook.source.lines() {
+            if let Ok(used) = template::placeholders(line) {
+                known.extend(used.into_iter().map(|p| p.name));
+            }
+        }
+    }
+    known.sort();
+    known.dedup();
+    for (name, _) in overrides {
+        if !known.contains(name) {
+            let hint = suggest(name, known.iter().map(String::as_str))
+                .map(|close| format!(" (did you mean `{close}`?)"))
+                .unwrap_or_default();
+            return Err(Error::usage(
+                format!(
+                    "--var {name}=…: runbook `{}` neither defines nor uses a variable `{name}`{hint}",
+                    runbook.name()
+                ),
+                format!("one of the runbook's variables: {}", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads the values of `[secrets] env`; with `required`, a missing one is an error.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Lock, Result};
 use crate::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 
 const DATABASE: &str = "shipbook.db";
@@ -387,7 +387,7 @@ impl Store {
     }
 
     /// The rehearsal, recorded and wholly succeeded (its rollback included), of this runbook
-    /// content at this commit in `env`, newest first.
+    /// content at this commit, from a clean working tree, in `env`, newest first.
     pub fn find_rehearsal(
         &self,
         runbook: &str,
@@ -400,7 +400,9 @@ impl Store {
             .query_row(
                 "SELECT run_id FROM runs
                  WHERE runbook = ?1 AND env = ?2 AND mode = 'rehearsal' AND status = 'succeeded'
-                    AND content_hash = ?3 AND git_sha = ?4
+                    AND content_hash = ?3 AND git_sha = ?4 AND git_dirty = 0
+                    AND EXISTS (SELECT 1 FROM steps WHERE steps.run_id = runs.run_id
+                        AND steps.phase = 'rollback' AND steps.status = 'succeeded')
                  ORDER BY started_at DESC LIMIT 1",
                 params![runbook, env, content_hash, git_sha],
                 |row| row.get(0),
@@ -412,6 +414,11 @@ impl Store {
 
     /// Finds the run a user means: a full id, a unique prefix, or `last`.
     pub fn resolve_run_id(&self, query: &str) -> Result<String> {
+        if query.trim().is_empty() {
+            return Err(Error::UnknownRun {
+                query: query.to_string(),
+            });
+        }
         let matches: Vec<String> = if query == "last" {
             self.connection
                 .prepare("SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1")
@@ -419,7 +426,7 @@ impl Store {
         } else {
             self.connection
                 .prepare(
-                    "SELECT run_id FROM runs WHERE substr(run_id, 1, length(?1)) = ?1 ORDER BY run_id LIMIT 6",
+                    "SELECT run_id FROM runs WHERE substr(run_id, 1, length(?1)) = ?1 ORDER BY run_id LIMIT 11",
                 )
                 .and_then(|mut s| s.query_map([query], |row| row.get(0))?.collect())
         }
@@ -539,14 +546,15 @@ impl Store {
         let mut taken_over = None;
         if let Some((holder, holder_owner)) = existing {
             if !holder_owner.is_gone() {
-                return Err(Error::Locked {
+                return Err(Error::Locked(Box::new(Lock {
                     runbook: runbook.to_string(),
                     env: env.to_string(),
                     holder_run: holder.run_id,
                     holder_operator: holder.operator,
                     holder_pid: holder.pid,
                     holder_since: holder.since,
-                });
+                    holder_host: holder_owner.host,
+                })));
             }
             taken_over = Some(holder);
         }

@@ -53,7 +53,11 @@ pub fn history(
         return Ok(());
     }
     if runs.is_empty() {
-        eprintln!("no runs recorded yet");
+        let dir = state::for_current_dir(globals.state_dir.as_deref());
+        match runbook {
+            Some(name) => eprintln!("no runs of runbook `{name}` recorded in {}", dir.display()),
+            None => eprintln!("no runs recorded yet in {}", dir.display()),
+        }
         return Ok(());
     }
     println!(

@@ -13,7 +13,7 @@ use console::style;
 use super::Globals;
 use super::plan::build;
 use crate::cli::Selection;
-use crate::error::{Error, Result};
+use crate::error::{Error, Lock, Result};
 use crate::event::Observer;
 use crate::executor::{self, Executor, Options, ProcessRunner};
 use crate::github::GithubActions;
@@ -72,7 +72,18 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
     if request.mode != Mode::Rollback {
         preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
     }
-    let mut store = Store::open(&state_dir)?;
+    let mut store = Store::open(&state_dir).inspect_err(|_| {
+        // A rollback that cannot be recorded is not run; the engineer still needs the way back.
+        if let Some(rollback) = plan.rollback.as_ref().filter(|_| request.mode == Mode::Rollback) {
+            let masker = Masker::new(&plan.secrets);
+            eprintln!(
+                "{} the rollback was not run, because it could not be recorded. To run it by hand, from {}:\n\n{}\n",
+                style("note:").yellow().bold(),
+                rollback.steps.first().map_or_else(|| ".".into(), |s| s.dir.display().to_string()),
+                masker.text(&rollback.commands())
+            );
+        }
+    })?;
     let operator = operator::operator();
     // The files a change touched belong in a release's note; a rollback skips the tree diff.
     let files_touched = if request.mode == Mode::Rollback {
@@ -81,8 +92,15 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
         git::files_touched(&plan.runbook_path, &plan.git.previous_tag)
     };
     let mut record = executor::new_record(&plan, &run_id, &operator, files_touched);
+    // A secret given through --var is kept masked; `resume` puts it back from the environment.
+    let masker = Masker::new(&plan.secrets);
     record.invocation = Invocation {
-        vars: request.selection.vars.clone(),
+        vars: request
+            .selection
+            .vars
+            .iter()
+            .map(|var| masker.text(var))
+            .collect(),
         only: request.selection.only.clone(),
         from: request.selection.from.clone(),
         on_failure: request.on_failure.map(|p| p.to_string()),
@@ -177,14 +195,15 @@ pub fn resume(
             return Ok(());
         }
         RunStatus::Running => {
-            return Err(Error::Locked {
+            return Err(Error::Locked(Box::new(Lock {
                 runbook: previous.runbook.clone(),
                 env: previous.env.clone().unwrap_or_default(),
                 holder_run: run_id,
                 holder_operator: previous.operator.clone(),
                 holder_pid: previous.pid,
                 holder_since: previous.started_at.clone(),
-            });
+                holder_host: previous.host.clone(),
+            })));
         }
         _ => {}
     }
@@ -207,7 +226,12 @@ pub fn resume(
     }
     let selection = Selection {
         env: previous.env.clone(),
-        vars: previous.invocation.vars.clone(),
+        vars: previous
+            .invocation
+            .vars
+            .iter()
+            .map(|var| unmask(var, &runbook))
+            .collect(),
         only: previous.invocation.only.clone(),
         from: previous.invocation.from.clone(),
     };
@@ -299,6 +323,21 @@ pub fn resume(
     )
 }
 
+/// Puts the values of the runbook's secrets back into a `--var` that was recorded masked.
+fn unmask(var: &str, runbook: &Runbook) -> String {
+    runbook
+        .secrets
+        .env
+        .iter()
+        .fold(var.to_string(), |var, name| {
+            let name = name.get_ref();
+            match std::env::var(name) {
+                Ok(value) => var.replace(&format!("[masked:{name}]"), &value),
+                Err(_) => var,
+            }
+        })
+}
+
 /// Steps whose id or command differ between the recorded run and the runbook as planned now.
 fn differences(previous: &RunRecord, fresh: &RunRecord) -> Vec<String> {
     let old: Vec<_> = previous
@@ -332,6 +371,31 @@ fn differences(previous: &RunRecord, fresh: &RunRecord) -> Vec<String> {
     found
 }
 
+/// `--force-lock`: a rollback must not race the release it undoes, so the run holding the lock is
+/// asked to stop (SIGTERM: it stops its step and records itself interrupted), and given the grace
+/// period to do so. A holder on another host cannot be signalled; the lock is taken anyway.
+fn stop_holder(run_id: &str, operator: &str, pid: u32, host: &str) {
+    let warning = style("warning:").yellow().bold();
+    if host != operator::hostname() || pid == 0 {
+        eprintln!(
+            "{warning} --force-lock: took the lock from run {run_id} (operator {operator}, pid {pid} on {host}), which may still be running"
+        );
+        return;
+    }
+    eprintln!(
+        "{warning} --force-lock: stopping run {run_id} (operator {operator}, pid {pid}) and taking its lock"
+    );
+    // SAFETY: kill has no memory-safety preconditions; a process that is gone is fine.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + crate::interrupt::GRACE_PERIOD * 2;
+    // SAFETY: as above; signal 0 only checks that the process exists.
+    while unsafe { libc::kill(pid as i32, 0) } == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 struct Settings {
     yes: bool,
     json: bool,
@@ -363,17 +427,14 @@ fn execute_locked(
         &since,
     );
     let taken_over = match acquired {
-        Err(Error::Locked {
-            holder_run,
-            holder_operator,
-            holder_pid,
-            ..
-        }) if settings.force_lock => {
-            store.release_lock(&plan.runbook, &env, &holder_run)?;
-            eprintln!(
-                "{} --force-lock: took the lock from run {holder_run} (operator {holder_operator}, pid {holder_pid}), which may still be running",
-                style("warning:").yellow().bold()
+        Err(Error::Locked(lock)) if settings.force_lock => {
+            stop_holder(
+                &lock.holder_run,
+                &lock.holder_operator,
+                lock.holder_pid,
+                &lock.holder_host,
             );
+            store.release_lock(&plan.runbook, &env, &lock.holder_run)?;
             store.acquire_lock(
                 &plan.runbook,
                 &env,

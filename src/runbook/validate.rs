@@ -88,6 +88,17 @@ impl Checker<'_> {
         for (name, environment) in &runbook.environments {
             if let Some(required) = &environment.requires_rehearsal {
                 self.environment_name(required, &format!("environment `{name}`"));
+                if runbook.rollback.is_none() {
+                    let diagnostic = self.error(
+                        required.span(),
+                        format!(
+                            "environment `{name}` requires a rehearsal, but the runbook has no [rollback] to rehearse"
+                        ),
+                    );
+                    diagnostic.expected = Some(
+                        "a [rollback] table (a rehearsal proves the way back works), or no requires_rehearsal".into(),
+                    );
+                }
             }
             for value in environment.env.values() {
                 self.text(value.get_ref(), value.span());

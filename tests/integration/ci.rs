@@ -120,3 +120,55 @@ fn github_actions_gets_groups_errors_and_a_summary() {
     );
     assert!(run.stderr.contains("::group::build"), "{}", run.stderr);
 }
+
+#[test]
+fn junit_never_shows_a_failed_run_as_green() {
+    // The failing step is undone, and a later run fails on a metric guard alone.
+    let test = Test::new().runbook(
+        "web",
+        r#"[runbook]
+name = "web"
+dir = ".."
+on_failure = "undo"
+
+[[steps]]
+id = "deploy"
+run = "touch deployed; exit 5"
+undo = "rm -f deployed"
+"#,
+    );
+    test.shipbook(&["run", "runbooks/web.toml", "--junit", "undone.xml"])
+        .code(1);
+    let xml = test.read("undone.xml");
+    let document = roxmltree::Document::parse(&xml).unwrap();
+    let suite = document
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("failures"), Some("1"), "{xml}");
+
+    let guarded = Test::new().runbook(
+        "web",
+        "[runbook]\nname = \"web\"\ndir = \"..\"\n\n[[metrics]]\nname = \"errors\"\ncommand = \"test -f deployed && echo 9 || echo 1\"\nbetter = \"lower\"\nmax_regression = \"5%\"\n\n[[steps]]\nid = \"deploy\"\nrun = \"touch deployed\"\n",
+    );
+    guarded
+        .shipbook(&["run", "runbooks/web.toml", "--junit", "guard.xml"])
+        .code(1);
+    let xml = guarded.read("guard.xml");
+    let document = roxmltree::Document::parse(&xml).unwrap();
+    let suite = document
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("failures"), Some("1"), "{xml}");
+    let run_case = suite
+        .children()
+        .find(|n| n.attribute("name") == Some("run"))
+        .expect("a testcase for the run itself");
+    assert!(run_case.children().any(|n| n.has_tag_name("failure")));
+
+    guarded
+        .shipbook(&["run", "runbooks/web.toml", "--junit", "."])
+        .code(2)
+        .stderr_has("that is a directory");
+}

@@ -40,7 +40,7 @@ fn history_without_any_run_says_so() {
     Test::new()
         .shipbook(&["history"])
         .success()
-        .stderr_has("no runs recorded yet");
+        .stderr_has("no runs recorded yet in ");
 }
 
 #[test]

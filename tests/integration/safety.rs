@@ -160,12 +160,95 @@ fn rollback_skips_git_checks_and_can_force_the_lock() {
     test.shipbook(&["rollback", "runbooks/web.toml", "--yes"])
         .code(4)
         .stderr_has("is locked by run");
+    let hung_step = crate::test::read_pid(&pid_file);
     test.shipbook(&["rollback", "runbooks/web.toml", "--yes", "--force-lock"])
         .success()
-        .stderr_has("--force-lock: took the lock from run");
-    kill(release.id(), "KILL");
-    release.wait().unwrap();
-    kill(crate::test::read_pid(&pid_file) as u32, "KILL");
+        .stderr_has("--force-lock: stopping run");
+    // The release was told to stop: it stopped its step and recorded itself interrupted.
+    let status = release.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    crate::test::wait_for("the hung step to be gone", || {
+        !crate::test::alive(hung_step)
+    });
+}
+
+#[test]
+fn a_rollback_that_cannot_be_recorded_prints_the_commands_to_run_by_hand() {
+    let test = Test::new().runbook("web", UNDOABLE);
+    test.write("blocker", "a file where the state directory should be\n");
+    test.shipbook(&[
+        "--state-dir",
+        "blocker/state",
+        "rollback",
+        "runbooks/web.toml",
+        "--yes",
+    ])
+    .code(1)
+    .stderr_has("the rollback was not run, because it could not be recorded")
+    .stderr_has("echo rollback >> journal");
+}
+
+#[test]
+fn a_mistyped_var_is_refused_not_ignored() {
+    let test = Test::new().runbook("web", UNDOABLE);
+    test.shipbook(&[
+        "rollback",
+        "runbooks/web.toml",
+        "--yes",
+        "--var",
+        "journl=x",
+    ])
+    .code(2)
+    .stderr_has("neither defines nor uses a variable `journl`");
+}
+
+#[test]
+fn a_failed_metric_guard_is_undone_like_a_failed_step() {
+    let test = Test::new().runbook(
+        "web",
+        &UNDOABLE
+            .replace("echo run-four >> journal; exit 1", "echo run-four >> journal")
+            .replacen(
+                "[[steps]]",
+                "[[metrics]]\nname = \"errors\"\ncommand = \"test -f journal && echo 9 || echo 1\"\nbetter = \"lower\"\nmax_regression = \"50%\"\n\n[[steps]]",
+                1,
+            ),
+    );
+    test.shipbook(&["run", "runbooks/web.toml"])
+        .code(1)
+        .stderr_has("metric guard exceeded")
+        .stderr_has("to go back: `shipbook rollback");
+    assert_eq!(
+        test.read("journal"),
+        "run-one\nrun-two\nrun-three\nrun-four\nundo-four\nundo-three\nundo-one\n"
+    );
+}
+
+#[test]
+fn resume_after_an_undo_runs_the_undone_steps_again() {
+    let test = Test::new().runbook(
+        "web",
+        &UNDOABLE.replace(
+            "echo run-four >> journal; exit 1",
+            "echo run-four >> journal; test -f fixed",
+        ),
+    );
+    test.shipbook(&["run", "runbooks/web.toml"]).code(1);
+    test.write("fixed", "");
+    test.shipbook(&["resume", "last"]).success();
+    assert_eq!(
+        test.read("journal"),
+        "run-one\nrun-two\nrun-three\nrun-four\nundo-four\nundo-three\nundo-one\nrun-one\nrun-three\nrun-four\n"
+    );
+    let record = test.last_run();
+    assert_eq!(record["status"], "succeeded");
+    let undo_history = record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["phase"] == "undo")
+        .count();
+    assert_eq!(undo_history, 3, "the earlier undo is kept as history");
 }
 
 const REHEARSABLE: &str = r#"[runbook]
