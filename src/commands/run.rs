@@ -207,6 +207,22 @@ pub fn resume(
         }
         _ => {}
     }
+    // A step of a run whose shipbook was killed may still be running in its own process group;
+    // running it again beside itself would be worse than waiting.
+    let leftovers = processes_of_run(&run_id);
+    if !leftovers.is_empty() {
+        let pids: Vec<String> = leftovers.iter().map(u32::to_string).collect();
+        return Err(Error::Precondition {
+            message: format!(
+                "processes started by run {run_id} are still running (pid {}): a step of the interrupted run has not ended",
+                pids.join(", ")
+            ),
+            expected: format!(
+                "no process of the run left: wait for them, or stop them (`kill {}`), then resume",
+                pids.join(" ")
+            ),
+        });
+    }
     let mode = match previous.mode.as_str() {
         "rehearsal" => Mode::Rehearsal,
         "rollback" => Mode::Rollback,
@@ -321,6 +337,28 @@ pub fn resume(
         },
         globals,
     )
+}
+
+/// The processes that carry `SHIPBOOK_RUN_ID=<run_id>` in their environment: what is left of a
+/// run's steps. Every step's process gets that variable, and its children inherit it.
+fn processes_of_run(run_id: &str) -> Vec<u32> {
+    let needle = format!("SHIPBOOK_RUN_ID={run_id}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut pids: Vec<u32> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                environ
+                    .split(|&b| b == 0)
+                    .any(|entry| entry == needle.as_bytes())
+            })
+        })
+        .collect();
+    pids.sort_unstable();
+    pids
 }
 
 /// Puts the values of the runbook's secrets back into a `--var` that was recorded masked.

@@ -397,7 +397,21 @@ fn resume_after_kill_9_continues_the_interrupted_step() {
     });
     kill(shipbook.id(), "KILL");
     shipbook.wait().unwrap();
-    kill(crate::test::read_pid(&pid_file) as u32, "KILL");
+    // The step outlived shipbook, in its own process group: resume refuses to run it twice.
+    let orphan = crate::test::read_pid(&pid_file);
+    test.shipbook(&["resume", "last"])
+        .code(1)
+        .stderr_has("are still running (pid ")
+        .stderr_has(&orphan.to_string());
+    // The step's shell leads its own process group: end the whole group, as the message says.
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{orphan}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("the orphaned step to be gone", || {
+        !crate::test::alive(orphan)
+    });
     test.write("fixed", "");
     test.shipbook(&["resume", "last"]).success();
     assert_eq!(test.read("journal"), "one\ntwo\ntwo\nthree\n");
