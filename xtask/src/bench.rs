@@ -113,11 +113,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let machine = Machine::detect(&workspace);
 
     eprintln!("bench: building shipbook in release mode");
-    let shipbook = build_shipbook(&workspace)?;
+    let built = build_shipbook(&workspace)?;
     let temp = tempfile::Builder::new()
         .prefix("shipbook-bench-")
         .tempdir()
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    // A copy, so that a build started elsewhere during the benchmark cannot swap the binary.
+    let shipbook = temp.path().join("shipbook");
+    fs::copy(&built, &shipbook).map_err(|e| {
+        format!(
+            "cannot copy {} to {}: {e}",
+            built.display(),
+            shipbook.display()
+        )
+    })?;
+    let load_before = load_average();
     let mut bench = Bench::prepare(temp.path(), shipbook, sizes)?;
     eprintln!("bench: workloads in {}", temp.path().display());
 
@@ -137,8 +147,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             Ok(more) => rows.extend(more),
             Err(error) => {
                 eprintln!("bench: {name} failed: {error}");
-                rows.push(Row::Skipped {
-                    figure: "(workload failed)".into(),
+                rows.push(Row::Failed {
+                    figure: name.to_string(),
                     reason: error.lines().next().unwrap_or_default().to_string(),
                 });
                 failures.push(format!("{name}: {error}"));
@@ -153,9 +163,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
         machine.cpus, machine.cpu_model, machine.kernel
     );
     println!(
-        "shipbook: {} ({}), release profile",
+        "shipbook: {} ({}, release profile)",
         machine.commit,
-        bench.shipbook.display()
+        built.display()
+    );
+    let load_after = load_average();
+    // The benchmark keeps about one process running; more than that is other work.
+    let busy = [&load_before, &load_after].iter().any(|load| {
+        load.parse::<f64>()
+            .is_ok_and(|l| l > 1.0 + 0.5 * machine.cpus as f64)
+    });
+    println!(
+        "load:     1-minute load average {load_before} before, {load_after} after (the \
+         benchmark itself adds about 1){}",
+        if busy {
+            "; other work was running: times are inflated, ratios less so"
+        } else {
+            ""
+        }
     );
     println!(
         "method:   whole processes, timed from spawn to reap; medians of the rounds after {} \
@@ -182,7 +207,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 "kernel": machine.kernel,
                 "shipbook_commit": machine.commit,
             },
-            "shipbook": bench.shipbook.display().to_string(),
+            "shipbook": built.display().to_string(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
             "sizes": {
                 "warmup_rounds": sizes.warmup,
                 "steps": sizes.steps,
@@ -552,6 +579,12 @@ fn per_step(bench: &mut Bench) -> Result<Vec<Row>, String> {
             }),
         }
     }
+    bench.notes.push(
+        "how the peers run a line `true`: make execs /usr/bin/true itself (no shell for a line \
+         without shell syntax); just runs `sh -cu true`; task interprets `true` in its built-in \
+         shell and starts no process; the bash script runs `sh -c true`"
+            .to_string(),
+    );
     let floor_per_step = summarize(&millis(floor)).median / steps as f64;
     let shipbook_per_step = summarize(&millis(shipbook)).median / steps as f64;
     bench.notes.push(format!(
@@ -663,8 +696,9 @@ fn history(bench: &mut Bench) -> Result<Vec<Row>, String> {
     eprintln!("  recording {runs} runs through shipbook::store");
     let took = workloads::fill_history(&bench.root.join("state-w4"), runs)?;
     bench.notes.push(format!(
-        "W4: {runs} runs of 4 steps recorded through shipbook::store (insert_run, finish_run) \
+        "W4: {} runs of 4 steps recorded through shipbook::store (insert_run, finish_run) \
          in {:.1} s",
+        thousands(runs),
         took.as_secs_f64()
     ));
     let list = bench
@@ -778,6 +812,14 @@ fn rollback(bench: &mut Bench) -> Result<Vec<Row>, String> {
             millis(&samples[0]),
         ),
     ])
+}
+
+/// The 1-minute load average, as /proc/loadavg gives it.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// The directory of the workspace's Cargo.toml.

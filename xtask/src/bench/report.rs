@@ -66,8 +66,10 @@ pub enum Row {
         samples: Vec<f64>,
         target: Target,
     },
-    /// A figure that could not be measured, and why.
+    /// A figure that was not measured because a tool is missing, and why.
     Skipped { figure: String, reason: String },
+    /// A workload that failed, and how.
+    Failed { figure: String, reason: String },
 }
 
 impl Row {
@@ -153,12 +155,19 @@ pub fn table(rows: &[Row]) -> String {
                 String::new(),
                 String::new(),
             ]),
+            Row::Failed { figure, reason } => lines.push([
+                format!("  {figure}"),
+                "FAILED".into(),
+                reason.clone(),
+                String::new(),
+                String::new(),
+            ]),
         }
     }
     let width = |column: usize| {
         lines
             .iter()
-            .filter(|line| column != 2 || line[1] != "skipped")
+            .filter(|line| column != 2 || !is_note(line))
             .map(|line| line[column].chars().count())
             .max()
             .unwrap_or(0)
@@ -174,8 +183,9 @@ pub fn table(rows: &[Row]) -> String {
         let mut text = String::new();
         text.push_str(&pad(&line[0], widths[0]));
         text.push_str("  ");
-        if line[1] == "skipped" {
-            text.push_str("skipped: ");
+        if is_note(line) {
+            text.push_str(&line[1]);
+            text.push_str(": ");
             text.push_str(&line[2]);
         } else {
             text.push_str(&pad_left(&line[1], widths[1]));
@@ -199,6 +209,11 @@ pub fn table(rows: &[Row]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Whether a line is a skipped or failed figure, whose reason runs across the columns.
+fn is_note(line: &[String; 5]) -> bool {
+    line[1] == "skipped" || line[1] == "FAILED"
 }
 
 fn pad(text: &str, width: usize) -> String {
@@ -247,6 +262,11 @@ pub fn json_rows(rows: &[Row]) -> Vec<Value> {
                 "group": group,
                 "figure": figure,
                 "skipped": reason,
+            })),
+            Row::Failed { figure, reason } => values.push(json!({
+                "group": group,
+                "figure": figure,
+                "failed": reason,
             })),
         }
     }
