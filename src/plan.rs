@@ -671,8 +671,21 @@ impl Renderer<'_> {
         } else if let Some(http) = &step.http {
             let span = http.span();
             let http = http.get_ref();
+            let url = self.text(&http.url, span.clone());
+            if http.url.contains("{{")
+                && let Err(problem) = crate::actions::http::check_url(&url)
+            {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        &self.runbook.path,
+                        Some(span.clone()),
+                        format!("cannot poll `{url}`: {problem}"),
+                    )
+                    .expected("variables that make an http:// or https:// URL"),
+                );
+            }
             Action::Http {
-                url: self.text(&http.url, span.clone()),
+                url,
                 status: http.status.unwrap_or(200),
                 contains: http.contains.as_ref().map(|c| self.text(c, span.clone())),
                 timeout: parse_duration(http.timeout.as_ref()).unwrap_or(Duration::from_secs(60)),

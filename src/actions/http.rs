@@ -91,7 +91,7 @@ pub fn run(check: &HttpCheck<'_>, log: &mut dyn Write, interrupted: &dyn Fn() ->
 /// Says why `url` cannot be polled, if it cannot: it must parse, be http or https, and name a
 /// host. Checking up front turns a typo into one clear message instead of a minute of failed
 /// attempts that all say the same thing.
-fn check_url(url: &str) -> Result<(), String> {
+pub fn check_url(url: &str) -> Result<(), String> {
     const EXPECTED: &str =
         "expected an http:// or https:// URL such as \"https://example.test/health\"";
     let uri: Uri = url

@@ -275,6 +275,13 @@ impl Checker<'_> {
             let span = http.span();
             let http = http.get_ref();
             self.text(&http.url, span.clone());
+            if !http.url.contains("{{")
+                && let Err(problem) = crate::actions::http::check_url(&http.url)
+            {
+                let needle = format!("\"{}\"", http.url);
+                let span = narrow_span(self.source, &span, &needle);
+                self.error(span, format!("cannot poll `{}`: {problem}", http.url));
+            }
             if let Some(contains) = &http.contains {
                 self.text(contains, span.clone());
             }

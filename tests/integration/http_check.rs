@@ -161,23 +161,35 @@ fn a_refused_connection_is_retried_then_fails_the_run() {
 }
 
 #[test]
-fn a_url_that_is_not_http_fails_at_once_naming_it() {
+fn a_url_that_is_not_http_is_refused_before_any_step() {
     let test = Test::new().runbook(
         "web",
         r#"[runbook]
 name = "web"
 
+[vars]
+url = "http://127.0.0.1/health"
+
 [[steps]]
 id = "health"
 http = { url = "ftp://127.0.0.1/health", timeout = "1m" }
+
+[[steps]]
+id = "made-of-variables"
+http = { url = "{{ url }}", timeout = "1m" }
 "#,
     );
-    test.shipbook(&["run", "runbooks/web.toml"]).code(1);
-    let (detail, log) = step_outcome(&test, "failed");
-    assert!(
-        detail.starts_with(r#"cannot poll "ftp://127.0.0.1/health": "#),
-        "{detail}"
-    );
-    assert_has(&detail, "expected an http:// or https:// URL");
-    assert!(!log.contains("attempt "), "{log}");
+    test.shipbook(&["check", "runbooks/web.toml"])
+        .code(2)
+        .stderr_has("cannot poll `ftp://127.0.0.1/health`: ftp:// is not supported")
+        .stderr_has("runbooks/web.toml:9:16");
+    std::fs::write(
+        test.join("runbooks/web.toml"),
+        test.read("runbooks/web.toml").replace("ftp://", "http://"),
+    )
+    .unwrap();
+    test.shipbook(&["run", "runbooks/web.toml", "--var", "url=gopher://x"])
+        .code(2)
+        .stderr_has("cannot poll `gopher://x`");
+    assert!(!test.join(".shipbook/logs").exists(), "no step ran");
 }
