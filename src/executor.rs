@@ -67,14 +67,13 @@ impl Runner for ProcessRunner {
         log: &Path,
         forward_signals: bool,
     ) -> std::io::Result<Outcome> {
-        let file = OpenOptions::new().create(true).append(true).open(log)?;
         let sheltered = Interrupt::default();
         let interrupt = if forward_signals {
             &self.interrupt
         } else {
             &sheltered
         };
-        process::run(spec, file, &self.masker, self.echo, interrupt)
+        process::run(spec, log, &self.masker, self.echo, interrupt)
     }
 
     fn confirm(&mut self, prompt: &str) -> Answer {

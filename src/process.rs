@@ -77,7 +77,7 @@ const CHUNK: usize = 64 * 1024;
 /// grace period is over).
 pub fn run(
     spec: &CommandSpec<'_>,
-    log: File,
+    log: &Path,
     masker: &Masker,
     echo: Echo,
     interrupt: &Interrupt,
@@ -89,7 +89,7 @@ pub fn run(
 /// the log too).
 fn run_to(
     spec: &CommandSpec<'_>,
-    log: File,
+    log: &Path,
     masker: &Masker,
     echo: Echo,
     stdout: Option<File>,
@@ -101,7 +101,14 @@ fn run_to(
         .argv
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
-    let expression = duct::cmd(program, args).dir(spec.dir).stdin_null();
+    let path_variable = spec
+        .env
+        .get("PATH")
+        .cloned()
+        .or_else(|| std::env::var("PATH").ok());
+    let expression = duct::cmd(resolve(program, path_variable.as_deref()), args)
+        .dir(spec.dir)
+        .stdin_null();
     let mut expression = match stdout {
         Some(file) => expression.stdout_file(file),
         None => expression.stdout_file(writer.try_clone()?),
@@ -116,13 +123,14 @@ fn run_to(
         expression = expression.env(name, value);
     }
 
-    let mut log = log;
+    let mut log = LazyLog::new(log);
     let handle = match expression.start() {
         Ok(handle) => handle,
         Err(error) => {
             drop(expression);
             let (code, message) = spawn_failure(program, spec.dir, &error);
             let _ = writeln!(log, "shipbook: {message}");
+            let _ = log.flush();
             if echo == Echo::Stderr {
                 eprintln!("shipbook: {message}");
             }
@@ -188,13 +196,9 @@ pub fn sample(
     interrupt: &Interrupt,
 ) -> io::Result<Result<f64, String>> {
     let stdout_path = log.with_extension("stdout");
-    let log_file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)?;
     let outcome = run_to(
         spec,
-        log_file,
+        log,
         masker,
         Echo::None,
         Some(File::create(&stdout_path)?),
@@ -207,7 +211,10 @@ pub fn sample(
     let _ = std::fs::remove_file(&stdout_path);
     let stdout = String::from_utf8_lossy(&stdout).into_owned();
     {
-        let mut log = std::fs::OpenOptions::new().append(true).open(log)?;
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)?;
         let _ = writeln!(log, "stdout: {}", masker.text(stdout.trim_end()));
     }
     if outcome.timed_out {
@@ -270,6 +277,29 @@ pub fn first_number(text: &str) -> Option<f64> {
     None
 }
 
+/// The program's path, found through PATH as the shell would find it. duct sets the child's
+/// whole environment, PATH included, and then the standard library can only start a bare
+/// program name with fork and exec; given a path it uses posix_spawn, which costs a fraction
+/// of a fork of shipbook's address space on every step. A name that is not found is left as it
+/// is, so that spawning it fails with the usual "not found".
+fn resolve(program: &str, path_variable: Option<&str>) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    if program.contains('/') {
+        return program.into();
+    }
+    for dir in path_variable.unwrap_or_default().split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = Path::new(dir).join(program);
+        if let Ok(metadata) = std::fs::metadata(&candidate)
+            && metadata.is_file()
+            && metadata.permissions().mode() & 0o111 != 0
+        {
+            return candidate;
+        }
+    }
+    program.into()
+}
+
 /// TERM to the group, KILL after the grace period; returns the leader's status.
 fn terminate(group: i32, handle: &duct::Handle) -> io::Result<std::process::ExitStatus> {
     signal_group(group, libc::SIGTERM);
@@ -298,16 +328,52 @@ fn spawn_failure(program: &str, dir: &Path, error: &io::Error) -> (i32, String) 
     }
 }
 
+/// A step's log file, created on the first byte written: a step that prints nothing costs no
+/// file (creating files is the dearest part of a step of `true` on some file systems).
+struct LazyLog {
+    path: std::path::PathBuf,
+    file: Option<io::BufWriter<File>>,
+}
+
+impl LazyLog {
+    fn new(path: &Path) -> LazyLog {
+        LazyLog {
+            path: path.to_path_buf(),
+            file: None,
+        }
+    }
+}
+
+impl Write for LazyLog {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.file.is_none() {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
+            self.file = Some(io::BufWriter::with_capacity(CHUNK, file));
+        }
+        self.file.as_mut().expect("just opened").write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
 struct Copier {
     done: mpsc::Receiver<()>,
 }
 
 /// Copies the pipe into the log (and the terminal with `-v`) on a thread of its own.
-fn spawn_copier(mut reader: io::PipeReader, log: File, masker: &Masker, echo: Echo) -> Copier {
+fn spawn_copier(mut reader: io::PipeReader, log: LazyLog, masker: &Masker, echo: Echo) -> Copier {
     let (done_tx, done) = mpsc::channel();
     let mut stream = masker.stream();
     std::thread::spawn(move || {
-        let mut log = io::BufWriter::with_capacity(CHUNK, log);
+        let mut log = log;
         let mut buffer = vec![0u8; CHUNK];
         let mut masked = Vec::with_capacity(CHUNK + 1024);
         loop {

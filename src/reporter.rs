@@ -115,8 +115,12 @@ impl Reporter {
                         eprintln!("  {} {line}", style("│").dim());
                     }
                 }
-                if let Some(log) = &step.log {
-                    eprintln!("  {} {}", style("└ log:").dim(), log);
+                match &step.log {
+                    Some(log) if std::path::Path::new(log).exists() => {
+                        eprintln!("  {} {}", style("└ log:").dim(), log);
+                    }
+                    Some(_) => eprintln!("  {}", style("└ (the step printed nothing)").dim()),
+                    None => {}
                 }
             }
         }

@@ -87,6 +87,9 @@ ALTER TABLE runs ADD COLUMN resumed TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE runs ADD COLUMN invocation TEXT;
 CREATE INDEX runs_by_status ON runs (runbook, env, mode, status);
 "#,
+    r#"
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at DESC, run_id DESC);
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -695,4 +698,32 @@ fn mark_interrupted((mut run, owner): (RunRecord, Owner)) -> RunRecord {
         }
     }
     run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_of_every_earlier_version_is_upgraded() {
+        for version in 1..SCHEMA_VERSION {
+            let dir = tempfile::tempdir().unwrap();
+            let connection = Connection::open(dir.path().join(DATABASE)).unwrap();
+            for migration in &MIGRATIONS[..version as usize] {
+                connection.execute_batch(migration).unwrap();
+            }
+            connection
+                .execute_batch(&format!("PRAGMA user_version = {version}"))
+                .unwrap();
+            drop(connection);
+
+            let store = Store::open(dir.path()).unwrap();
+            let upgraded: i64 = store
+                .connection
+                .query_row("PRAGMA user_version", [], |row| row.get(0))
+                .unwrap();
+            assert_eq!(upgraded, SCHEMA_VERSION, "from version {version}");
+            assert!(store.list_runs(None, 10).unwrap().is_empty());
+        }
+    }
 }

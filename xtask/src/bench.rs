@@ -183,6 +183,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     );
     println!(
+        "env:      the measured commands run without what `cargo run` added to the \
+         environment (its LD_LIBRARY_PATH, CARGO_PKG_*)"
+    );
+    println!(
         "method:   whole processes, timed from spawn to reap; medians of the rounds after {} \
          warm-up round; the commands of a workload alternate (A B A B …) and a ratio is the \
          median of per-round ratios",
@@ -997,6 +1001,12 @@ mod tests {
         assert_eq!(volume(200_000_000), "200 MB");
         assert_eq!(thousands(10_000), "10,000");
         assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn a_missing_peer_is_a_reason_to_skip_not_an_error() {
+        let reason = find_peer("shipbook-bench-no-such-tool").unwrap_err();
+        assert!(reason.contains("not found on PATH"), "{reason}");
     }
 
     #[test]

@@ -104,6 +104,14 @@ impl Job {
             .env_remove("MAKEFLAGS")
             .env_remove("MFLAGS")
             .env_remove("MAKELEVEL");
+        let clean = clean_environment();
+        for name in &clean.remove {
+            command.env_remove(name);
+        }
+        match &clean.library_path {
+            Some(path) => command.env("LD_LIBRARY_PATH", path),
+            None => command.env_remove("LD_LIBRARY_PATH"),
+        };
         let spawned_at = SystemTime::now();
         let start = Instant::now();
         let child = command
@@ -137,6 +145,67 @@ impl Job {
             )
         })
     }
+}
+
+/// The environment of the measured commands: the user's, without what `cargo run` added for
+/// the xtask program itself. Its LD_LIBRARY_PATH in particular lists seven directories of build
+/// outputs and toolchain libraries, which the dynamic loader of every process started (sh, true,
+/// shipbook) would search before the system's, slowing every spawn of every workload.
+pub struct CleanEnvironment {
+    /// Variables to remove.
+    pub remove: Vec<OsString>,
+    /// LD_LIBRARY_PATH without cargo's entries; `None` when nothing of the user's is left.
+    pub library_path: Option<OsString>,
+}
+
+pub fn clean_environment() -> &'static CleanEnvironment {
+    static CLEAN: std::sync::OnceLock<CleanEnvironment> = std::sync::OnceLock::new();
+    CLEAN.get_or_init(|| {
+        const CARGO_RUN: [&str; 5] = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+        ];
+        let remove = std::env::vars_os()
+            .map(|(name, _)| name)
+            .filter(|name| {
+                let name = name.to_string_lossy();
+                CARGO_RUN.iter().any(|prefix| name.starts_with(prefix))
+                    || name == "RUST_RECURSION_COUNT"
+            })
+            .collect();
+        // The target directory of this program (…/target/debug/xtask → …/target), and the
+        // toolchains of rustup.
+        let exe = std::env::current_exe().ok();
+        let target = exe
+            .as_deref()
+            .and_then(Path::parent)
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        let rustup = std::env::var_os("RUSTUP_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".rustup")))
+            .map(|home| home.join("toolchains"));
+        let library_path = std::env::var_os("LD_LIBRARY_PATH").and_then(|paths| {
+            let kept: Vec<PathBuf> = std::env::split_paths(&paths)
+                .filter(|dir| {
+                    !target.as_ref().is_some_and(|t| dir.starts_with(t))
+                        && !rustup.as_ref().is_some_and(|r| dir.starts_with(r))
+                })
+                .collect();
+            if kept.is_empty() {
+                None
+            } else {
+                std::env::join_paths(kept).ok()
+            }
+        });
+        CleanEnvironment {
+            remove,
+            library_path,
+        }
+    })
 }
 
 /// Waits for one child and returns its wait status and resource usage.
@@ -238,6 +307,20 @@ mod tests {
         assert_eq!(summarize(&[3.0, 1.0, 2.0]).median, 2.0);
         let even = summarize(&[4.0, 1.0, 3.0, 2.0]);
         assert_eq!((even.median, even.min, even.max), (2.5, 1.0, 4.0));
+    }
+
+    #[test]
+    fn measured_commands_do_not_get_cargos_library_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let seen = dir.path().join("seen");
+        Job::new("sh", dir.path())
+            .arg("-c")
+            .arg(format!("echo \"$LD_LIBRARY_PATH\" > {}", seen.display()))
+            .run(&dir.path().join("stderr"))
+            .unwrap();
+        let seen = std::fs::read_to_string(seen).unwrap();
+        assert!(!seen.contains("/target/"), "{seen}");
+        assert!(!seen.contains("/toolchains/"), "{seen}");
     }
 
     #[test]
