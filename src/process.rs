@@ -368,32 +368,82 @@ struct Copier {
     done: mpsc::Receiver<()>,
 }
 
-/// Copies the pipe into the log (and the terminal with `-v`) on a thread of its own.
-fn spawn_copier(mut reader: io::PipeReader, log: LazyLog, masker: &Masker, echo: Echo) -> Copier {
+/// One output copy for a copier thread to do.
+struct CopyJob {
+    reader: io::PipeReader,
+    log: LazyLog,
+    stream: crate::mask::StreamMasker,
+    echo: Echo,
+    done: mpsc::Sender<()>,
+}
+
+/// Copier threads waiting for their next job. A thread is reused from step to step (starting
+/// one per step costs a stack mapping and fresh buffers every time); one still stuck on a pipe
+/// that a detached process holds open is simply not idle, and the next step gets a new one.
+static IDLE_COPIERS: std::sync::Mutex<Vec<mpsc::Sender<CopyJob>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Copies the pipe into the log (and the terminal with `-v`) on a copier thread.
+fn spawn_copier(reader: io::PipeReader, log: LazyLog, masker: &Masker, echo: Echo) -> Copier {
     let (done_tx, done) = mpsc::channel();
-    let mut stream = masker.stream();
+    let mut job = CopyJob {
+        reader,
+        log,
+        stream: masker.stream(),
+        echo,
+        done: done_tx,
+    };
+    loop {
+        let idle = IDLE_COPIERS.lock().ok().and_then(|mut idle| idle.pop());
+        let Some(worker) = idle else { break };
+        match worker.send(job) {
+            Ok(()) => return Copier { done },
+            // That thread is gone; take the job back and try the next one.
+            Err(mpsc::SendError(returned)) => job = returned,
+        }
+    }
+    let (jobs_tx, jobs) = mpsc::channel::<CopyJob>();
+    jobs_tx.send(job).expect("the receiver is alive");
     std::thread::spawn(move || {
-        let mut log = log;
         let mut buffer = vec![0u8; CHUNK];
         let mut masked = Vec::with_capacity(CHUNK + 1024);
-        loop {
-            let read = match reader.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            masked.clear();
-            stream.push(&buffer[..read], &mut masked);
-            write_out(&mut log, &masked, echo);
+        while let Ok(job) = jobs.recv() {
+            let done = copy(job, &mut buffer, &mut masked);
+            // Idle again before saying so, so that the next step finds this thread.
+            if let Ok(mut idle) = IDLE_COPIERS.lock() {
+                idle.push(jobs_tx.clone());
+            }
+            let _ = done.send(());
         }
-        masked.clear();
-        stream.finish(&mut masked);
-        write_out(&mut log, &masked, echo);
-        let _ = log.flush();
-        let _ = done_tx.send(());
     });
     Copier { done }
+}
+
+/// Copies until the end of the output; returns the channel on which to say it is done.
+fn copy(job: CopyJob, buffer: &mut [u8], masked: &mut Vec<u8>) -> mpsc::Sender<()> {
+    let CopyJob {
+        mut reader,
+        mut log,
+        mut stream,
+        echo,
+        done,
+    } = job;
+    loop {
+        let read = match reader.read(buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        masked.clear();
+        stream.push(&buffer[..read], masked);
+        write_out(&mut log, masked, echo);
+    }
+    masked.clear();
+    stream.finish(masked);
+    write_out(&mut log, masked, echo);
+    let _ = log.flush();
+    done
 }
 
 fn write_out(log: &mut impl Write, bytes: &[u8], echo: Echo) {
