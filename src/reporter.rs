@@ -24,6 +24,22 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// Writes one line to stderr in one system call: stderr is unbuffered, and a formatted line
+/// would otherwise go out piece by piece, which adds up over a thousand steps.
+fn say_line(text: &str) {
+    use std::io::Write as _;
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say_line(&format!($($arg)*))
+    };
+}
+
 pub struct Reporter {
     verbosity: Verbosity,
     live: bool,
@@ -45,8 +61,8 @@ impl Reporter {
 
     fn line(&self, text: impl AsRef<str>) {
         match &self.spinner {
-            Some(spinner) => spinner.suspend(|| eprintln!("{}", text.as_ref())),
-            None => eprintln!("{}", text.as_ref()),
+            Some(spinner) => spinner.suspend(|| say!("{}", text.as_ref())),
+            None => say!("{}", text.as_ref()),
         }
     }
 
@@ -75,17 +91,17 @@ impl Reporter {
         match step.status {
             StepStatus::Succeeded => {
                 if self.verbosity != Verbosity::Quiet {
-                    eprintln!("{} {label}{duration}{detail}", style("✓").green());
+                    say!("{} {label}{duration}{detail}", style("✓").green());
                 }
             }
             StepStatus::Undone => {
                 if self.verbosity != Verbosity::Quiet {
-                    eprintln!("{} {label} undone", style("↶").yellow());
+                    say!("{} {label} undone", style("↶").yellow());
                 }
             }
             StepStatus::Skipped => {
                 if self.verbosity != Verbosity::Quiet {
-                    eprintln!(
+                    say!(
                         "{} {label} {}",
                         style("-").dim(),
                         style(step.detail.as_deref().unwrap_or("skipped")).dim()
@@ -98,7 +114,7 @@ impl Reporter {
                     StepStatus::Interrupted => "interrupted",
                     _ => "failed",
                 };
-                eprintln!(
+                say!(
                     "{} {label} {}{duration}{}",
                     style("✗").red().bold(),
                     style(what).red().bold(),
@@ -110,16 +126,16 @@ impl Reporter {
                 if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty())
                     && self.verbosity != Verbosity::Verbose
                 {
-                    eprintln!("{}", style("  ┌ last lines of the log").dim());
+                    say!("{}", style("  ┌ last lines of the log").dim());
                     for line in tail.lines() {
-                        eprintln!("  {} {line}", style("│").dim());
+                        say!("  {} {line}", style("│").dim());
                     }
                 }
                 match &step.log {
                     Some(log) if std::path::Path::new(log).exists() => {
-                        eprintln!("  {} {}", style("└ log:").dim(), log);
+                        say!("  {} {}", style("└ log:").dim(), log);
                     }
-                    Some(_) => eprintln!("  {}", style("└ (the step printed nothing)").dim()),
+                    Some(_) => say!("  {}", style("└ (the step printed nothing)").dim()),
                     None => {}
                 }
             }
@@ -259,15 +275,15 @@ impl Observer for Reporter {
                     _ => style(run.status.as_str()).red().bold(),
                 };
                 if self.verbosity != Verbosity::Quiet || run.status != RunStatus::Succeeded {
-                    eprintln!("run {} {status}{duration}", run.run_id);
+                    say!("run {} {status}{duration}", run.run_id);
                     if let Some(reason) = &run.status_reason
                         && run.status == RunStatus::Succeeded
                     {
-                        eprintln!("  {}", style(reason).yellow());
+                        say!("  {}", style(reason).yellow());
                     }
                 }
                 if let Some(note) = &run.note {
-                    eprintln!("change note: {note}");
+                    say!("change note: {note}");
                 }
             }
         }

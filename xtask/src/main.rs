@@ -8,10 +8,13 @@ mod schema;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask ci
+const USAGE: &str = "usage: cargo xtask TASK
 
-  ci    cargo fmt --check, cargo clippy with warnings denied, cargo test
-  bench build shipbook in release mode and measure DESIGN.md section 8 (--quick, --json FILE)";
+  ci              cargo fmt --check, clippy with warnings denied, schema --check, cargo test
+  bench           build shipbook in release mode and measure DESIGN.md section 8
+                  (--quick, --json FILE, --keep)
+  schema          write runbooks/schema.json; --check fails when it is stale
+  man             write the man pages into target/man/";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1);
@@ -58,5 +61,6 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    schema::run(&["--check".to_string()])?;
     cargo(&["test", "--workspace"])
 }
