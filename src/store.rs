@@ -300,29 +300,7 @@ impl Store {
 
     /// Writes the current state of one step.
     pub fn update_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
-        self.connection
-            .prepare_cached(
-                "UPDATE steps SET status = ?3, attempts = ?4, exit_code = ?5, started_at = ?6, duration_ms = ?7,
-                    log = ?8, log_tail = ?9, detail = ?10, tag = ?11
-                 WHERE run_id = ?1 AND position = ?2",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    run_id,
-                    step.position,
-                    step.status.as_str(),
-                    step.attempts,
-                    step.exit_code,
-                    step.started_at,
-                    step.duration_ms.map(|d| d as i64),
-                    step.log,
-                    step.log_tail,
-                    step.detail,
-                    to_json(&step.tag),
-                ])
-            })
-            .map(drop)
-            .map_err(|e| self.error(e))
+        insert_step(&self.connection, run_id, step).map_err(|e| self.error(e))
     }
 
     /// Records how a run ended, with its note and final metrics.
@@ -649,12 +627,18 @@ fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + use<> {
     }
 }
 
+/// Writes a step: inserts it, or updates what can change of one already recorded.
 fn insert_step(connection: &Connection, run_id: &str, step: &StepRecord) -> rusqlite::Result<()> {
     connection
         .prepare_cached(
             "INSERT INTO steps (run_id, position, step_id, name, kind, command, status, attempts, exit_code,
                 started_at, duration_ms, log, log_tail, detail, phase, tag)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status,
+                attempts = excluded.attempts, exit_code = excluded.exit_code,
+                started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+                log = excluded.log, log_tail = excluded.log_tail, detail = excluded.detail,
+                tag = excluded.tag",
         )?
         .execute(params![
             run_id,
