@@ -136,3 +136,39 @@ fn the_whole_format_of_the_design_is_accepted() {
         .args(&["check", "runbooks/full.toml"]);
     test.run().success();
 }
+
+#[test]
+fn the_readme_starts_with_the_demo_and_the_test_command() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let top: String = readme.lines().take(15).collect::<Vec<_>>().join("\n");
+    assert!(
+        top.contains("cargo run --release -- run runbooks/demo.toml --yes"),
+        "{top}"
+    );
+    assert!(top.contains("cargo test"), "{top}");
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        ci.contains("cargo test"),
+        "CI runs the README's test command"
+    );
+    for command in [
+        "check",
+        "plan",
+        "run",
+        "rehearse",
+        "rollback",
+        "resume",
+        "history",
+        "show",
+        "note",
+        "init",
+        "schema",
+        "completions",
+    ] {
+        assert!(
+            readme.contains(&format!("`shipbook {command}")),
+            "the README documents `shipbook {command}`"
+        );
+    }
+}
