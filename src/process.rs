@@ -227,10 +227,21 @@ pub fn sample(
         return Ok(Err(message.clone()));
     }
     if !outcome.success() {
+        // What it said on stderr is usually the reason ("No such file or directory").
+        let errors: Vec<String> = log_tail(log, 4)
+            .lines()
+            .filter(|line| !line.starts_with("stdout: "))
+            .map(str::to_string)
+            .collect();
         return Ok(Err(format!(
-            "the command exited with {}; its output: {}",
+            "the command exited with {}; its output: {}{}",
             outcome.exit_code(),
-            one_line(&stdout)
+            one_line(&stdout),
+            if errors.is_empty() {
+                String::new()
+            } else {
+                format!("; its errors: {}", one_line(&errors.join(" ")))
+            }
         )));
     }
     match first_number(&stdout) {
