@@ -1,7 +1,7 @@
 //! The `config` action through the binary: a step that compares a configuration file with a
 //! reference file, fails the run when they disagree, and leaves every check it made in its log.
 
-use crate::test::Test;
+use crate::test::{Test, assert_has, step_outcome};
 
 /// A runbook with one `config` step whose table is `config`.
 fn runbook(config: &str) -> String {
@@ -51,24 +51,6 @@ fn failing(test: &Test) -> (String, String) {
         .code(1)
         .stderr_has("staging-config");
     step_outcome(test, "failed")
-}
-
-/// The first step's detail and log, after checking its status.
-#[track_caller]
-fn step_outcome(test: &Test, status: &str) -> (String, String) {
-    let record = test.last_run();
-    let step = &record["steps"][0];
-    assert_eq!(step["status"], status, "{record:#}");
-    let detail = step["detail"].as_str().unwrap_or_default().to_string();
-    let log_path = step["log"].as_str().expect("the step has a log");
-    let log = std::fs::read_to_string(log_path)
-        .unwrap_or_else(|e| panic!("cannot read the step's log {log_path}: {e}"));
-    (detail, log)
-}
-
-#[track_caller]
-fn assert_has(text: &str, needle: &str) {
-    assert!(text.contains(needle), "{needle:?} not in:\n{text}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::test::Test;
+use crate::test::{Test, assert_has, step_outcome};
 
 /// The most connections a test server answers: far more than any test needs, and a bound on a
 /// test that misbehaves.
@@ -72,24 +72,6 @@ fn respond(stream: TcpStream, status: u16, body: &str) {
 fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     listener.local_addr().expect("an address").port()
-}
-
-/// The health step's detail and log, after checking its status.
-#[track_caller]
-fn step_outcome(test: &Test, status: &str) -> (String, String) {
-    let record = test.last_run();
-    let step = &record["steps"][0];
-    assert_eq!(step["status"], status, "{record:#}");
-    let detail = step["detail"].as_str().unwrap_or_default().to_string();
-    let log_path = step["log"].as_str().expect("the step has a log");
-    let log = std::fs::read_to_string(log_path)
-        .unwrap_or_else(|e| panic!("cannot read the step's log {log_path}: {e}"));
-    (detail, log)
-}
-
-#[track_caller]
-fn assert_has(text: &str, needle: &str) {
-    assert!(text.contains(needle), "{needle:?} not in:\n{text}");
 }
 
 fn port_var(port: u16) -> String {

@@ -1,6 +1,6 @@
 //! Undo on failure, rollback, rehearsal, rehearsal evidence, and resume.
 
-use crate::test::{Test, git, kill, wait_for};
+use crate::test::{Test, git, kill, wait_for, wait_for_pid};
 
 const UNDOABLE: &str = r#"[runbook]
 name = "web"
@@ -154,9 +154,7 @@ fn rollback_skips_git_checks_and_can_force_the_lock() {
     test.write("hold", "");
     let mut release = test.spawn(&["run", "runbooks/web.toml"]);
     let pid_file = test.join("one.pid");
-    wait_for("the release to hang", || {
-        std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n'))
-    });
+    wait_for_pid("the release to hang", &pid_file);
     test.shipbook(&["rollback", "runbooks/web.toml", "--yes"])
         .code(4)
         .stderr_has("is locked by run");
@@ -392,9 +390,7 @@ fn resume_after_kill_9_continues_the_interrupted_step() {
     );
     let mut shipbook = test.spawn(&["run", "runbooks/web.toml"]);
     let pid_file = test.join("two.pid");
-    wait_for("step two to start", || {
-        std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n'))
-    });
+    wait_for_pid("step two to start", &pid_file);
     kill(shipbook.id(), "KILL");
     shipbook.wait().unwrap();
     // The step outlived shipbook, in its own process group: resume refuses to run it twice.

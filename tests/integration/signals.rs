@@ -1,6 +1,6 @@
 //! Killing and interrupting shipbook: no finished step is lost, no step process survives.
 
-use crate::test::{Test, alive, kill, read_pid, wait_for};
+use crate::test::{Test, alive, kill, read_pid, wait_for, wait_for_pid};
 
 const SLOW: &str = r#"[runbook]
 dir = ".."
@@ -24,9 +24,7 @@ fn kill_9_mid_step_loses_no_finished_step() {
     let test = Test::new().runbook("web", SLOW);
     let mut shipbook = test.spawn(&["run", "runbooks/web.toml"]);
     let pid_file = test.join("slow.pid");
-    wait_for("the slow step to start", || {
-        pid_file.exists() && std::fs::metadata(&pid_file).unwrap().len() > 0
-    });
+    wait_for_pid("the slow step to start", &pid_file);
     kill(shipbook.id(), "KILL");
     shipbook.wait().unwrap();
     // The step's process group is on its own now; end it so the test leaves nothing behind.
@@ -47,9 +45,7 @@ fn sigint_mid_step_stops_the_step_and_exits_130() {
     let test = Test::new().runbook("web", SLOW);
     let shipbook = test.spawn(&["run", "runbooks/web.toml"]);
     let pid_file = test.join("slow.pid");
-    wait_for("the slow step to start", || {
-        pid_file.exists() && std::fs::metadata(&pid_file).unwrap().len() > 0
-    });
+    wait_for_pid("the slow step to start", &pid_file);
     let slow = read_pid(&pid_file);
     kill(shipbook.id(), "INT");
     let output = shipbook.wait_with_output().unwrap();
@@ -72,9 +68,7 @@ fn a_second_run_of_the_same_runbook_and_environment_is_locked_out() {
     let test = Test::new().runbook("web", SLOW);
     let mut first = test.spawn(&["run", "runbooks/web.toml"]);
     let pid_file = test.join("slow.pid");
-    wait_for("the first run to start its slow step", || {
-        pid_file.exists() && std::fs::metadata(&pid_file).unwrap().len() > 0
-    });
+    wait_for_pid("the first run to start its slow step", &pid_file);
     let first_id = test.last_run()["run_id"].as_str().unwrap().to_string();
 
     test.shipbook(&["run", "runbooks/web.toml"])
@@ -161,9 +155,7 @@ run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
     );
     let shipbook = test.spawn(&["run", "runbooks/web.toml"]);
     let pid_file = test.join("stubborn.pid");
-    wait_for("the step to start", || {
-        std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n'))
-    });
+    wait_for_pid("the step to start", &pid_file);
     let stubborn = read_pid(&pid_file);
     kill(shipbook.id(), "INT");
     std::thread::sleep(std::time::Duration::from_millis(300));

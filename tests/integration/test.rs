@@ -260,3 +260,30 @@ pub fn normalize(text: &str, test: &Test) -> String {
     }
     text
 }
+
+/// The first step's detail and log, after checking its status.
+#[track_caller]
+pub fn step_outcome(test: &Test, status: &str) -> (String, String) {
+    let record = test.last_run();
+    let step = &record["steps"][0];
+    assert_eq!(step["status"], status, "{record:#}");
+    let detail = step["detail"].as_str().unwrap_or_default().to_string();
+    let log_path = step["log"].as_str().expect("the step has a log");
+    let log = std::fs::read_to_string(log_path)
+        .unwrap_or_else(|e| panic!("cannot read the step's log {log_path}: {e}"));
+    (detail, log)
+}
+
+#[track_caller]
+pub fn assert_has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+}
+
+/// Waits until a step has written its pid, a whole line, to `path`; returns the pid.
+#[track_caller]
+pub fn wait_for_pid(what: &str, path: &Path) -> i32 {
+    wait_for(what, || {
+        std::fs::read_to_string(path).is_ok_and(|pid| pid.ends_with('\n'))
+    });
+    read_pid(path)
+}
