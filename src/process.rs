@@ -294,17 +294,36 @@ pub fn first_number(text: &str) -> Option<f64> {
 /// of a fork of shipbook's address space on every step. A name that is not found is left as it
 /// is, so that spawning it fails with the usual "not found".
 fn resolve(program: &str, path_variable: Option<&str>) -> std::path::PathBuf {
+    use std::collections::HashMap;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+    // A runbook runs the same few programs over and over: each is looked up once per PATH.
+    static FOUND: std::sync::Mutex<Option<HashMap<(String, String), PathBuf>>> =
+        std::sync::Mutex::new(None);
     if program.contains('/') {
         return program.into();
     }
-    for dir in path_variable.unwrap_or_default().split(':') {
+    let path_variable = path_variable.unwrap_or_default();
+    let key = (program.to_string(), path_variable.to_string());
+    if let Some(found) = FOUND
+        .lock()
+        .ok()
+        .and_then(|found| found.as_ref()?.get(&key).cloned())
+    {
+        return found;
+    }
+    for dir in path_variable.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
         let candidate = Path::new(dir).join(program);
         if let Ok(metadata) = std::fs::metadata(&candidate)
             && metadata.is_file()
             && metadata.permissions().mode() & 0o111 != 0
         {
+            if let Ok(mut found) = FOUND.lock() {
+                found
+                    .get_or_insert_with(HashMap::new)
+                    .insert(key, candidate.clone());
+            }
             return candidate;
         }
     }
