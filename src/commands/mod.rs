@@ -69,16 +69,9 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             skip_rehearsal,
         } => run::start(
             &run::Request {
-                mode: Mode::Run,
-                runbook,
-                selection,
-                yes: execution.yes,
-                reason: execution.reason,
-                json: execution.json,
-                junit: execution.junit,
                 on_failure: on_failure.map(Into::into),
                 skip_rehearsal,
-                force_lock: false,
+                ..run::Request::new(Mode::Run, runbook, selection, execution)
             },
             &globals,
         ),
@@ -89,16 +82,8 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             on_failure,
         } => run::start(
             &run::Request {
-                mode: Mode::Rehearsal,
-                runbook,
-                selection,
-                yes: execution.yes,
-                reason: execution.reason,
-                json: execution.json,
-                junit: execution.junit,
                 on_failure: on_failure.map(Into::into),
-                skip_rehearsal: None,
-                force_lock: false,
+                ..run::Request::new(Mode::Rehearsal, runbook, selection, execution)
             },
             &globals,
         ),
@@ -108,25 +93,21 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             vars,
             execution,
             force_lock,
-        } => run::start(
-            &run::Request {
-                mode: Mode::Rollback,
-                runbook,
-                selection: Selection {
-                    env,
-                    vars,
-                    ..Selection::default()
+        } => {
+            let selection = Selection {
+                env,
+                vars,
+                ..Selection::default()
+            };
+            run::start(
+                &run::Request {
+                    on_failure: Some(OnFailure::Stop),
+                    force_lock,
+                    ..run::Request::new(Mode::Rollback, runbook, selection, execution)
                 },
-                yes: execution.yes,
-                reason: execution.reason,
-                json: execution.json,
-                junit: execution.junit,
-                on_failure: Some(OnFailure::Stop),
-                skip_rehearsal: None,
-                force_lock,
-            },
-            &globals,
-        ),
+                &globals,
+            )
+        }
         Command::Resume {
             run_id,
             yes,

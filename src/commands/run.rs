@@ -12,7 +12,7 @@ use console::style;
 
 use super::Globals;
 use super::plan::build;
-use crate::cli::Selection;
+use crate::cli::{Execution, Selection};
 use crate::error::{Error, Lock, Result};
 use crate::event::Observer;
 use crate::executor::{self, Executor, Options, ProcessRunner};
@@ -42,6 +42,29 @@ pub struct Request {
     pub on_failure: Option<OnFailure>,
     pub skip_rehearsal: Option<String>,
     pub force_lock: bool,
+}
+
+impl Request {
+    /// What every mode takes from the command line; the caller adds what is particular to it.
+    pub fn new(
+        mode: Mode,
+        runbook: PathBuf,
+        selection: Selection,
+        execution: Execution,
+    ) -> Request {
+        Request {
+            mode,
+            runbook,
+            selection,
+            yes: execution.yes,
+            reason: execution.reason,
+            json: execution.json,
+            junit: execution.junit,
+            on_failure: None,
+            skip_rehearsal: None,
+            force_lock: false,
+        }
+    }
 }
 
 /// Starts a new run, rehearsal or rollback.
