@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::diagnostic::Diagnostic;
+use crate::text::diagnostic::Diagnostic;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -6,7 +6,8 @@
 use clap::Parser;
 
 use shipbook::cli::{Arguments, ColorChoice};
-use shipbook::{commands, report};
+use shipbook::commands;
+use shipbook::output::report;
 
 fn main() {
     let arguments = Arguments::parse();

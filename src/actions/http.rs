@@ -20,7 +20,7 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, parse_pem};
 use ureq::{Agent, ResponseExt};
 
 use super::Verdict;
-use crate::duration::human;
+use crate::text::duration::human;
 
 /// How much of a body is searched for `contains`. Health endpoints answer a few bytes; a cap
 /// keeps a URL that streams something huge from filling the memory of the release machine.

@@ -13,7 +13,7 @@ use std::process::Command;
 use git2::{ObjectType, Oid, Repository};
 
 use super::Verdict;
-use crate::record::TagRecord;
+use crate::store::record::TagRecord;
 
 pub struct TagSpec<'a> {
     pub name: &'a str,

@@ -6,7 +6,7 @@ use console::style;
 
 use super::Globals;
 use crate::error::{Error, Result};
-use crate::reporter::Verbosity;
+use crate::output::reporter::Verbosity;
 use crate::runbook;
 
 const DEFAULT_DIR: &str = "runbooks";
@@ -43,7 +43,7 @@ pub fn check(paths: &[PathBuf], globals: &Globals) -> Result<()> {
             // so every error is shown once and the exit code is the one of a runbook error.
             let last = failures.pop().expect("several failures");
             for failure in failures {
-                crate::report::error(&failure);
+                crate::output::report::error(&failure);
             }
             Err(last)
         }

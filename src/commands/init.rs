@@ -18,7 +18,7 @@ use console::style;
 
 use super::Globals;
 use crate::error::{Error, Result};
-use crate::reporter::Verbosity;
+use crate::output::reporter::Verbosity;
 
 const RUNBOOK_DIR: &str = "runbooks";
 const RUNBOOK_FILE: &str = "runbooks/release.toml";
@@ -171,7 +171,7 @@ fn write_file(path: &Path, content: &str, overwrite: bool) -> Result<(), WriteEr
 /// where the state directory is made, or the project's own outside a repository.
 fn gitignore_path(project_dir: &Path) -> PathBuf {
     let here = std::fs::canonicalize(project_dir).ok();
-    match crate::git::work_root(project_dir) {
+    match crate::sys::git::work_root(project_dir) {
         Some(root) if std::fs::canonicalize(&root).ok() != here => root.join(".gitignore"),
         _ => PathBuf::from(".gitignore"),
     }

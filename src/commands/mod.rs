@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use crate::cli::{Arguments, Command, Selection};
 use crate::error::Result;
-use crate::plan::Mode;
-use crate::reporter::Verbosity;
+use crate::output::reporter::Verbosity;
+use crate::runbook::Mode;
 use crate::runbook::OnFailure;
 
 /// What every command may need from the global flags.

@@ -5,12 +5,13 @@ use std::path::Path;
 use console::style;
 
 use crate::cli::Selection;
-use crate::duration::human;
 use crate::error::Result;
 use crate::mask::Masker;
-use crate::plan::{Action, Mode, Plan, PlanOptions};
+use crate::plan::variables;
+use crate::plan::{Action, Plan, PlanOptions};
+use crate::runbook::Mode;
 use crate::runbook::{self, Runbook};
-use crate::variables;
+use crate::text::duration::human;
 
 pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
     let runbook = runbook::load(path)?;

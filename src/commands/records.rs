@@ -6,11 +6,11 @@ use console::style;
 
 use super::Globals;
 use crate::cli::NoteFormat;
-use crate::duration::human;
 use crate::error::{Error, Result};
-use crate::record::{RunRecord, RunStatus, StepStatus};
-use crate::state;
 use crate::store::Store;
+use crate::store::record::{RunRecord, RunStatus, StepStatus};
+use crate::sys::state;
+use crate::text::duration::human;
 
 fn open(globals: &Globals) -> Result<Option<Store>> {
     Store::open_existing(&state::for_current_dir(globals.state_dir.as_deref()))
@@ -266,9 +266,9 @@ fn trend(runs: &[RunRecord]) -> Option<String> {
 pub fn note(query: &str, format: NoteFormat, globals: &Globals) -> Result<()> {
     let run = load(query, globals)?;
     match format {
-        NoteFormat::Md => print!("{}", crate::note::render(&run)),
+        NoteFormat::Md => print!("{}", crate::output::note::render(&run)),
         NoteFormat::Json => {
-            let markdown = crate::note::render(&run);
+            let markdown = crate::output::note::render(&run);
             println!(
                 "{}",
                 json(&serde_json::json!({ "run": run, "markdown": markdown }))

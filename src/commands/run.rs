@@ -13,22 +13,28 @@ use console::style;
 use super::Globals;
 use super::plan::build;
 use crate::cli::{Execution, Selection};
+use crate::engine::event::Observer;
+use crate::engine::executor::{self, Executor, Options, ProcessRunner};
+use crate::engine::recorder::Recorder;
+use crate::engine::{preconditions, run_id};
 use crate::error::{Error, Lock, Result};
-use crate::event::Observer;
-use crate::executor::{self, Executor, Options, ProcessRunner};
-use crate::github::GithubActions;
-use crate::interrupt::Interrupt;
-use crate::json_events::JsonEvents;
-use crate::junit::JunitReport;
 use crate::mask::Masker;
-use crate::plan::{Mode, Plan};
-use crate::process::Echo;
-use crate::record::{Invocation, Phase, RehearsalCitation, RunRecord, RunStatus, StepStatus};
-use crate::recorder::Recorder;
-use crate::reporter::{Reporter, Verbosity};
+use crate::output::github::GithubActions;
+use crate::output::json_events::JsonEvents;
+use crate::output::junit::JunitReport;
+use crate::output::note;
+use crate::output::reporter::{Reporter, Verbosity};
+use crate::plan::Plan;
+use crate::runbook;
+use crate::runbook::Mode;
 use crate::runbook::{OnFailure, Runbook};
+use crate::store::record::{
+    Invocation, Phase, RehearsalCitation, RunRecord, RunStatus, StepStatus,
+};
 use crate::store::{Owner, Store};
-use crate::{git, note, operator, preconditions, run_id, runbook, state};
+use crate::sys::interrupt::Interrupt;
+use crate::sys::process::Echo;
+use crate::sys::{git, operator, state};
 
 /// What the command line asked for.
 pub struct Request {
@@ -323,7 +329,7 @@ pub fn resume(
         {
             step.attempts = old.attempts;
             if matches!(old.status, StepStatus::Succeeded | StepStatus::Skipped) {
-                *step = crate::record::StepRecord {
+                *step = crate::store::record::StepRecord {
                     position: step.position,
                     ..old.clone()
                 };
@@ -331,7 +337,7 @@ pub fn resume(
         }
     }
     for old in previous.steps.iter().filter(|s| s.phase == Phase::Undo) {
-        record.steps.push(crate::record::StepRecord {
+        record.steps.push(crate::store::record::StepRecord {
             position: record.steps.len() as u32,
             ..old.clone()
         });
@@ -450,7 +456,7 @@ fn stop_holder(run_id: &str, operator: &str, pid: u32, host: &str) {
     unsafe {
         libc::kill(pid as i32, libc::SIGTERM);
     }
-    let deadline = std::time::Instant::now() + crate::interrupt::GRACE_PERIOD * 2;
+    let deadline = std::time::Instant::now() + crate::sys::interrupt::GRACE_PERIOD * 2;
     // SAFETY: as above; signal 0 only checks that the process exists.
     while unsafe { libc::kill(pid as i32, 0) } == 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -528,7 +534,7 @@ fn execute_locked(
     // The lock goes whatever happened; a failure to release it is reported but does not hide the
     // run's own result (a stale lock is taken over by the next run anyway).
     if let Err(error) = store.release_lock(&plan.runbook, &env, &run_id) {
-        crate::report::error(&error);
+        crate::output::report::error(&error);
     }
     result
 }

@@ -22,7 +22,7 @@ use crate::runbook::{Environment, GitRules, Header, Metric, Rollback, Scalar, Se
 /// Runbook names and step ids: what the loader's validation accepts.
 pub const IDENTIFIER_PATTERN: &str = "^[a-z0-9_-]+$";
 
-/// Durations, such as "500ms", "30s" or "1h30m": the grammar of `crate::duration::parse`, a
+/// Durations, such as "500ms", "30s" or "1h30m": the grammar of `crate::text::duration::parse`, a
 /// number and a unit for each of hours, minutes, seconds and milliseconds, in that order, each
 /// at most once. (The schema also sets a minimum length, since the empty string is no duration.)
 pub const DURATION_PATTERN: &str = "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$";
@@ -320,7 +320,7 @@ mod tests {
             "1s ",
         ] {
             let by_pattern = !text.is_empty() && pattern.is_match(text);
-            let by_parser = crate::duration::parse(text).is_ok();
+            let by_parser = crate::text::duration::parse(text).is_ok();
             assert_eq!(by_pattern, by_parser, "{text:?}");
         }
     }

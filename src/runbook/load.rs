@@ -13,8 +13,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{Environment, GitRules, Header, Metric, Rollback, Runbook, Secrets, Step, validate};
-use crate::diagnostic::{Diagnostic, suggest};
 use crate::error::{Error, Result};
+use crate::text::diagnostic::{Diagnostic, suggest};
 
 const TOP_LEVEL_KEYS: [&str; 8] = [
     "runbook",

@@ -81,6 +81,82 @@ pub struct Header {
     pub notes_dir: Option<String>,
 }
 
+/// How a run is meant: a real release, a rehearsal, or the emergency rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Run,
+    Rehearsal,
+    Rollback,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Run => "run",
+            Mode::Rehearsal => "rehearsal",
+            Mode::Rollback => "rollback",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Mode> {
+        [Mode::Run, Mode::Rehearsal, Mode::Rollback]
+            .into_iter()
+            .find(|mode| mode.as_str() == text)
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of a step: its action, or (`Untag`) the built-in undo of a `tag` step. Records,
+/// the reporter and the note tell kinds apart by this, never by a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    Run,
+    Confirm,
+    Config,
+    Tag,
+    Http,
+    Untag,
+}
+
+impl StepKind {
+    pub const ALL: [StepKind; 6] = [
+        StepKind::Run,
+        StepKind::Confirm,
+        StepKind::Config,
+        StepKind::Tag,
+        StepKind::Http,
+        StepKind::Untag,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Run => "run",
+            StepKind::Confirm => "confirm",
+            StepKind::Config => "config",
+            StepKind::Tag => "tag",
+            StepKind::Http => "http",
+            StepKind::Untag => "untag",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StepKind> {
+        StepKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl fmt::Display for StepKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What to do when a step fails after its retries.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
@@ -413,6 +489,18 @@ pub struct Rollback {
     #[serde(default)]
     pub steps: Vec<Step>,
 }
+
+/// The variables every runbook has without defining them.
+pub const BUILTIN_VARIABLES: [&str; 8] = [
+    "env",
+    "runbook.name",
+    "run.id",
+    "date",
+    "git.sha",
+    "git.short_sha",
+    "git.branch",
+    "git.previous_tag",
+];
 
 /// The action keys of a step, in the order the design lists them.
 pub const ACTION_KEYS: [&str; 5] = ["run", "config", "confirm", "tag", "http"];

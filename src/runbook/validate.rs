@@ -10,11 +10,11 @@ use std::path::Path;
 
 use toml::Spanned;
 
+use super::BUILTIN_VARIABLES;
 use super::{ACTION_KEYS, Command, Runbook, Step};
-use crate::diagnostic::{Diagnostic, narrow_span, suggest};
-use crate::duration;
-use crate::template;
-use crate::variables::BUILTIN_VARIABLES;
+use crate::text::diagnostic::{Diagnostic, narrow_span, suggest};
+use crate::text::duration;
+use crate::text::template;
 
 /// The largest `retries` accepted: more than this is almost certainly a typo.
 pub const MAX_RETRIES: i64 = 100;

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use shipbook::record::{Invocation, Phase, RunRecord, RunStatus, StepRecord, StepStatus};
+use shipbook::store::record::{Invocation, Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 use shipbook::store::{Owner, Store};
 
 /// The line a step prints over and over in the output workloads (77 bytes with its newline).
@@ -222,7 +222,7 @@ pub fn fill_history(state_dir: &Path, runs: usize) -> Result<Duration, String> {
 fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &Owner) -> RunRecord {
     const RUNBOOKS: [&str; 3] = ["billing-api", "search", "frontend"];
     let runbook = RUNBOOKS[index % RUNBOOKS.len()];
-    let run_id = shipbook::run_id::new(runbook, started);
+    let run_id = shipbook::engine::run_id::new(runbook, started);
     let mode = match index % 50 {
         0 => "rollback",
         n if n % 10 == 5 => "rehearsal",

@@ -16,14 +16,17 @@ use std::time::{Duration, Instant};
 use chrono::{SecondsFormat, Utc};
 
 use crate::actions;
+use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
-use crate::event::{Event, Observer};
-use crate::interrupt::Interrupt;
 use crate::mask::Masker;
-use crate::plan::{Action, Mode, Plan, PlannedStep};
-use crate::process::{self, CommandSpec, Echo, Exit, Outcome};
-use crate::record::{MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus, TagRecord};
+use crate::plan::{Action, Plan, PlannedStep};
+use crate::runbook::Mode;
 use crate::runbook::{OnFailure, RehearsalChoice};
+use crate::store::record::{
+    MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus, TagRecord,
+};
+use crate::sys::interrupt::Interrupt;
+use crate::sys::process::{self, CommandSpec, Echo, Exit, Outcome};
 
 /// How many lines of a failed step's log are kept in the record and shown.
 pub const TAIL_LINES: usize = 30;
@@ -937,7 +940,7 @@ fn describe_failure(outcome: &Outcome, planned: &PlannedStep) -> String {
     if outcome.timed_out {
         let limit = planned
             .timeout
-            .map(crate::duration::human)
+            .map(crate::text::duration::human)
             .unwrap_or_default();
         return format!("timed out after {limit}; its process group was terminated");
     }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::record::{RunRecord, StepRecord};
+use crate::store::record::{RunRecord, StepRecord};
 
 pub enum Event<'a> {
     /// A run starts, or (`resumed`) continues where it stopped.

@@ -7,9 +7,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
-use crate::event::{Event, Observer};
-use crate::record::{RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 
 pub struct JunitReport {
     path: PathBuf,
@@ -47,7 +47,7 @@ impl JunitReport {
 impl Observer for JunitReport {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         if let Event::RunFinished { run } = event {
-            crate::note::write_atomically(&self.path, &render(run))?;
+            crate::output::note::write_atomically(&self.path, &render(run))?;
         }
         Ok(())
     }

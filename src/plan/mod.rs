@@ -12,36 +12,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, narrow_span, suggest};
-use crate::duration;
 use crate::error::{Error, Result};
-use crate::git::GitFacts;
-use crate::runbook::{self, Better, Command, OnFailure, RehearsalChoice, Runbook};
-use crate::template;
-use crate::variables::{self, RunContext};
+use crate::runbook::{self, Better, Command, Mode, OnFailure, RehearsalChoice, Runbook, StepKind};
+use crate::sys::git::GitFacts;
+use crate::text::diagnostic::{Diagnostic, narrow_span, suggest};
+use crate::text::duration;
+use crate::text::template;
+pub mod variables;
 
-/// How a run is meant: a real release, a rehearsal, or the emergency rollback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[allow(
-    dead_code,
-    reason = "rehearse and rollback are the next commands to build"
-)]
-pub enum Mode {
-    Run,
-    Rehearsal,
-    Rollback,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Run => "run",
-            Mode::Rehearsal => "rehearsal",
-            Mode::Rollback => "rollback",
-        }
-    }
-}
+use variables::RunContext;
 
 /// A command ready to spawn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,7 +55,7 @@ pub enum Action {
     },
     /// The built-in undo of a `tag` step: delete the tag it created.
     Untag {
-        tag: crate::record::TagRecord,
+        tag: crate::store::record::TagRecord,
     },
     Http {
         url: String,
@@ -90,14 +69,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> StepKind {
         match self {
-            Action::Run { .. } => "run",
-            Action::Confirm { .. } => "confirm",
-            Action::Tag { .. } => "tag",
-            Action::Config { .. } => "config",
-            Action::Http { .. } => "http",
-            Action::Untag { .. } => "untag",
+            Action::Run { .. } => StepKind::Run,
+            Action::Confirm { .. } => StepKind::Confirm,
+            Action::Tag { .. } => StepKind::Tag,
+            Action::Config { .. } => StepKind::Config,
+            Action::Http { .. } => StepKind::Http,
+            Action::Untag { .. } => StepKind::Untag,
         }
     }
 

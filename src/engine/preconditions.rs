@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::git;
 use crate::runbook::GitRules;
+use crate::sys::git;
 
 /// How many changed paths the message lists before it summarises the rest.
 const MAX_LISTED: usize = 20;

@@ -9,9 +9,9 @@ use std::fs::OpenOptions;
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 
+use crate::engine::event::{Event, Observer};
 use crate::error::Result;
-use crate::event::{Event, Observer};
-use crate::record::StepStatus;
+use crate::store::record::StepStatus;
 
 /// How much of a step's log goes into its group; the whole log stays on disk.
 const MAX_GROUP_BYTES: u64 = 1024 * 1024;
@@ -99,7 +99,7 @@ impl Observer for GithubActions {
             }
             Event::RunFinished { run } => {
                 if let Some(summary) = &self.summary {
-                    let note = crate::note::render(run);
+                    let note = crate::output::note::render(run);
                     let _ = OpenOptions::new()
                         .create(true)
                         .append(true)

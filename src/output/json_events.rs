@@ -6,8 +6,8 @@ use std::io::Write;
 
 use serde_json::json;
 
+use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
-use crate::event::{Event, Observer};
 
 #[derive(Default)]
 pub struct JsonEvents;

@@ -9,9 +9,9 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::duration::human;
 use crate::error::{Error, Result};
-use crate::record::{Phase, RunRecord, StepRecord, StepStatus, TagRecord};
+use crate::store::record::{Phase, RunRecord, StepRecord, StepStatus, TagRecord};
+use crate::text::duration::human;
 
 /// How many touched files the note lists before it summarises the rest.
 const MAX_FILES: usize = 200;
@@ -328,7 +328,7 @@ fn cell(text: &str) -> String {
 pub fn write(run: &RunRecord, state_dir: &Path, notes_dir: Option<&Path>) -> Result<String> {
     let text = render(run);
     let name = format!("{}.md", run.run_id);
-    let primary = crate::state::notes_dir(state_dir).join(&name);
+    let primary = crate::sys::state::notes_dir(state_dir).join(&name);
     write_atomically(&primary, &text)?;
     if let Some(dir) = notes_dir {
         write_atomically(&dir.join(&name), &text)?;

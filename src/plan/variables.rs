@@ -7,19 +7,10 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::git::GitFacts;
 use crate::runbook::Runbook;
+use crate::sys::git::GitFacts;
 
-pub const BUILTIN_VARIABLES: [&str; 8] = [
-    "env",
-    "runbook.name",
-    "run.id",
-    "date",
-    "git.sha",
-    "git.short_sha",
-    "git.branch",
-    "git.previous_tag",
-];
+pub use crate::runbook::BUILTIN_VARIABLES;
 
 /// What a run knows about itself when its variables are resolved.
 pub struct RunContext<'a> {

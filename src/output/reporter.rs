@@ -11,10 +11,10 @@ use std::time::Duration;
 use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::duration::human;
+use crate::engine::event::{Event, Observer};
 use crate::error::Result;
-use crate::event::{Event, Observer};
-use crate::record::{Phase, RunStatus, StepRecord, StepStatus};
+use crate::store::record::{Phase, RunStatus, StepRecord, StepStatus};
+use crate::text::duration::human;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Lock, Result};
-use crate::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::store::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 
 const DATABASE: &str = "shipbook.db";
 
@@ -120,7 +120,7 @@ impl Owner {
     pub fn this_process() -> Owner {
         let pid = std::process::id();
         Owner {
-            host: crate::operator::hostname(),
+            host: crate::sys::operator::hostname(),
             pid,
             pid_start: process_start(pid),
         }
@@ -129,7 +129,7 @@ impl Owner {
     /// Whether the owning process is gone. Only a process on this host can be checked; one on
     /// another host (a shared state directory) is assumed alive.
     pub fn is_gone(&self) -> bool {
-        if self.host != crate::operator::hostname() {
+        if self.host != crate::sys::operator::hostname() {
             return false;
         }
         match (process_start(self.pid), self.pid_start) {

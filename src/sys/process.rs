@@ -16,8 +16,8 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::interrupt::{GRACE_PERIOD, Interrupt, signal_group};
 use crate::mask::Masker;
+use crate::sys::interrupt::{GRACE_PERIOD, Interrupt, signal_group};
 
 /// What to run.
 pub struct CommandSpec<'a> {
@@ -220,7 +220,7 @@ pub fn sample(
     if outcome.timed_out {
         return Ok(Err(format!(
             "timed out after {}",
-            crate::duration::human(spec.timeout.unwrap_or_default())
+            crate::text::duration::human(spec.timeout.unwrap_or_default())
         )));
     }
     if let Exit::SpawnFailed { message, .. } = &outcome.exit {

@@ -1,8 +1,8 @@
 //! The record store as an observer: every event becomes a committed row before anyone else
 //! hears of it.
 
+use crate::engine::event::{Event, Observer};
 use crate::error::Result;
-use crate::event::{Event, Observer};
 use crate::store::{Owner, Store};
 
 pub struct Recorder<'a> {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::git;
+use crate::sys::git;
 
 pub const DIR_NAME: &str = ".shipbook";
 

@@ -1,0 +1,9 @@
+//! Everything that talks to the operating system: processes and their groups, signals, the
+//! operator's name and host, git repositories and the state directory. The engine decides; these
+//! modules do.
+
+pub mod git;
+pub mod interrupt;
+pub mod operator;
+pub mod process;
+pub mod state;
