@@ -15,6 +15,7 @@ use git2::{ObjectType, Oid, Repository};
 use super::Verdict;
 use crate::store::record::TagRecord;
 
+/// What to tag, as the plan resolved it.
 pub struct TagSpec<'a> {
     pub name: &'a str,
     pub message: &'a str,
@@ -31,160 +32,165 @@ pub fn is_valid_name(name: &str) -> bool {
     git2::Reference::is_valid_name(&format!("refs/tags/{name}"))
 }
 
+/// A commit id in the seven characters git shows in one-line logs, for the one-line summary.
 fn short(oid: Oid) -> String {
     oid.to_string()[..7].to_string()
 }
 
 /// Creates (or finds) the tag; returns the verdict and, when a tag is in place, what it is.
 pub fn run(spec: &TagSpec<'_>, log: &mut dyn Write) -> (Verdict, Option<TagRecord>) {
-    let repo = match Repository::discover(spec.dir) {
-        Ok(repo) => repo,
-        Err(_) => {
-            return (
-                Verdict::fail(format!(
-                    "{} is not in a git repository; a tag step needs one",
-                    spec.dir.display()
-                )),
-                None,
-            );
-        }
+    let (repo, head_id) = match open_at_head(spec, log) {
+        Ok(opened) => opened,
+        Err(failure) => return (failure, None),
     };
-    let head = match repo.head().and_then(|head| head.peel_to_commit()) {
-        Ok(commit) => commit,
-        Err(_) => {
-            return (
-                Verdict::fail("HEAD has no commit yet (an unborn branch): there is nothing to tag"),
-                None,
-            );
-        }
-    };
-    let head_id = head.id();
-    let _ = writeln!(log, "HEAD is {head_id}");
-    if !is_valid_name(spec.name) {
-        return (
-            Verdict::fail(format!("`{}` is not a tag name git accepts", spec.name)),
-            None,
-        );
-    }
-    if spec.push && repo.find_remote(spec.remote).is_err() {
-        return (
-            Verdict::fail(format!(
-                "the repository has no remote `{}` to push the tag to",
-                spec.remote
-            )),
-            None,
-        );
-    }
-
-    let existing = repo
-        .find_reference(&format!("refs/tags/{}", spec.name))
-        .ok()
-        .and_then(|reference| reference.peel_to_commit().ok())
-        .map(|commit| commit.id());
-    let created = match existing {
-        Some(commit) if commit != head_id => {
-            let _ = writeln!(log, "tag {} already exists at {commit}", spec.name);
-            return (
-                Verdict::fail(format!(
-                    "tag {} already exists at {}, but HEAD is {}",
-                    spec.name,
-                    short(commit),
-                    short(head_id)
-                )),
-                None,
-            );
-        }
-        Some(_) => {
-            let _ = writeln!(log, "tag {} already points at HEAD", spec.name);
-            false
-        }
-        None if spec.rehearsal => {
-            let signature = repo.signature();
-            if let Err(error) = signature {
-                return (identity_failure(&error), None);
-            }
-            let _ = writeln!(
-                log,
-                "rehearsal: would create tag {} at {head_id}{}",
+    let created = match place_tag(&repo, head_id, spec, log) {
+        Ok(Placement::Created) => true,
+        Ok(Placement::AlreadyAtHead) => false,
+        Ok(Placement::Rehearsed) => {
+            let verdict = Verdict::pass(format!(
+                "would tag {} at {} (rehearsal: nothing created)",
                 spec.name,
-                if spec.push {
-                    format!(" and push it to {}", spec.remote)
-                } else {
-                    String::new()
-                }
-            );
-            return (
-                Verdict::pass(format!(
-                    "would tag {} at {} (rehearsal: nothing created)",
-                    spec.name,
-                    short(head_id)
-                )),
-                None,
-            );
+                short(head_id)
+            ));
+            return (verdict, None);
         }
-        None => {
-            let signature = match repo.signature() {
-                Ok(signature) => signature,
-                Err(error) => return (identity_failure(&error), None),
-            };
-            let object = match repo.find_object(head_id, Some(ObjectType::Commit)) {
-                Ok(object) => object,
-                Err(error) => {
-                    return (Verdict::fail(format!("cannot read HEAD: {error}")), None);
-                }
-            };
-            if let Err(error) = repo.tag(spec.name, &object, &signature, spec.message, false) {
-                return (
-                    Verdict::fail(format!("cannot create tag {}: {error}", spec.name)),
-                    None,
-                );
-            }
-            let _ = writeln!(log, "created annotated tag {} at {head_id}", spec.name);
-            true
-        }
+        Err(failure) => return (failure, None),
     };
-
     let mut record = TagRecord {
         name: spec.name.to_string(),
         commit: head_id.to_string(),
         created,
         pushed: None,
     };
+    let what = if created { "tagged" } else { "already tagged" };
     if spec.rehearsal || !spec.push {
-        let what = if created { "tagged" } else { "already tagged" };
-        return (
-            Verdict::pass(format!("{what} {} at {}", spec.name, short(head_id))),
-            Some(record),
-        );
+        let verdict = Verdict::pass(format!("{what} {} at {}", spec.name, short(head_id)));
+        return (verdict, Some(record));
     }
     let workdir = repo.workdir().unwrap_or_else(|| repo.path());
-    match push(
-        workdir,
-        spec.remote,
-        &format!("refs/tags/{}", spec.name),
-        log,
-    ) {
+    let refspec = format!("refs/tags/{}", spec.name);
+    let verdict = match push(workdir, spec.remote, &refspec, log) {
         Ok(()) => {
             record.pushed = Some(spec.remote.to_string());
-            (
-                Verdict::pass(format!(
-                    "{} {} at {} and pushed it to {}",
-                    if created { "tagged" } else { "already tagged" },
-                    spec.name,
-                    short(head_id),
-                    spec.remote
-                )),
-                Some(record),
-            )
+            Verdict::pass(format!(
+                "{what} {} at {} and pushed it to {}",
+                spec.name,
+                short(head_id),
+                spec.remote
+            ))
         }
-        Err(problem) => (
-            Verdict::fail(format!(
-                "push of {} to {} failed ({problem}); the local tag stays, and the step's undo deletes it",
-                spec.name, spec.remote
-            )),
-            Some(record),
-        ),
+        Err(problem) => Verdict::fail(format!(
+            "push of {} to {} failed ({problem}); the local tag stays, and the step's undo deletes it",
+            spec.name, spec.remote
+        )),
+    };
+    (verdict, Some(record))
+}
+
+/// Opens the repository that holds the step's directory and finds the commit to tag, after
+/// checking what can be checked before anything is written: the tag's name, and the remote
+/// when the tag is to be pushed. A failure is the verdict of the step.
+fn open_at_head(spec: &TagSpec<'_>, log: &mut dyn Write) -> Result<(Repository, Oid), Verdict> {
+    let repo = Repository::discover(spec.dir).map_err(|_| {
+        Verdict::fail(format!(
+            "{} is not in a git repository; a tag step needs one",
+            spec.dir.display()
+        ))
+    })?;
+    let head_id = match repo.head().and_then(|head| head.peel_to_commit()) {
+        Ok(commit) => commit.id(),
+        Err(_) => {
+            return Err(Verdict::fail(
+                "HEAD has no commit yet (an unborn branch): there is nothing to tag",
+            ));
+        }
+    };
+    let _ = writeln!(log, "HEAD is {head_id}");
+    if !is_valid_name(spec.name) {
+        return Err(Verdict::fail(format!(
+            "`{}` is not a tag name git accepts",
+            spec.name
+        )));
     }
+    if spec.push && repo.find_remote(spec.remote).is_err() {
+        return Err(Verdict::fail(format!(
+            "the repository has no remote `{}` to push the tag to",
+            spec.remote
+        )));
+    }
+    Ok((repo, head_id))
+}
+
+/// Where the tag stands once `place_tag` is done.
+enum Placement {
+    /// The tag was already there, at HEAD: a re-run or a resume finds its own earlier work.
+    AlreadyAtHead,
+    /// This run created the tag.
+    Created,
+    /// A rehearsal checked that the tag could be created, and created nothing.
+    Rehearsed,
+}
+
+/// Finds the tag at HEAD, or creates it (in a rehearsal, checks that it could). A tag of that
+/// name at another commit is a failure naming both commits.
+fn place_tag(
+    repo: &Repository,
+    head_id: Oid,
+    spec: &TagSpec<'_>,
+    log: &mut dyn Write,
+) -> Result<Placement, Verdict> {
+    let existing = repo
+        .find_reference(&format!("refs/tags/{}", spec.name))
+        .ok()
+        .and_then(|reference| reference.peel_to_commit().ok())
+        .map(|commit| commit.id());
+    match existing {
+        Some(commit) if commit != head_id => {
+            let _ = writeln!(log, "tag {} already exists at {commit}", spec.name);
+            Err(Verdict::fail(format!(
+                "tag {} already exists at {}, but HEAD is {}",
+                spec.name,
+                short(commit),
+                short(head_id)
+            )))
+        }
+        Some(_) => {
+            let _ = writeln!(log, "tag {} already points at HEAD", spec.name);
+            Ok(Placement::AlreadyAtHead)
+        }
+        None if spec.rehearsal => {
+            // A real run signs the tag with the git identity, so a rehearsal checks that
+            // there is one: a missing identity must come out before the release, not during it.
+            repo.signature().map_err(|error| identity_failure(&error))?;
+            let pushed = if spec.push {
+                format!(" and push it to {}", spec.remote)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                log,
+                "rehearsal: would create tag {} at {head_id}{pushed}",
+                spec.name
+            );
+            Ok(Placement::Rehearsed)
+        }
+        None => {
+            create_tag(repo, head_id, spec)?;
+            let _ = writeln!(log, "created annotated tag {} at {head_id}", spec.name);
+            Ok(Placement::Created)
+        }
+    }
+}
+
+/// Creates the annotated tag at HEAD, signed with the repository's git identity.
+fn create_tag(repo: &Repository, head_id: Oid, spec: &TagSpec<'_>) -> Result<(), Verdict> {
+    let signature = repo.signature().map_err(|error| identity_failure(&error))?;
+    let object = repo
+        .find_object(head_id, Some(ObjectType::Commit))
+        .map_err(|error| Verdict::fail(format!("cannot read HEAD: {error}")))?;
+    repo.tag(spec.name, &object, &signature, spec.message, false)
+        .map_err(|error| Verdict::fail(format!("cannot create tag {}: {error}", spec.name)))?;
+    Ok(())
 }
 
 fn identity_failure(error: &git2::Error) -> Verdict {
