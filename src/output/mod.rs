@@ -8,3 +8,4 @@ pub mod junit;
 pub mod note;
 pub mod report;
 pub mod reporter;
+pub mod vocabulary;
