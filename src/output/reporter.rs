@@ -13,7 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::engine::event::{Event, Observer};
 use crate::error::Result;
-use crate::store::record::{Phase, RunStatus, StepRecord, StepStatus};
+use crate::output::vocabulary::{run_mode, step_kind};
+use crate::runbook::{Mode, StepKind};
+use crate::store::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::text::duration::human;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -74,10 +76,139 @@ impl Reporter {
         }
     }
 
-    fn finished(&mut self, step: &StepRecord) {
+    /// Stops the spinner of the running step, if there is one, and clears its line.
+    fn clear_spinner(&mut self) {
         if let Some(spinner) = self.spinner.take() {
             spinner.finish_and_clear();
         }
+    }
+
+    /// Whether lines about progress (not failures) are shown.
+    fn shows_progress(&self) -> bool {
+        self.verbosity != Verbosity::Quiet
+    }
+
+    /// The heading line of a run: its runbook, mode, environment and id, and before it the
+    /// word `resuming` when the run continues where it stopped.
+    fn run_started(&mut self, run: &RunRecord, resumed: bool) {
+        if !self.shows_progress() {
+            return;
+        }
+        if resumed {
+            self.line(format!(
+                "{} {}",
+                style("resuming").yellow().bold(),
+                run.run_id
+            ));
+        }
+        let mode = match run_mode(run) {
+            Mode::Rehearsal => " REHEARSAL".to_string(),
+            Mode::Rollback => " ROLLBACK".to_string(),
+            Mode::Run => String::new(),
+        };
+        let env = run
+            .env
+            .as_ref()
+            .map(|e| format!(" in {}", style(e).bold()))
+            .unwrap_or_default();
+        self.line(format!(
+            "{}{} {}{env} {}",
+            style("shipbook").bold(),
+            style(mode).yellow().bold(),
+            style(&run.runbook).bold(),
+            style(format!("(run {})", run.run_id)).dim()
+        ));
+    }
+
+    /// One line per metric: its value before the steps, or after them with the change.
+    fn metrics_sampled(&mut self, run: &RunRecord, after: bool) {
+        if !self.shows_progress() {
+            return;
+        }
+        for metric in &run.metrics {
+            let value = if after { metric.after } else { metric.before };
+            let text = match (value, &metric.problem) {
+                (Some(value), _) if after => {
+                    let change = match (metric.change_percent(), metric.verdict()) {
+                        (Some(change), Some(verdict)) => format!(" ({change:+.1}%, {verdict})"),
+                        _ => String::new(),
+                    };
+                    format!("{value}{change}")
+                }
+                (Some(value), _) => value.to_string(),
+                (None, Some(problem)) => style(format!("not sampled: {problem}"))
+                    .yellow()
+                    .to_string(),
+                (None, None) => "not sampled".into(),
+            };
+            self.line(format!(
+                "{} metric {} {}: {text}",
+                style("◆").cyan(),
+                style(&metric.name).bold(),
+                if after { "after" } else { "before" }
+            ));
+        }
+    }
+
+    /// A heading when the run moves to another phase, then the step's live spinner in a
+    /// terminal, or its start line elsewhere.
+    fn step_started(&mut self, step: &StepRecord, max_attempts: u32) {
+        if step.phase != self.phase {
+            self.phase = step.phase;
+            if self.shows_progress() {
+                let heading = match step.phase {
+                    Phase::Undo => "undoing, newest first",
+                    Phase::Rollback => "rollback",
+                    Phase::Steps => "steps",
+                };
+                self.line(style(heading).bold().to_string());
+            }
+        }
+        let attempt = if max_attempts > 1 {
+            format!(" (attempt {} of {max_attempts})", step.attempts)
+        } else {
+            String::new()
+        };
+        if self.live {
+            self.clear_spinner();
+            // A confirmation owns the terminal while it asks: no spinner may draw over it.
+            if step_kind(step) != Some(StepKind::Confirm) {
+                let spinner = ProgressBar::new_spinner().with_style(
+                    ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+                        .expect("a valid template"),
+                );
+                spinner.set_message(format!("{}{attempt}", Self::label(step)));
+                spinner.enable_steady_tick(Duration::from_millis(100));
+                self.spinner = Some(spinner);
+            }
+        } else if self.shows_progress() {
+            self.line(format!(
+                "{} {}{attempt}: {}",
+                style("▶").cyan(),
+                Self::label(step),
+                style(&step.command).dim()
+            ));
+        }
+    }
+
+    /// The failed attempt, and when the next one comes.
+    fn step_retrying(&mut self, step: &StepRecord, delay: Duration) {
+        self.clear_spinner();
+        if self.shows_progress() {
+            self.line(format!(
+                "{} {} attempt {} {}; retrying in {}",
+                style("↻").yellow(),
+                Self::label(step),
+                step.attempts,
+                step.detail.as_deref().unwrap_or("failed"),
+                human(delay)
+            ));
+        }
+    }
+
+    /// The step's result line, which replaces its spinner.
+    fn step_finished(&mut self, step: &StepRecord) {
+        self.clear_spinner();
         let duration = step
             .duration_ms
             .map(|ms| format!(" {}", style(human(Duration::from_millis(ms))).dim()))
@@ -89,56 +220,81 @@ impl Reporter {
             .unwrap_or_default();
         let label = Self::label(step);
         match step.status {
-            StepStatus::Succeeded => {
-                if self.verbosity != Verbosity::Quiet {
-                    say!("{} {label}{duration}{detail}", style("✓").green());
-                }
+            StepStatus::Succeeded if self.shows_progress() => {
+                say!("{} {label}{duration}{detail}", style("✓").green());
             }
-            StepStatus::Undone => {
-                if self.verbosity != Verbosity::Quiet {
-                    say!("{} {label} undone", style("↶").yellow());
-                }
+            StepStatus::Undone if self.shows_progress() => {
+                say!("{} {label} undone", style("↶").yellow());
             }
-            StepStatus::Skipped => {
-                if self.verbosity != Verbosity::Quiet {
-                    say!(
-                        "{} {label} {}",
-                        style("-").dim(),
-                        style(step.detail.as_deref().unwrap_or("skipped")).dim()
-                    );
-                }
-            }
-            status => {
-                let what = match status {
-                    StepStatus::TimedOut => "timed out",
-                    StepStatus::Interrupted => "interrupted",
-                    _ => "failed",
-                };
+            StepStatus::Skipped if self.shows_progress() => {
                 say!(
-                    "{} {label} {}{duration}{}",
-                    style("✗").red().bold(),
-                    style(what).red().bold(),
-                    step.detail
-                        .as_ref()
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default()
+                    "{} {label} {}",
+                    style("-").dim(),
+                    style(step.detail.as_deref().unwrap_or("skipped")).dim()
                 );
-                if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty())
-                    && self.verbosity != Verbosity::Verbose
-                {
-                    say!("{}", style("  ┌ last lines of the log").dim());
-                    for line in tail.lines() {
-                        say!("  {} {line}", style("│").dim());
-                    }
-                }
-                match &step.log {
-                    Some(log) if std::path::Path::new(log).exists() => {
-                        say!("  {} {}", style("└ log:").dim(), log);
-                    }
-                    Some(_) => say!("  {}", style("└ (the step printed nothing)").dim()),
-                    None => {}
-                }
             }
+            StepStatus::Succeeded | StepStatus::Undone | StepStatus::Skipped => {}
+            _ => self.step_failed(step, &label, &duration),
+        }
+    }
+
+    /// A failure is shown even with `--quiet`, with the last lines of the step's log and the
+    /// log's path, because those are what the engineer needs next.
+    fn step_failed(&self, step: &StepRecord, label: &str, duration: &str) {
+        let what = match step.status {
+            StepStatus::TimedOut => "timed out",
+            StepStatus::Interrupted => "interrupted",
+            _ => "failed",
+        };
+        say!(
+            "{} {label} {}{duration}{}",
+            style("✗").red().bold(),
+            style(what).red().bold(),
+            step.detail
+                .as_ref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        );
+        // With `-v` the log has just streamed past, so it is not repeated.
+        if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty())
+            && self.verbosity != Verbosity::Verbose
+        {
+            say!("{}", style("  ┌ last lines of the log").dim());
+            for line in tail.lines() {
+                say!("  {} {line}", style("│").dim());
+            }
+        }
+        match &step.log {
+            Some(log) if std::path::Path::new(log).exists() => {
+                say!("  {} {}", style("└ log:").dim(), log);
+            }
+            Some(_) => say!("  {}", style("└ (the step printed nothing)").dim()),
+            None => {}
+        }
+    }
+
+    /// The run's result and duration (shown even with `--quiet` when it did not succeed), and
+    /// where its change note is.
+    fn run_finished(&mut self, run: &RunRecord) {
+        self.clear_spinner();
+        let duration = run
+            .duration_ms()
+            .map(|ms| format!(" in {}", human(Duration::from_millis(ms))))
+            .unwrap_or_default();
+        let status = match run.status {
+            RunStatus::Succeeded => style(run.status.as_str()).green().bold(),
+            _ => style(run.status.as_str()).red().bold(),
+        };
+        if self.shows_progress() || run.status != RunStatus::Succeeded {
+            say!("run {} {status}{duration}", run.run_id);
+            if let Some(reason) = &run.status_reason
+                && run.status == RunStatus::Succeeded
+            {
+                say!("  {}", style(reason).yellow());
+            }
+        }
+        if let Some(note) = &run.note {
+            say!("change note: {note}");
         }
     }
 }
@@ -147,145 +303,12 @@ impl Observer for Reporter {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         match event {
             Event::StepAdded { .. } => {}
-            Event::MetricsSampled { run, after } => {
-                if self.verbosity != Verbosity::Quiet {
-                    for metric in &run.metrics {
-                        let value = if *after { metric.after } else { metric.before };
-                        let text = match (value, &metric.problem) {
-                            (Some(value), _) if *after => {
-                                let change = match (metric.change_percent(), metric.verdict()) {
-                                    (Some(change), Some(verdict)) => {
-                                        format!(" ({change:+.1}%, {verdict})")
-                                    }
-                                    _ => String::new(),
-                                };
-                                format!("{value}{change}")
-                            }
-                            (Some(value), _) => value.to_string(),
-                            (None, Some(problem)) => style(format!("not sampled: {problem}"))
-                                .yellow()
-                                .to_string(),
-                            (None, None) => "not sampled".into(),
-                        };
-                        self.line(format!(
-                            "{} metric {} {}: {text}",
-                            style("◆").cyan(),
-                            style(&metric.name).bold(),
-                            if *after { "after" } else { "before" }
-                        ));
-                    }
-                }
-            }
-            Event::RunStarted { run, resumed } => {
-                if *resumed && self.verbosity != Verbosity::Quiet {
-                    self.line(format!(
-                        "{} {}",
-                        style("resuming").yellow().bold(),
-                        run.run_id
-                    ));
-                }
-                if self.verbosity != Verbosity::Quiet {
-                    let mode = match run.mode.as_str() {
-                        "rehearsal" => " REHEARSAL".to_string(),
-                        "rollback" => " ROLLBACK".to_string(),
-                        _ => String::new(),
-                    };
-                    let env = run
-                        .env
-                        .as_ref()
-                        .map(|e| format!(" in {}", style(e).bold()))
-                        .unwrap_or_default();
-                    self.line(format!(
-                        "{}{} {}{env} {}",
-                        style("shipbook").bold(),
-                        style(mode).yellow().bold(),
-                        style(&run.runbook).bold(),
-                        style(format!("(run {})", run.run_id)).dim()
-                    ));
-                }
-            }
-            Event::StepStarted { step, max_attempts } => {
-                if step.phase != self.phase {
-                    self.phase = step.phase;
-                    if self.verbosity != Verbosity::Quiet {
-                        let heading = match step.phase {
-                            Phase::Undo => "undoing, newest first",
-                            Phase::Rollback => "rollback",
-                            Phase::Steps => "steps",
-                        };
-                        self.line(style(heading).bold().to_string());
-                    }
-                }
-                let attempt = if *max_attempts > 1 {
-                    format!(" (attempt {} of {max_attempts})", step.attempts)
-                } else {
-                    String::new()
-                };
-                // A confirmation owns the terminal while it asks: no spinner may draw over it.
-                if self.live && step.kind == "confirm" {
-                    if let Some(spinner) = self.spinner.take() {
-                        spinner.finish_and_clear();
-                    }
-                } else if self.live {
-                    if let Some(spinner) = self.spinner.take() {
-                        spinner.finish_and_clear();
-                    }
-                    let spinner = ProgressBar::new_spinner().with_style(
-                        ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
-                            .expect("a valid template"),
-                    );
-                    spinner.set_message(format!("{}{attempt}", Self::label(step)));
-                    spinner.enable_steady_tick(Duration::from_millis(100));
-                    self.spinner = Some(spinner);
-                } else if self.verbosity != Verbosity::Quiet {
-                    self.line(format!(
-                        "{} {}{attempt}: {}",
-                        style("▶").cyan(),
-                        Self::label(step),
-                        style(&step.command).dim()
-                    ));
-                }
-            }
-            Event::StepRetrying { step, delay } => {
-                if let Some(spinner) = self.spinner.take() {
-                    spinner.finish_and_clear();
-                }
-                if self.verbosity != Verbosity::Quiet {
-                    self.line(format!(
-                        "{} {} attempt {} {}; retrying in {}",
-                        style("↻").yellow(),
-                        Self::label(step),
-                        step.attempts,
-                        step.detail.as_deref().unwrap_or("failed"),
-                        human(*delay)
-                    ));
-                }
-            }
-            Event::StepFinished { step } => self.finished(step),
-            Event::RunFinished { run } => {
-                if let Some(spinner) = self.spinner.take() {
-                    spinner.finish_and_clear();
-                }
-                let duration = run
-                    .duration_ms()
-                    .map(|ms| format!(" in {}", human(Duration::from_millis(ms))))
-                    .unwrap_or_default();
-                let status = match run.status {
-                    RunStatus::Succeeded => style(run.status.as_str()).green().bold(),
-                    _ => style(run.status.as_str()).red().bold(),
-                };
-                if self.verbosity != Verbosity::Quiet || run.status != RunStatus::Succeeded {
-                    say!("run {} {status}{duration}", run.run_id);
-                    if let Some(reason) = &run.status_reason
-                        && run.status == RunStatus::Succeeded
-                    {
-                        say!("  {}", style(reason).yellow());
-                    }
-                }
-                if let Some(note) = &run.note {
-                    say!("change note: {note}");
-                }
-            }
+            Event::MetricsSampled { run, after } => self.metrics_sampled(run, *after),
+            Event::RunStarted { run, resumed } => self.run_started(run, *resumed),
+            Event::StepStarted { step, max_attempts } => self.step_started(step, *max_attempts),
+            Event::StepRetrying { step, delay } => self.step_retrying(step, *delay),
+            Event::StepFinished { step } => self.step_finished(step),
+            Event::RunFinished { run } => self.run_finished(run),
         }
         Ok(())
     }
