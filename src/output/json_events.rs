@@ -1,78 +1,328 @@
-//! The `--json` observer: one JSON object per line on stdout, and nothing else there
-//! (DESIGN.md section 6). Each line is flushed as it is written, so a consumer sees a step's
-//! end when it happens.
+//! The `--json` observer: one JSON object per line on stdout, and nothing else there. Each line
+//! is flushed as it is written, so a consumer sees a step's end when it happens.
+//!
+//! The lines are a contract with whatever reads them (a CI job, a dashboard), so the contract
+//! is a type: `JsonEvent` has one variant per event with the fields it carries, and the
+//! `event` key names the variant. A field can only be added, renamed or dropped by changing
+//! the type, and the tests pin one line of every event.
 
 use std::io::Write;
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
+use crate::output::vocabulary::run_mode;
+use crate::runbook::Mode;
+use crate::store::record::{MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus};
+
+/// How the record keeps a point in time; an event shows it as the record does.
+type RecordedTime = String;
 
 #[derive(Default)]
 pub struct JsonEvents;
 
 impl Observer for JsonEvents {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
-        let value = match event {
-            Event::RunStarted { run, resumed } => json!({
-                "event": if *resumed { "run_resumed" } else { "run_started" },
-                "run_id": run.run_id,
-                "runbook": run.runbook,
-                "env": run.env,
-                "mode": run.mode,
-                "operator": run.operator,
-                "git_sha": run.git_sha,
-                "started_at": run.started_at,
-            }),
-            Event::StepAdded { step } => json!({
-                "event": "step_added",
-                "step": step.id,
-                "phase": step.phase,
-                "command": step.command,
-            }),
-            Event::MetricsSampled { run, after } => json!({
-                "event": "metrics_sampled",
-                "when": if *after { "after" } else { "before" },
-                "metrics": run.metrics,
-            }),
-            Event::StepStarted { step, max_attempts } => json!({
-                "event": "step_started",
-                "step": step.id,
-                "attempt": step.attempts,
-                "max_attempts": max_attempts,
-            }),
-            Event::StepRetrying { step, delay } => json!({
-                "event": "step_retrying",
-                "step": step.id,
-                "attempt": step.attempts,
-                "exit_code": step.exit_code,
-                "detail": step.detail,
-                "delay_ms": delay.as_millis() as u64,
-            }),
-            Event::StepFinished { step } => json!({
-                "event": "step_finished",
-                "step": step.id,
-                "phase": step.phase,
-                "status": step.status,
-                "exit_code": step.exit_code,
-                "attempts": step.attempts,
-                "duration_ms": step.duration_ms,
-                "detail": step.detail,
-                "log": step.log,
-            }),
-            Event::RunFinished { run } => json!({
-                "event": "run_finished",
-                "run_id": run.run_id,
-                "status": run.status,
-                "reason": run.status_reason,
-                "duration_ms": run.duration_ms(),
-                "note": run.note,
-            }),
-        };
+        let line = JsonEvent::of(event).line();
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{value}")
+        writeln!(stdout, "{line}")
             .and_then(|()| stdout.flush())
             .map_err(|source| Error::io("cannot write JSON events to stdout", source))
+    }
+}
+
+/// One line of the event stream.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum JsonEvent<'a> {
+    RunStarted(RunHeading<'a>),
+    /// A run continues where it stopped (`shipbook resume`).
+    RunResumed(RunHeading<'a>),
+    StepAdded {
+        step: &'a str,
+        phase: Phase,
+        command: &'a str,
+    },
+    MetricsSampled {
+        when: SampleTime,
+        metrics: &'a [MetricRecord],
+    },
+    StepStarted {
+        step: &'a str,
+        attempt: u32,
+        max_attempts: u32,
+    },
+    StepRetrying {
+        step: &'a str,
+        attempt: u32,
+        exit_code: Option<i32>,
+        detail: Option<&'a str>,
+        delay_ms: u64,
+    },
+    StepFinished {
+        step: &'a str,
+        phase: Phase,
+        status: StepStatus,
+        exit_code: Option<i32>,
+        attempts: u32,
+        duration_ms: Option<u64>,
+        detail: Option<&'a str>,
+        log: Option<&'a str>,
+    },
+    RunFinished {
+        run_id: &'a str,
+        status: RunStatus,
+        reason: Option<&'a str>,
+        duration_ms: Option<u64>,
+        note: Option<&'a str>,
+    },
+}
+
+/// What the first line of a run says about it, whether it starts or resumes.
+#[derive(Debug, Serialize)]
+pub struct RunHeading<'a> {
+    run_id: &'a str,
+    runbook: &'a str,
+    env: Option<&'a str>,
+    mode: Mode,
+    operator: &'a str,
+    git_sha: &'a str,
+    started_at: &'a RecordedTime,
+}
+
+/// When the metrics were sampled: before the first step, or after the last.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleTime {
+    Before,
+    After,
+}
+
+impl<'a> JsonEvent<'a> {
+    /// The line that tells `event`.
+    pub fn of(event: &Event<'a>) -> JsonEvent<'a> {
+        match *event {
+            Event::RunStarted {
+                run,
+                resumed: false,
+            } => JsonEvent::RunStarted(heading(run)),
+            Event::RunStarted { run, resumed: true } => JsonEvent::RunResumed(heading(run)),
+            Event::StepAdded { step } => JsonEvent::StepAdded {
+                step: &step.id,
+                phase: step.phase,
+                command: &step.command,
+            },
+            Event::MetricsSampled { run, after } => JsonEvent::MetricsSampled {
+                when: if after {
+                    SampleTime::After
+                } else {
+                    SampleTime::Before
+                },
+                metrics: &run.metrics,
+            },
+            Event::StepStarted { step, max_attempts } => JsonEvent::StepStarted {
+                step: &step.id,
+                attempt: step.attempts,
+                max_attempts,
+            },
+            Event::StepRetrying { step, delay } => JsonEvent::StepRetrying {
+                step: &step.id,
+                attempt: step.attempts,
+                exit_code: step.exit_code,
+                detail: step.detail.as_deref(),
+                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            },
+            Event::StepFinished { step } => step_finished(step),
+            Event::RunFinished { run } => JsonEvent::RunFinished {
+                run_id: &run.run_id,
+                status: run.status,
+                reason: run.status_reason.as_deref(),
+                duration_ms: run.duration_ms(),
+                note: run.note.as_deref(),
+            },
+        }
+    }
+
+    /// The event as one line of JSON, its keys in alphabetical order.
+    pub fn line(&self) -> String {
+        // Going through a `Value` orders the keys alphabetically, as the lines have always had
+        // them (serde would otherwise put `event` first and the fields in declaration order):
+        // a consumer that compares lines as text must not see them change.
+        serde_json::to_value(self)
+            .expect("an event serializes: its fields are strings, numbers and records")
+            .to_string()
+    }
+}
+
+fn heading(run: &RunRecord) -> RunHeading<'_> {
+    RunHeading {
+        run_id: &run.run_id,
+        runbook: &run.runbook,
+        env: run.env.as_deref(),
+        mode: run_mode(run),
+        operator: &run.operator,
+        git_sha: &run.git_sha,
+        started_at: &run.started_at,
+    }
+}
+
+fn step_finished(step: &StepRecord) -> JsonEvent<'_> {
+    JsonEvent::StepFinished {
+        step: &step.id,
+        phase: step.phase,
+        status: step.status,
+        exit_code: step.exit_code,
+        attempts: step.attempts,
+        duration_ms: step.duration_ms,
+        detail: step.detail.as_deref(),
+        log: step.log.as_deref(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::record::Invocation;
+
+    fn run() -> RunRecord {
+        RunRecord {
+            run_id: "20260102T030405Z-web-0a1b".into(),
+            runbook: "web".into(),
+            runbook_path: "runbooks/web.toml".into(),
+            content_hash: "hash".into(),
+            mode: "rehearsal".into(),
+            env: Some("staging".into()),
+            operator: "ann@host".into(),
+            host: "host".into(),
+            pid: 42,
+            reason: None,
+            owner: None,
+            expected: None,
+            description: None,
+            git_sha: "abc123".into(),
+            git_branch: "main".into(),
+            git_dirty: false,
+            previous_tag: String::new(),
+            files_touched: Vec::new(),
+            rollback_note: None,
+            rollback_command: None,
+            started_at: "2026-01-02T03:04:05.000Z".into(),
+            finished_at: Some("2026-01-02T03:04:07.500Z".into()),
+            status: RunStatus::Failed,
+            status_reason: Some("step `deploy` exited with 2".into()),
+            note: Some(".shipbook/notes/x.md".into()),
+            metrics: vec![MetricRecord {
+                name: "p95".into(),
+                better: "lower".into(),
+                before: Some(200.0),
+                after: None,
+                problem: None,
+                max_regression: Some(10.0),
+            }],
+            rehearsal: None,
+            skip_rehearsal: None,
+            resumed: Vec::new(),
+            invocation: Invocation::default(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn step() -> StepRecord {
+        StepRecord {
+            position: 1,
+            id: "deploy".into(),
+            name: "Deploy".into(),
+            kind: "run".into(),
+            command: "./deploy.sh".into(),
+            status: StepStatus::Failed,
+            attempts: 2,
+            exit_code: Some(2),
+            started_at: Some("2026-01-02T03:04:06.000Z".into()),
+            duration_ms: Some(1500),
+            log: Some(".shipbook/logs/x/deploy.log".into()),
+            log_tail: Some("boom".into()),
+            detail: Some("exited with 2".into()),
+            phase: Phase::Steps,
+            tag: None,
+        }
+    }
+
+    fn line(event: Event<'_>) -> String {
+        JsonEvent::of(&event).line()
+    }
+
+    #[test]
+    fn every_event_keeps_its_keys_and_values() {
+        let (run, step) = (run(), step());
+        assert_eq!(
+            line(Event::RunStarted {
+                run: &run,
+                resumed: false
+            }),
+            r#"{"env":"staging","event":"run_started","git_sha":"abc123","mode":"rehearsal","operator":"ann@host","run_id":"20260102T030405Z-web-0a1b","runbook":"web","started_at":"2026-01-02T03:04:05.000Z"}"#
+        );
+        assert_eq!(
+            line(Event::RunStarted {
+                run: &run,
+                resumed: true
+            }),
+            r#"{"env":"staging","event":"run_resumed","git_sha":"abc123","mode":"rehearsal","operator":"ann@host","run_id":"20260102T030405Z-web-0a1b","runbook":"web","started_at":"2026-01-02T03:04:05.000Z"}"#
+        );
+        assert_eq!(
+            line(Event::StepAdded { step: &step }),
+            r#"{"command":"./deploy.sh","event":"step_added","phase":"steps","step":"deploy"}"#
+        );
+        assert_eq!(
+            line(Event::MetricsSampled {
+                run: &run,
+                after: false
+            }),
+            r#"{"event":"metrics_sampled","metrics":[{"after":null,"before":200.0,"better":"lower","max_regression":10.0,"name":"p95","problem":null}],"when":"before"}"#
+        );
+        assert_eq!(
+            line(Event::StepStarted {
+                step: &step,
+                max_attempts: 3
+            }),
+            r#"{"attempt":2,"event":"step_started","max_attempts":3,"step":"deploy"}"#
+        );
+        assert_eq!(
+            line(Event::StepRetrying {
+                step: &step,
+                delay: Duration::from_millis(250)
+            }),
+            r#"{"attempt":2,"delay_ms":250,"detail":"exited with 2","event":"step_retrying","exit_code":2,"step":"deploy"}"#
+        );
+        assert_eq!(
+            line(Event::StepFinished { step: &step }),
+            r#"{"attempts":2,"detail":"exited with 2","duration_ms":1500,"event":"step_finished","exit_code":2,"log":".shipbook/logs/x/deploy.log","phase":"steps","status":"failed","step":"deploy"}"#
+        );
+        assert_eq!(
+            line(Event::RunFinished { run: &run }),
+            r#"{"duration_ms":2500,"event":"run_finished","note":".shipbook/notes/x.md","reason":"step `deploy` exited with 2","run_id":"20260102T030405Z-web-0a1b","status":"failed"}"#
+        );
+    }
+
+    #[test]
+    fn the_sampling_after_the_steps_says_so_and_missing_values_are_null() {
+        let mut step = step();
+        step.exit_code = None;
+        step.detail = None;
+        step.duration_ms = None;
+        step.log = None;
+        assert_eq!(
+            line(Event::MetricsSampled {
+                run: &run(),
+                after: true
+            }),
+            r#"{"event":"metrics_sampled","metrics":[{"after":null,"before":200.0,"better":"lower","max_regression":10.0,"name":"p95","problem":null}],"when":"after"}"#
+        );
+        assert_eq!(
+            line(Event::StepFinished { step: &step }),
+            r#"{"attempts":2,"detail":null,"duration_ms":null,"event":"step_finished","exit_code":null,"log":null,"phase":"steps","status":"failed","step":"deploy"}"#
+        );
     }
 }
