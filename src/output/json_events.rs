@@ -185,70 +185,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::store::record::Invocation;
-
-    fn run() -> RunRecord {
-        RunRecord {
-            run_id: "20260102T030405Z-web-0a1b".into(),
-            runbook: "web".into(),
-            runbook_path: "runbooks/web.toml".into(),
-            content_hash: "hash".into(),
-            mode: "rehearsal".into(),
-            env: Some("staging".into()),
-            operator: "ann@host".into(),
-            host: "host".into(),
-            pid: 42,
-            reason: None,
-            owner: None,
-            expected: None,
-            description: None,
-            git_sha: "abc123".into(),
-            git_branch: "main".into(),
-            git_dirty: false,
-            previous_tag: String::new(),
-            files_touched: Vec::new(),
-            rollback_note: None,
-            rollback_command: None,
-            started_at: "2026-01-02T03:04:05.000Z".into(),
-            finished_at: Some("2026-01-02T03:04:07.500Z".into()),
-            status: RunStatus::Failed,
-            status_reason: Some("step `deploy` exited with 2".into()),
-            note: Some(".shipbook/notes/x.md".into()),
-            metrics: vec![MetricRecord {
-                name: "p95".into(),
-                better: "lower".into(),
-                before: Some(200.0),
-                after: None,
-                problem: None,
-                max_regression: Some(10.0),
-            }],
-            rehearsal: None,
-            skip_rehearsal: None,
-            resumed: Vec::new(),
-            invocation: Invocation::default(),
-            steps: Vec::new(),
-        }
-    }
-
-    fn step() -> StepRecord {
-        StepRecord {
-            position: 1,
-            id: "deploy".into(),
-            name: "Deploy".into(),
-            kind: "run".into(),
-            command: "./deploy.sh".into(),
-            status: StepStatus::Failed,
-            attempts: 2,
-            exit_code: Some(2),
-            started_at: Some("2026-01-02T03:04:06.000Z".into()),
-            duration_ms: Some(1500),
-            log: Some(".shipbook/logs/x/deploy.log".into()),
-            log_tail: Some("boom".into()),
-            detail: Some("exited with 2".into()),
-            phase: Phase::Steps,
-            tag: None,
-        }
-    }
+    use crate::output::test_records::{run, step};
 
     fn line(event: Event<'_>) -> String {
         JsonEvent::of(&event).line()

@@ -1,14 +1,19 @@
 //! The `--junit FILE` observer: one testsuite per run, one testcase per step, so that the CI a
 //! team already has shows a release's steps the way it shows tests.
 //!
-//! Steps are collected as they finish and the file is written once, atomically, when the run
-//! ends (a half-written report would be worse than none).
+//! The file is written once, atomically, when the run ends (a half-written report would be
+//! worse than none), from the run's record. quick-junit writes the XML, so escaping, the
+//! characters XML cannot hold and the counts of the suite are its business.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
+use crate::output::vocabulary::run_mode;
 use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 
 pub struct JunitReport {
@@ -47,32 +52,10 @@ impl JunitReport {
 impl Observer for JunitReport {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         if let Event::RunFinished { run } = event {
-            crate::output::note::write_atomically(&self.path, &render(run))?;
+            crate::output::note::write_atomically(&self.path, &render(run)?)?;
         }
         Ok(())
     }
-}
-
-/// Escapes text for XML attributes and content, dropping characters XML cannot hold.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn seconds(ms: Option<u64>) -> String {
-    format!("{:.3}", ms.unwrap_or(0) as f64 / 1000.0)
 }
 
 /// Whether a step counts as a failed testcase: it failed, or it failed and was then undone.
@@ -84,125 +67,217 @@ fn failed(step: &StepRecord) -> bool {
     }
 }
 
-pub fn render(run: &RunRecord) -> String {
-    // A run that failed with no failed step (a metric guard, say) gets a testcase of its own,
-    // so that CI never shows a failed release as green.
-    let run_failure =
-        (run.status != RunStatus::Succeeded && !run.steps.iter().any(failed)).then(|| {
-            run.status_reason
-                .clone()
-                .unwrap_or_else(|| run.status.to_string())
-        });
-    let failures =
-        run.steps.iter().filter(|s| failed(s)).count() + usize::from(run_failure.is_some());
-    let tests = run.steps.len() + usize::from(run_failure.is_some());
-    let skipped = run
-        .steps
-        .iter()
-        .filter(|s| matches!(s.status, StepStatus::Skipped | StepStatus::Pending))
-        .count();
-    let name = escape(&format!(
-        "{}{}",
-        run.runbook,
-        run.env
-            .as_ref()
-            .map(|e| format!(" ({e})"))
-            .unwrap_or_default()
-    ));
-    let time = seconds(run.duration_ms());
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"shipbook\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time}\">"
+/// The report of one run, as the text of the file.
+pub fn render(run: &RunRecord) -> Result<String> {
+    let mut report = Report::new("shipbook");
+    report.set_time(millis(run.duration_ms()));
+    report.add_test_suite(suite(run));
+    report.to_string().map_err(|error| {
+        Error::io(
+            "cannot write the JUnit report",
+            std::io::Error::other(error),
+        )
+    })
+}
+
+/// The run's testsuite: its properties, a testcase per step, and one for the run itself when
+/// it failed with no failed step (a metric guard, say), so that CI never shows a failed
+/// release as green.
+fn suite(run: &RunRecord) -> TestSuite {
+    let env = run
+        .env
+        .as_ref()
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default();
+    let mut suite = TestSuite::new(format!("{}{env}", run.runbook));
+    suite.extra.insert("id".into(), run.run_id.as_str().into());
+    if let Some(started) = started_at(run) {
+        suite.set_timestamp(started);
+    }
+    suite.set_time(millis(run.duration_ms()));
+    suite.add_properties(
+        [
+            ("run_id", Some(run.run_id.as_str())),
+            ("mode", Some(run_mode(run).as_str())),
+            ("status", Some(run.status.as_str())),
+            ("operator", Some(run.operator.as_str())),
+            ("git_sha", Some(run.git_sha.as_str())),
+            ("note", run.note.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| Property::new(name, value))),
     );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"{name}\" id=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time}\" timestamp=\"{}\">",
-        escape(&run.run_id),
-        escape(&run.started_at)
-    );
-    let _ = writeln!(out, "    <properties>");
-    for (key, value) in [
-        ("run_id", Some(run.run_id.as_str())),
-        ("mode", Some(run.mode.as_str())),
-        ("status", Some(run.status.as_str())),
-        ("operator", Some(run.operator.as_str())),
-        ("git_sha", Some(run.git_sha.as_str())),
-        ("note", run.note.as_deref()),
-    ] {
-        if let Some(value) = value {
-            let _ = writeln!(
-                out,
-                "      <property name=\"{key}\" value=\"{}\"/>",
-                escape(value)
-            );
+    suite.add_test_cases(run.steps.iter().map(|step| step_case(run, step)));
+    if run.status != RunStatus::Succeeded && !run.steps.iter().any(failed) {
+        suite.add_test_case(run_case(run));
+    }
+    suite
+}
+
+/// A step as a testcase: passed, skipped (or not reached), or failed with the last lines of
+/// its log as the failure's text and the log's path as its output.
+fn step_case(run: &RunRecord, step: &StepRecord) -> TestCase {
+    let detail = step.detail.as_deref().unwrap_or_default();
+    let status = match step.status {
+        StepStatus::Skipped | StepStatus::Pending => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(if step.status == StepStatus::Pending {
+                "not reached"
+            } else {
+                detail
+            });
+            status
         }
-    }
-    let _ = writeln!(out, "    </properties>");
-    for step in &run.steps {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{}\"",
-            escape(&run.runbook),
-            step.phase.as_str(),
-            escape(&step.id),
-            seconds(step.duration_ms)
-        );
-        let detail = step.detail.as_deref().unwrap_or_default();
-        match step.status {
-            StepStatus::Skipped | StepStatus::Pending => {
-                let message = if step.status == StepStatus::Pending {
-                    "not reached"
-                } else {
-                    detail
-                };
-                let _ = writeln!(
-                    out,
-                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                    escape(message)
-                );
+        _ if failed(step) => {
+            let kind = match step.exit_code {
+                Some(code) => format!("exit code {code}"),
+                None => step.status.to_string(),
+            };
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(detail).set_type(kind);
+            if let Some(tail) = step.log_tail.as_deref().filter(|tail| !tail.is_empty()) {
+                status.set_description(tail);
             }
-            _ if failed(step) => {
-                let kind = match step.exit_code {
-                    Some(code) => format!("exit code {code}"),
-                    None => step.status.to_string(),
-                };
-                let _ = writeln!(
-                    out,
-                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n      <system-out>{}</system-out>\n    </testcase>",
-                    escape(detail),
-                    escape(&kind),
-                    escape(step.log_tail.as_deref().unwrap_or_default()),
-                    escape(step.log.as_deref().unwrap_or_default())
-                );
-            }
-            _ => {
-                let _ = writeln!(out, "/>");
-            }
+            status
         }
+        _ => TestCaseStatus::success(),
+    };
+    let mut case = TestCase::new(step.id.as_str(), status);
+    case.set_classname(format!("{}.{}", run.runbook, step.phase.as_str()))
+        .set_time(millis(step.duration_ms));
+    if failed(step)
+        && let Some(log) = &step.log
+    {
+        case.set_system_out(log.as_str());
     }
-    if let Some(reason) = run_failure {
-        let _ = writeln!(
-            out,
-            "    <testcase classname=\"{}.run\" name=\"run\" time=\"{time}\">\n      <failure message=\"{}\" type=\"{}\"/>\n    </testcase>",
-            escape(&run.runbook),
-            escape(&reason),
-            run.status
-        );
-    }
-    let _ = writeln!(out, "  </testsuite>\n</testsuites>");
-    out
+    case
+}
+
+/// The testcase of a run that failed although none of its steps did.
+fn run_case(run: &RunRecord) -> TestCase {
+    let reason = run
+        .status_reason
+        .clone()
+        .unwrap_or_else(|| run.status.to_string());
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status.set_message(reason).set_type(run.status.as_str());
+    let mut case = TestCase::new("run", status);
+    case.set_classname(format!("{}.run", run.runbook))
+        .set_time(millis(run.duration_ms()));
+    case
+}
+
+/// A recorded duration, zero when there is none, since every testcase has a time.
+fn millis(ms: Option<u64>) -> Duration {
+    Duration::from_millis(ms.unwrap_or(0))
+}
+
+/// When the run started, for the suite's timestamp; a record whose time does not parse
+/// leaves the timestamp out rather than failing the report.
+fn started_at(run: &RunRecord) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(&run.started_at).ok()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::*;
+    use crate::output::test_records::{run, step};
+
+    fn parse(xml: &str) -> roxmltree::Document<'_> {
+        roxmltree::Document::parse(xml).unwrap_or_else(|error| panic!("{error}\n{xml}"))
+    }
+
+    fn suite_of<'a>(document: &'a roxmltree::Document<'a>) -> roxmltree::Node<'a, 'a> {
+        document
+            .descendants()
+            .find(|node| node.has_tag_name("testsuite"))
+            .expect("a testsuite")
+    }
 
     #[test]
-    fn escapes_what_xml_needs() {
+    fn a_failed_step_is_a_failure_with_its_log() {
+        let mut run = run();
+        run.steps = vec![step()];
+        let xml = render(&run).expect("a report");
+        let document = parse(&xml);
+        let suite = suite_of(&document);
+        assert_eq!(suite.attribute("name"), Some("web (staging)"));
+        assert_eq!(suite.attribute("id"), Some(run.run_id.as_str()));
+        assert_eq!(suite.attribute("tests"), Some("1"));
+        assert_eq!(suite.attribute("failures"), Some("1"));
+        let case = suite
+            .children()
+            .find(|node| node.has_tag_name("testcase"))
+            .expect("a testcase");
+        assert_eq!(case.attribute("classname"), Some("web.steps"));
+        assert_eq!(case.attribute("time"), Some("1.500"));
+        let failure = case
+            .children()
+            .find(|node| node.has_tag_name("failure"))
+            .expect("a failure");
+        assert_eq!(failure.attribute("message"), Some("exited with 2"));
+        assert_eq!(failure.attribute("type"), Some("exit code 2"));
+        assert_eq!(failure.text(), Some("boom"));
+        let properties: Vec<(&str, &str)> = suite
+            .descendants()
+            .filter(|node| node.has_tag_name("property"))
+            .map(|node| {
+                (
+                    node.attribute("name").unwrap(),
+                    node.attribute("value").unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            properties.contains(&("mode", "rehearsal")),
+            "{properties:?}"
+        );
+        assert!(properties.contains(&("status", "failed")), "{properties:?}");
+    }
+
+    #[test]
+    fn a_run_that_failed_with_no_failed_step_is_never_green() {
+        let mut run = run();
+        let mut passed = step();
+        passed.status = StepStatus::Succeeded;
+        run.steps = vec![passed];
+        let xml = render(&run).expect("a report");
+        let document = parse(&xml);
+        let suite = suite_of(&document);
+        assert_eq!(suite.attribute("tests"), Some("2"));
+        assert_eq!(suite.attribute("failures"), Some("1"));
+        let run_case = suite
+            .children()
+            .find(|node| node.attribute("name") == Some("run"))
+            .expect("a testcase for the run itself");
+        let failure = run_case
+            .children()
+            .find(|node| node.has_tag_name("failure"))
+            .expect("a failure");
         assert_eq!(
-            escape("a<b & \"c\" 'd'>\u{1}"),
-            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+            failure.attribute("message"),
+            Some("step `deploy` exited with 2")
+        );
+    }
+
+    #[test]
+    fn text_that_xml_cannot_hold_is_left_out_and_the_rest_escaped() {
+        let mut run = run();
+        let mut odd = step();
+        odd.id = "a<b & \"c\" 'd'>".into();
+        odd.detail = Some("bell\u{7} here".into());
+        run.steps = vec![odd];
+        let xml = render(&run).expect("a report");
+        let document = parse(&xml);
+        let failure = document
+            .descendants()
+            .find(|node| node.has_tag_name("failure"))
+            .expect("a failure");
+        assert_eq!(failure.attribute("message"), Some("bell here"));
+        assert!(
+            document
+                .descendants()
+                .any(|node| node.attribute("name") == Some("a<b & \"c\" 'd'>"))
         );
     }
 }

@@ -8,4 +8,6 @@ pub mod junit;
 pub mod note;
 pub mod report;
 pub mod reporter;
+#[cfg(test)]
+mod test_records;
 pub mod vocabulary;
