@@ -1,4 +1,7 @@
 //! `shipbook history`, `show` and `note`: reading the record store.
+//!
+//! These commands only read, so they open the store only when it exists, and a store with no
+//! runs is an empty history rather than an error.
 
 use std::time::Duration;
 
@@ -8,7 +11,7 @@ use super::Globals;
 use crate::cli::NoteFormat;
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::record::{RunRecord, RunStatus, StepStatus};
+use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::sys::state;
 use crate::text::duration::human;
 
@@ -93,6 +96,18 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
         println!("{}", json(&run));
         return Ok(());
     }
+    print_run_facts(&run);
+    println!();
+    print!("{}", timeline(&run));
+    println!();
+    for step in &run.steps {
+        print_step(step);
+    }
+    Ok(())
+}
+
+/// The run's status and reason, then what it ran, where, by whom, from which commit and when.
+fn print_run_facts(run: &RunRecord) {
     let duration = run
         .duration_ms()
         .map(|ms| format!(" in {}", human(Duration::from_millis(ms))))
@@ -135,47 +150,46 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
     if let Some(note) = &run.note {
         println!("  note      {note}");
     }
-    println!();
-    print!("{}", timeline(&run));
-    println!();
-    for step in &run.steps {
-        let mark = match step.status {
-            StepStatus::Succeeded => style("✓").green(),
-            StepStatus::Skipped | StepStatus::Pending => style("-").dim(),
-            StepStatus::Running => style("…").cyan(),
-            _ => style("✗").red(),
-        };
-        let mut facts = vec![step.status.to_string()];
-        if step.attempts > 1 {
-            facts.push(format!("{} attempts", step.attempts));
-        }
-        if let Some(code) = step.exit_code {
-            facts.push(format!("exit {code}"));
-        }
-        if let Some(ms) = step.duration_ms {
-            facts.push(human(Duration::from_millis(ms)));
-        }
-        println!(
-            "{mark} {} {}",
-            style(&step.id).bold(),
-            style(facts.join(", ")).dim()
-        );
-        println!("    {}", step.command);
-        if let Some(detail) = &step.detail {
-            println!("    {}", style(detail).dim());
-        }
-        if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty()) {
-            for line in tail.lines() {
-                println!("    {} {line}", style("│").dim());
-            }
-        }
-        if let Some(log) = &step.log
-            && !step.status.is_success()
-        {
-            println!("    log: {log}");
+}
+
+/// One step: a mark and its facts, its command, its detail, the last lines of its log, and
+/// the log's path when the step did not succeed.
+fn print_step(step: &StepRecord) {
+    let mark = match step.status {
+        StepStatus::Succeeded => style("✓").green(),
+        StepStatus::Skipped | StepStatus::Pending => style("-").dim(),
+        StepStatus::Running => style("…").cyan(),
+        _ => style("✗").red(),
+    };
+    let mut facts = vec![step.status.to_string()];
+    if step.attempts > 1 {
+        facts.push(format!("{} attempts", step.attempts));
+    }
+    if let Some(code) = step.exit_code {
+        facts.push(format!("exit {code}"));
+    }
+    if let Some(ms) = step.duration_ms {
+        facts.push(human(Duration::from_millis(ms)));
+    }
+    println!(
+        "{mark} {} {}",
+        style(&step.id).bold(),
+        style(facts.join(", ")).dim()
+    );
+    println!("    {}", step.command);
+    if let Some(detail) = &step.detail {
+        println!("    {}", style(detail).dim());
+    }
+    if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty()) {
+        for line in tail.lines() {
+            println!("    {} {line}", style("│").dim());
         }
     }
-    Ok(())
+    if let Some(log) = &step.log
+        && !step.status.is_success()
+    {
+        println!("    log: {log}");
+    }
 }
 
 /// Width of the longest timeline bar, in characters.
