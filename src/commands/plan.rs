@@ -1,6 +1,6 @@
 //! `shipbook plan`: the resolved steps of a runbook for one environment; nothing runs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use console::style;
 
@@ -8,7 +8,7 @@ use crate::cli::Selection;
 use crate::error::Result;
 use crate::mask::Masker;
 use crate::plan::variables;
-use crate::plan::{Action, Plan, PlanOptions};
+use crate::plan::{Action, Plan, PlanOptions, PlannedStep};
 use crate::runbook::Mode;
 use crate::runbook::{self, Runbook};
 use crate::text::duration::human;
@@ -72,6 +72,7 @@ pub fn render(plan: &Plan) -> String {
         .as_ref()
         .map(|e| format!(" in {}", style(e).bold()))
         .unwrap_or_else(|| " (no --env)".into());
+    // Writing into a String cannot fail, so the results of `writeln!` are ignored.
     let _ = writeln!(
         out,
         "{} {}{env}: {} step{}, on failure: {}",
@@ -81,79 +82,11 @@ pub fn render(plan: &Plan) -> String {
         if plan.steps.len() == 1 { "" } else { "s" },
         plan.on_failure
     );
+    // A step's directory is shown only where it differs from the first step's, which is
+    // where most runbooks run everything.
+    let first_dir = plan.steps.first().map(|step| &step.dir);
     for (index, step) in plan.steps.iter().enumerate() {
-        let heading = if step.name == step.id {
-            style(&step.id).bold().to_string()
-        } else {
-            format!("{} {}", style(&step.id).bold(), step.name)
-        };
-        match &step.skip {
-            Some(reason) => {
-                let _ = writeln!(
-                    out,
-                    "{:>3}. {heading} {}",
-                    index + 1,
-                    style(format!("[skipped: {reason}]")).yellow()
-                );
-            }
-            None => {
-                let _ = writeln!(out, "{:>3}. {heading}", index + 1);
-            }
-        }
-        if let Some(description) = &step.description {
-            let _ = writeln!(out, "       {}", style(description).italic());
-        }
-        let action = match &step.action {
-            Action::Run { command } => format!("run: {}", command.display),
-            other => other.describe(),
-        };
-        for (number, line) in action.lines().enumerate() {
-            let lead = if number == 0 { "" } else { "  " };
-            let _ = writeln!(out, "       {lead}{line}");
-        }
-        let mut facts = Vec::new();
-        if let Some(timeout) = step.timeout {
-            facts.push(format!("timeout {}", human(timeout)));
-        }
-        if step.retries > 0 {
-            facts.push(format!(
-                "retries {} (delay {}, doubling)",
-                step.retries,
-                human(step.retry_delay)
-            ));
-        }
-        if step.continue_on_error {
-            facts.push("continue on error".into());
-        }
-        if !step.idempotent {
-            facts.push("not idempotent".into());
-        }
-        if let Some(undo) = &step.undo {
-            facts.push(format!("undo: {}", undo.display));
-        }
-        if !facts.is_empty() {
-            let _ = writeln!(out, "       {}", style(facts.join(" · ")).dim());
-        }
-        if !step.env.is_empty() {
-            let env: Vec<String> = step.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let _ = writeln!(
-                out,
-                "       {}",
-                style(format!("env: {}", env.join(" "))).dim()
-            );
-        }
-        if step.dir
-            != plan
-                .steps
-                .first()
-                .map_or(step.dir.clone(), |s| s.dir.clone())
-        {
-            let _ = writeln!(
-                out,
-                "       {}",
-                style(format!("dir: {}", step.dir.display())).dim()
-            );
-        }
+        out.push_str(&render_step(index + 1, step, first_dir));
     }
     if let Some(rollback) = &plan.rollback {
         let _ = writeln!(out, "{}", style("rollback").bold());
@@ -165,4 +98,84 @@ pub fn render(plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// One numbered step: its heading (or why it is skipped), description, action, settings,
+/// environment and directory, each on its own indented line.
+fn render_step(number: usize, step: &PlannedStep, first_dir: Option<&PathBuf>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let heading = if step.name == step.id {
+        style(&step.id).bold().to_string()
+    } else {
+        format!("{} {}", style(&step.id).bold(), step.name)
+    };
+    match &step.skip {
+        Some(reason) => {
+            let _ = writeln!(
+                out,
+                "{number:>3}. {heading} {}",
+                style(format!("[skipped: {reason}]")).yellow()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{number:>3}. {heading}");
+        }
+    }
+    if let Some(description) = &step.description {
+        let _ = writeln!(out, "       {}", style(description).italic());
+    }
+    let action = match &step.action {
+        Action::Run { command } => format!("run: {}", command.display),
+        other => other.describe(),
+    };
+    for (line_number, line) in action.lines().enumerate() {
+        let lead = if line_number == 0 { "" } else { "  " };
+        let _ = writeln!(out, "       {lead}{line}");
+    }
+    let facts = settings(step);
+    if !facts.is_empty() {
+        let _ = writeln!(out, "       {}", style(facts.join(" · ")).dim());
+    }
+    if !step.env.is_empty() {
+        let env: Vec<String> = step.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(
+            out,
+            "       {}",
+            style(format!("env: {}", env.join(" "))).dim()
+        );
+    }
+    if first_dir.is_some_and(|dir| *dir != step.dir) {
+        let _ = writeln!(
+            out,
+            "       {}",
+            style(format!("dir: {}", step.dir.display())).dim()
+        );
+    }
+    out
+}
+
+/// The settings of a step that change how it runs, in a few words each.
+fn settings(step: &PlannedStep) -> Vec<String> {
+    let mut facts = Vec::new();
+    if let Some(timeout) = step.timeout {
+        facts.push(format!("timeout {}", human(timeout)));
+    }
+    if step.retries > 0 {
+        facts.push(format!(
+            "retries {} (delay {}, doubling)",
+            step.retries,
+            human(step.retry_delay)
+        ));
+    }
+    if step.continue_on_error {
+        facts.push("continue on error".into());
+    }
+    if !step.idempotent {
+        facts.push("not idempotent".into());
+    }
+    if let Some(undo) = &step.undo {
+        facts.push(format!("undo: {}", undo.display));
+    }
+    facts
 }
