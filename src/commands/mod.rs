@@ -10,7 +10,7 @@ pub mod schema;
 
 use std::path::PathBuf;
 
-use crate::cli::{Arguments, Command, Selection};
+use crate::cli::{Arguments, Command, Execution, Selection};
 use crate::error::Result;
 use crate::output::reporter::Verbosity;
 use crate::runbook::Mode;
@@ -33,26 +33,12 @@ fn quiet_on_closed_pipe() {
 }
 
 pub fn dispatch(arguments: Arguments) -> Result<()> {
-    if matches!(
-        arguments.command,
-        Command::History { .. }
-            | Command::Show { .. }
-            | Command::Note { .. }
-            | Command::Plan { .. }
-            | Command::Schema
-            | Command::Completions { .. }
-    ) {
+    if only_prints(&arguments.command) {
         quiet_on_closed_pipe();
     }
     let globals = Globals {
+        verbosity: verbosity(&arguments),
         state_dir: arguments.state_dir,
-        verbosity: if arguments.quiet {
-            Verbosity::Quiet
-        } else if arguments.verbose {
-            Verbosity::Verbose
-        } else {
-            Verbosity::Normal
-        },
     };
     match arguments.command {
         Command::Check { runbooks } => check::check(&runbooks, &globals),
@@ -93,21 +79,10 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             vars,
             execution,
             force_lock,
-        } => {
-            let selection = Selection {
-                env,
-                vars,
-                ..Selection::default()
-            };
-            run::start(
-                &run::Request {
-                    on_failure: Some(OnFailure::Stop),
-                    force_lock,
-                    ..run::Request::new(Mode::Rollback, runbook, selection, execution)
-                },
-                &globals,
-            )
-        }
+        } => run::start(
+            &rollback_request(runbook, env, vars, execution, force_lock),
+            &globals,
+        ),
         Command::Resume {
             run_id,
             yes,
@@ -125,5 +100,49 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
         Command::Init { force } => init::init(force, &globals),
         Command::Completions { shell } => completions::print(shell),
         Command::Schema => schema::print(),
+    }
+}
+
+/// Whether the command only prints, and so may end quietly when its reader goes away.
+fn only_prints(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::History { .. }
+            | Command::Show { .. }
+            | Command::Note { .. }
+            | Command::Plan { .. }
+            | Command::Schema
+            | Command::Completions { .. }
+    )
+}
+
+fn verbosity(arguments: &Arguments) -> Verbosity {
+    if arguments.quiet {
+        Verbosity::Quiet
+    } else if arguments.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    }
+}
+
+/// The emergency procedure is run as it is: in the environment and with the variables given,
+/// every step selected, and stopping at the first failure.
+fn rollback_request(
+    runbook: PathBuf,
+    env: Option<String>,
+    vars: Vec<String>,
+    execution: Execution,
+    force_lock: bool,
+) -> run::Request {
+    let selection = Selection {
+        env,
+        vars,
+        ..Selection::default()
+    };
+    run::Request {
+        on_failure: Some(OnFailure::Stop),
+        force_lock,
+        ..run::Request::new(Mode::Rollback, runbook, selection, execution)
     }
 }
