@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use crate::text::diagnostic::Diagnostic;
+use crate::text::words::plural;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -118,14 +119,6 @@ fn env_suffix(env: &str) -> String {
         String::new()
     } else {
         format!(" in environment `{env}`")
-    }
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }
 

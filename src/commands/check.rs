@@ -8,6 +8,7 @@ use super::Globals;
 use crate::error::{Error, Result};
 use crate::output::reporter::Verbosity;
 use crate::runbook;
+use crate::text::words::plural;
 
 const DEFAULT_DIR: &str = "runbooks";
 
@@ -23,12 +24,11 @@ pub fn check(paths: &[PathBuf], globals: &Globals) -> Result<()> {
             Ok(runbook) => {
                 if globals.verbosity != Verbosity::Quiet {
                     eprintln!(
-                        "{} {} ({}, {} step{})",
+                        "{} {} ({}, {})",
                         style("✓").green(),
                         path.display(),
                         runbook.name(),
-                        runbook.steps.len(),
-                        if runbook.steps.len() == 1 { "" } else { "s" }
+                        plural(runbook.steps.len(), "step")
                     );
                 }
             }

@@ -12,6 +12,7 @@ use crate::plan::{Action, Plan, PlanOptions, PlannedStep};
 use crate::runbook::Mode;
 use crate::runbook::{self, Runbook};
 use crate::text::duration::human;
+use crate::text::words::plural;
 
 pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
     let runbook = runbook::load(path)?;
@@ -75,11 +76,10 @@ pub fn render(plan: &Plan) -> String {
     // Writing into a String cannot fail, so the results of `writeln!` are ignored.
     let _ = writeln!(
         out,
-        "{} {}{env}: {} step{}, on failure: {}",
+        "{} {}{env}: {}, on failure: {}",
         style("plan").bold(),
         style(&plan.runbook).bold(),
-        plan.steps.len(),
-        if plan.steps.len() == 1 { "" } else { "s" },
+        plural(plan.steps.len(), "step"),
         plan.on_failure
     );
     // A step's directory is shown only where it differs from the first step's, which is

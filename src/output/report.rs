@@ -4,6 +4,7 @@
 use console::style;
 
 use crate::error::Error;
+use crate::text::words::plural;
 
 pub fn error(error: &Error) {
     if let Error::Runbook { diagnostics, path } = error {
@@ -18,11 +19,7 @@ pub fn error(error: &Error) {
         eprintln!(
             "{} {} in {}",
             style("error:").red().bold(),
-            if diagnostics.len() == 1 {
-                "1 error".to_string()
-            } else {
-                format!("{} errors", diagnostics.len())
-            },
+            plural(diagnostics.len(), "error"),
             path.display()
         );
     } else {

@@ -176,10 +176,7 @@ impl Checker<'_> {
         what: &str,
     ) {
         if let Some(first) = seen.get(name.get_ref().as_str()) {
-            let first_line = self.source[..first.start.min(self.source.len())]
-                .matches('\n')
-                .count()
-                + 1;
+            let (first_line, _) = crate::text::diagnostic::line_column(self.source, first.start);
             let diagnostic = self.error(
                 name.span(),
                 format!("duplicate {what} `{}`", name.get_ref()),

@@ -1,4 +1,4 @@
-//! Runbook errors that point into the file.
+//! Errors that point into a file, and the line and column of a byte offset.
 //!
 //! A release engineer fixing a runbook at 2 a.m. wants the exact place: every validation problem
 //! becomes a `Diagnostic` with a byte span into the runbook's source, rendered as
@@ -57,12 +57,11 @@ impl Diagnostic {
             return self;
         };
         let start = floor_char_boundary(source, span.start.min(source.len()));
+        (self.line, self.column) = line_column(source, start);
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = source[start..]
             .find('\n')
             .map_or(source.len(), |i| start + i);
-        self.line = source[..start].matches('\n').count() + 1;
-        self.column = source[line_start..start].chars().count() + 1;
         self.source_line = source[line_start..line_end]
             .trim_end_matches('\r')
             .to_string();
@@ -115,6 +114,18 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// The 1-based line and column (counted in characters) of byte `offset` in `source`: where a
+/// parser's byte position is, in the terms an editor shows. An offset past the end is the end,
+/// and one inside a character is that character.
+pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let start = floor_char_boundary(source, offset.min(source.len()));
+    let before = &source[..start];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -176,6 +187,15 @@ mod tests {
             rendered,
             "error: bad name\n  --> r.toml:2:8\n  |\n2 | name = \"Bad Name\"\n  |        ^^^^^^^^^^ not allowed\n  = expected: [a-z0-9_-]+\n"
         );
+    }
+
+    #[test]
+    fn columns_count_characters_and_positions_past_the_end_do_not_panic() {
+        assert_eq!(line_column("é = x", 5), (1, 5));
+        assert_eq!(line_column("é = x", 1), (1, 1));
+        assert_eq!(line_column("a\nbc", 3), (2, 2));
+        assert_eq!(line_column("ab", 99), (1, 3));
+        assert_eq!(line_column("", 0), (1, 1));
     }
 
     #[test]

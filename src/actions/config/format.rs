@@ -11,6 +11,8 @@ use serde_json::Value;
 
 use super::flat::{Flat, flatten};
 use super::source::Source;
+use crate::text::diagnostic::line_column;
+use crate::text::words::one_line_joined;
 
 /// The file formats the action reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +115,8 @@ fn parse_toml(text: &str) -> Result<Flat, ParseError> {
         ParseError {
             line,
             column,
-            message: one_line(error.message()),
+            // A summary is one line, and toml's message may have several.
+            message: one_line_joined(error.message()),
         }
     })?;
     let root = table
@@ -207,23 +210,6 @@ fn parse_env(text: &str) -> Result<Flat, ParseError> {
     Ok(flat)
 }
 
-/// The 1-based line and column (counted in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.as_bytes().get(..offset).unwrap_or(text.as_bytes());
-    let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
-    let current = before
-        .rsplit(|&byte| byte == b'\n')
-        .next()
-        .unwrap_or_default();
-    // Counting the bytes that start a UTF-8 character counts the characters.
-    let column = current
-        .iter()
-        .filter(|&&byte| byte & 0b1100_0000 != 0b1000_0000)
-        .count()
-        + 1;
-    (line, column)
-}
-
 /// The 1-based number of the line where `logical_line` (possibly several lines joined, as
 /// dotenvy reads a quoted value) starts in `text`.
 fn line_of(text: &str, logical_line: &str) -> Option<usize> {
@@ -238,16 +224,6 @@ fn line_of(text: &str, logical_line: &str) -> Option<usize> {
         offset += line.len();
     }
     None
-}
-
-/// Joins a multi-line parser message into one line, because a summary is one line.
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 #[cfg(test)]
@@ -367,13 +343,5 @@ mod tests {
         assert!(!error.message.contains("hunter2"), "{}", error.message);
         let error = parse_env("A=1\nnot a line\n").expect_err("no =");
         assert_eq!(error.line, Some(2));
-    }
-
-    #[test]
-    fn columns_count_characters_and_positions_past_the_end_do_not_panic() {
-        assert_eq!(line_column("é = x", 5), (1, 5));
-        assert_eq!(line_column("a\nbc", 3), (2, 2));
-        assert_eq!(line_column("ab", 99), (1, 3));
-        assert_eq!(line_column("", 0), (1, 1));
     }
 }

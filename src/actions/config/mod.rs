@@ -26,10 +26,11 @@ use std::io::Write;
 use std::path::Path;
 
 use super::Verdict;
+use crate::text::words::plural;
 use compare::Pair;
 use flat::{Flat, Key, is_empty, show_key};
 use pattern::{Pattern, select};
-use report::{Report, plural};
+use report::Report;
 use source::Source;
 
 mod compare;

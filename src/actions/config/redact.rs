@@ -7,6 +7,8 @@
 
 use serde_json::Value;
 
+use crate::text::words::truncated;
+
 /// What a masked value is shown as.
 pub(super) const MASK: &str = "[masked]";
 
@@ -22,13 +24,7 @@ pub(super) fn show_value(key: &[String], value: &Value) -> String {
     if key.iter().any(|segment| is_secret_name(segment)) {
         return MASK.to_string();
     }
-    let text = redact(value).to_string();
-    if text.chars().count() > VALUE_WIDTH {
-        let cut: String = text.chars().take(VALUE_WIDTH).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
+    truncated(&redact(value).to_string(), VALUE_WIDTH)
 }
 
 /// A copy of `value` with every entry whose name marks a secret masked. Arrays are leaves, so

@@ -8,6 +8,7 @@ use std::fmt;
 use std::io::Write;
 
 use crate::actions::Verdict;
+use crate::text::words::plural;
 
 /// How many failures the one-line summary names before saying "and N more".
 const SUMMARY_ITEMS: usize = 3;
@@ -76,14 +77,6 @@ impl<'a> Report<'a> {
         };
         self.note(&verdict.summary);
         verdict
-    }
-}
-
-pub(super) fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("{count} {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }
 

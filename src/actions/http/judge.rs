@@ -7,6 +7,7 @@
 
 use super::HttpCheck;
 use super::fetch::{Answer, BodyPrefix, Failure};
+use crate::text::words::one_line_folded;
 
 /// How many characters of a body the log quotes when the body lacks the expected text.
 const EXCERPT_CHARS: usize = 80;
@@ -64,13 +65,7 @@ fn body_note(body: &BodyPrefix) -> String {
     if body.bytes.is_empty() {
         return " (the body is empty)".into();
     }
-    let text = String::from_utf8_lossy(&body.bytes);
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let flat = words.join(" ");
-    let mut excerpt: String = flat.chars().take(EXCERPT_CHARS).collect();
-    if excerpt.len() < flat.len() {
-        excerpt.push('…');
-    }
+    let excerpt = one_line_folded(&String::from_utf8_lossy(&body.bytes), EXCERPT_CHARS);
     let scope = if body.complete {
         ""
     } else {

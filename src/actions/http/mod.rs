@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::Verdict;
 use crate::text::duration::human;
+use crate::text::words::plural;
 use poll::Poller;
 use tls::roots_of_trust;
 use url::is_https;
@@ -75,11 +76,7 @@ fn expectation(check: &HttpCheck<'_>) -> String {
 
 /// "1 attempt", "3 attempts".
 fn attempts(count: u32) -> String {
-    if count == 1 {
-        "1 attempt".into()
-    } else {
-        format!("{count} attempts")
-    }
+    plural(count as usize, "attempt")
 }
 
 #[cfg(test)]
