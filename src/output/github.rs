@@ -6,12 +6,13 @@
 //! owns stdout: then they go to stderr, which the runner reads as well.
 
 use std::fs::OpenOptions;
-use std::io::{Read, Seek, Write};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use crate::engine::event::{Event, Observer};
 use crate::error::Result;
 use crate::store::record::StepStatus;
+use crate::sys::fs::read_tail;
 
 /// How much of a step's log goes into its group; the whole log stays on disk.
 const MAX_GROUP_BYTES: u64 = 1024 * 1024;
@@ -62,17 +63,16 @@ impl Observer for GithubActions {
             {
                 let mut text = format!("::group::{} ({})\n", escape_data(&step.id), step.status);
                 if let Some(log) = &step.log
-                    && let Ok(mut file) = std::fs::File::open(log)
+                    && let Ok(tail) = read_tail(Path::new(log), MAX_GROUP_BYTES)
                 {
-                    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-                    if length > MAX_GROUP_BYTES {
-                        let _ = file.seek(std::io::SeekFrom::Start(length - MAX_GROUP_BYTES));
+                    if tail.cut {
                         text.push_str(&format!(
                             "[shipbook: only the last MiB of the log is shown; all of it is in {log}]\n"
                         ));
                     }
-                    let mut content = String::new();
-                    let _ = file.take(MAX_GROUP_BYTES).read_to_string(&mut content);
+                    // A log that is not valid UTF-8 is left out of the group, as it always has
+                    // been; it is still on disk.
+                    let content = String::from_utf8(tail.bytes).unwrap_or_default();
                     text.push_str(&content);
                     if !content.is_empty() && !content.ends_with('\n') {
                         text.push('\n');

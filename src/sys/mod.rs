@@ -2,6 +2,7 @@
 //! operator's name and host, git repositories and the state directory. The engine decides; these
 //! modules do.
 
+pub mod fs;
 pub mod git;
 pub mod interrupt;
 pub mod operator;

@@ -17,7 +17,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::mask::Masker;
+// The executor asks this module for the tail of a step's log; the reading is shared with
+// the other readers of logs.
+pub use crate::sys::fs::log_tail;
 use crate::sys::interrupt::{GRACE_PERIOD, Interrupt, signal_group};
+use crate::text::words::one_line_folded;
 
 /// What to run.
 pub struct CommandSpec<'a> {
@@ -236,11 +240,11 @@ pub fn sample(
         return Ok(Err(format!(
             "the command exited with {}; its output: {}{}",
             outcome.exit_code(),
-            one_line(&stdout),
+            quoted_output(&stdout),
             if errors.is_empty() {
                 String::new()
             } else {
-                format!("; its errors: {}", one_line(&errors.join(" ")))
+                format!("; its errors: {}", quoted_output(&errors.join(" ")))
             }
         )));
     }
@@ -248,17 +252,21 @@ pub fn sample(
         Some(value) => Ok(Ok(value)),
         None => Ok(Err(format!(
             "no number on stdout; it printed: {}",
-            one_line(&stdout)
+            quoted_output(&stdout)
         ))),
     }
 }
 
-fn one_line(text: &str) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match text.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None if text.is_empty() => "(nothing)".into(),
-        None => text,
+/// How many characters of a metric command's output its failure message quotes.
+const QUOTED_OUTPUT_CHARS: usize = 200;
+
+/// What a metric command printed, in one line for its failure message, or "(nothing)".
+fn quoted_output(text: &str) -> String {
+    let line = one_line_folded(text, QUOTED_OUTPUT_CHARS);
+    if line.is_empty() {
+        "(nothing)".into()
+    } else {
+        line
     }
 }
 
@@ -485,27 +493,4 @@ fn write_out(log: &mut impl Write, bytes: &[u8], echo: Echo) {
     if echo == Echo::Stderr {
         let _ = io::stderr().write_all(bytes);
     }
-}
-
-/// The last `lines` lines of a log file, read from its end so that a huge log costs nothing.
-pub fn log_tail(path: &Path, lines: usize) -> String {
-    const WINDOW: u64 = 64 * 1024;
-    let Ok(mut file) = File::open(path) else {
-        return String::new();
-    };
-    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = length.saturating_sub(WINDOW);
-    use std::io::Seek;
-    if file.seek(io::SeekFrom::Start(start)).is_err() {
-        return String::new();
-    }
-    let mut bytes = Vec::new();
-    let _ = file.read_to_end(&mut bytes);
-    let text = String::from_utf8_lossy(&bytes);
-    let text = text.trim_end_matches('\n');
-    let all: Vec<&str> = text.split('\n').collect();
-    // When the window cut a line in half, drop the partial first line.
-    let skip_partial = usize::from(start > 0 && all.len() > 1);
-    let from = all.len().saturating_sub(lines).max(skip_partial);
-    all[from..].join("\n")
 }

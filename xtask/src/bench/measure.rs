@@ -10,7 +10,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -227,16 +227,11 @@ fn wait4(pid: u32) -> io::Result<(i32, libc::rusage)> {
     }
 }
 
-/// The last `limit` bytes of a file, as text.
+/// The last `limit` bytes of a file, as text; empty when it cannot be read.
 fn tail(path: &Path, limit: u64) -> String {
-    let Ok(mut file) = File::open(path) else {
-        return String::new();
-    };
-    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = file.seek(SeekFrom::Start(length.saturating_sub(limit)));
-    let mut bytes = Vec::new();
-    let _ = file.read_to_end(&mut bytes);
-    String::from_utf8_lossy(&bytes).into_owned()
+    shipbook::sys::fs::read_tail(path, limit)
+        .map(|tail| String::from_utf8_lossy(&tail.bytes).into_owned())
+        .unwrap_or_default()
 }
 
 /// Something measured once per round: usually a job, with work to do before or after it that
