@@ -288,10 +288,12 @@ impl<'a> Executor<'a> {
                 self.emit_step(index)?;
                 continue;
             }
-            if self.options.resumed && first_unfinished && !self.planned[index].idempotent {
-                if let Some(stop) = self.confirm_rerun(index) {
-                    return Ok(Some(stop));
-                }
+            if self.options.resumed
+                && first_unfinished
+                && !self.planned[index].idempotent
+                && let Some(stop) = self.confirm_rerun(index)
+            {
+                return Ok(Some(stop));
             }
             first_unfinished = false;
             let stop = match self.planned[index].action.clone() {

@@ -14,3 +14,8 @@ pub mod run_id;
 pub mod run_record;
 pub mod system;
 mod undo;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;

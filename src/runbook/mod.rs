@@ -19,7 +19,7 @@ use toml::Spanned;
 pub use crate::actions::config::spec::ConfigSpec;
 pub use crate::actions::http::spec::HttpSpec;
 pub use crate::actions::tag::spec::TagSpec;
-pub use load::load;
+pub use load::{load, parse};
 pub use step::{RawRollback, RawStep, Rollback, Step, StepAction};
 
 /// A loaded, validated runbook together with its source.

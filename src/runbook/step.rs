@@ -190,7 +190,7 @@ const ACTION_KEYS: [&str; 5] = ["run", "config", "confirm", "tag", "http"];
 
 impl RawStep {
     /// The step with its one action, or the diagnostic that says why it has none or several.
-    pub fn into_step(self, path: &Path) -> Result<Step, Diagnostic> {
+    pub fn into_step(self, path: &Path) -> Result<Step, Box<Diagnostic>> {
         let present = [
             self.run.is_some(),
             self.config.is_some(),
@@ -210,12 +210,12 @@ impl RawStep {
             (None, None, None, Some(tag), None) => StepAction::Tag(tag),
             (None, None, None, None, Some(http)) => StepAction::Http(http),
             _ => {
-                return Err(action_count_error(
+                return Err(Box::new(action_count_error(
                     path,
                     self.id.get_ref(),
                     self.id.span(),
                     &keys,
-                ));
+                )));
             }
         };
         Ok(Step {
@@ -278,6 +278,6 @@ impl RawRollback {
 /// Steps with one action each; the others are left out, their diagnostics pushed.
 pub fn into_steps(raw: Vec<RawStep>, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<Step> {
     raw.into_iter()
-        .filter_map(|step| step.into_step(path).map_err(|d| diagnostics.push(d)).ok())
+        .filter_map(|step| step.into_step(path).map_err(|d| diagnostics.push(*d)).ok())
         .collect()
 }
