@@ -6,4 +6,5 @@ pub mod git;
 pub mod interrupt;
 pub mod operator;
 pub mod process;
+pub mod processes;
 pub mod state;
