@@ -44,8 +44,13 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             Verbosity::Normal
         },
     };
-    match arguments.command {
-        Command::Check { runbooks } => check::check(&runbooks, &globals),
+    execute(arguments.command, &globals)
+}
+
+/// Runs one command.
+fn execute(command: Command, globals: &Globals) -> Result<()> {
+    match command {
+        Command::Check { runbooks } => check::check(&runbooks, globals),
         Command::Plan {
             runbook,
             selection,
@@ -63,7 +68,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
                 skip_rehearsal,
                 ..run::Request::new(Mode::Run, runbook, selection, execution)
             },
-            &globals,
+            globals,
         ),
         Command::Rehearse {
             runbook,
@@ -75,7 +80,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
                 on_failure: on_failure.map(Into::into),
                 ..run::Request::new(Mode::Rehearsal, runbook, selection, execution)
             },
-            &globals,
+            globals,
         ),
         Command::Rollback {
             runbook,
@@ -95,7 +100,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
                     force_lock,
                     ..run::Request::new(Mode::Rollback, runbook, selection, execution)
                 },
-                &globals,
+                globals,
             )
         }
         Command::Resume {
@@ -104,15 +109,15 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             force,
             json,
             junit,
-        } => run::resume(&run_id, yes, force, json, junit, &globals),
+        } => run::resume(&run_id, yes, force, json, junit, globals),
         Command::History {
             runbook,
             limit,
             json,
-        } => records::history(runbook.as_deref(), limit, json, &globals),
-        Command::Show { run_id, json } => records::show(&run_id, json, &globals),
-        Command::Note { run_id, format } => records::note(&run_id, format, &globals),
-        Command::Init { force } => init::init(force, &globals),
+        } => records::history(runbook.as_deref(), limit, json, globals),
+        Command::Show { run_id, json } => records::show(&run_id, json, globals),
+        Command::Note { run_id, format } => records::note(&run_id, format, globals),
+        Command::Init { force } => init::init(force, globals),
         Command::Completions { shell } => completions::print(shell),
         Command::Schema => schema::print(),
     }

@@ -94,7 +94,6 @@ impl Executor<'_> {
         let planned = self.planned[index].clone();
         let log = self.options.logs_dir.join(format!("{}.log", planned.id));
         let max_attempts = planned.retries + 1;
-        let mut delay = planned.retry_delay;
         let started = self.effects.elapsed();
         {
             let step = &mut self.run.steps[index];
@@ -112,6 +111,41 @@ impl Executor<'_> {
             rehearsal: self.plan.mode == Mode::Rehearsal,
         };
 
+        let (outcome, attempt) =
+            self.attempt_until_done(index, work, &context, max_attempts, planned.retry_delay)?;
+        let duration = self.effects.elapsed().saturating_sub(started);
+        self.record_outcome(
+            index,
+            outcome,
+            attempt,
+            max_attempts,
+            duration.as_millis() as u64,
+        );
+        self.emit_step(index)?;
+
+        Ok(match self.run.steps[index].status {
+            StepStatus::Succeeded => None,
+            StepStatus::Interrupted => Some(Stop::Interrupted),
+            _ if planned.continue_on_error => None,
+            _ => Some(Stop::Failed(format!(
+                "step `{}` {}",
+                planned.id,
+                self.run.steps[index].detail.as_deref().unwrap_or("failed")
+            ))),
+        })
+    }
+
+    /// Attempts a step's work until it passes, is interrupted, or has had `max_attempts`,
+    /// waiting `delay` (doubled each time) between attempts. Returns the last outcome and its
+    /// attempt number.
+    fn attempt_until_done(
+        &mut self,
+        index: usize,
+        work: &Work,
+        context: &WorkContext<'_>,
+        max_attempts: u32,
+        mut delay: std::time::Duration,
+    ) -> Result<(WorkOutcome, u32)> {
         let mut attempt = 1;
         let outcome = loop {
             {
@@ -126,14 +160,13 @@ impl Executor<'_> {
             })?;
             if max_attempts > 1 {
                 self.effects.append_log(
-                    &log,
+                    context.log,
                     &format!("== shipbook: attempt {attempt} of {max_attempts} ==\n"),
                 );
             }
-            let outcome = self
-                .effects
-                .perform(work, &context)
-                .map_err(|source| Error::io(format!("cannot run step `{}`", planned.id), source))?;
+            let outcome = self.effects.perform(work, context).map_err(|source| {
+                Error::io(format!("cannot run step `{}`", context.step_id), source)
+            })?;
             if outcome.tag.is_some() {
                 self.run.steps[index].tag = outcome.tag.clone();
             }
@@ -159,26 +192,7 @@ impl Executor<'_> {
             delay = delay.saturating_mul(2);
             attempt += 1;
         };
-        let duration = self.effects.elapsed().saturating_sub(started);
-        self.record_outcome(
-            index,
-            outcome,
-            attempt,
-            max_attempts,
-            duration.as_millis() as u64,
-        );
-        self.emit_step(index)?;
-
-        Ok(match self.run.steps[index].status {
-            StepStatus::Succeeded => None,
-            StepStatus::Interrupted => Some(Stop::Interrupted),
-            _ if planned.continue_on_error => None,
-            _ => Some(Stop::Failed(format!(
-                "step `{}` {}",
-                planned.id,
-                self.run.steps[index].detail.as_deref().unwrap_or("failed")
-            ))),
-        })
+        Ok((outcome, attempt))
     }
 
     /// Writes the final outcome of a step's attempts into its record.

@@ -11,7 +11,7 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::BUILTIN_VARIABLES;
-use super::{Command, Runbook, Step, StepAction};
+use super::{Command, Rollback, Runbook, Step, StepAction};
 use crate::text::checks::Checks;
 use crate::text::diagnostic::{Diagnostic, narrow_span, suggest};
 use crate::text::duration;
@@ -79,6 +79,17 @@ impl Checker<'_> {
     }
 
     fn check(&mut self, runbook: &Runbook) {
+        self.header(runbook);
+        self.environments(runbook);
+        self.secrets(runbook);
+        self.metrics(runbook);
+        self.steps(&runbook.steps);
+        if let Some(rollback) = &runbook.rollback {
+            self.rollback(rollback);
+        }
+    }
+
+    fn header(&mut self, runbook: &Runbook) {
         let header = &runbook.header;
         if !is_identifier(header.name.get_ref()) {
             let diagnostic = self.error(
@@ -94,7 +105,9 @@ impl Checker<'_> {
             diagnostic.expected =
                 Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
         }
+    }
 
+    fn environments(&mut self, runbook: &Runbook) {
         for (name, environment) in &runbook.environments {
             if let Some(required) = &environment.requires_rehearsal {
                 self.environment_name(required, &format!("environment `{name}`"));
@@ -114,6 +127,9 @@ impl Checker<'_> {
                 self.check_text(value.get_ref(), value.span());
             }
         }
+    }
+
+    fn secrets(&mut self, runbook: &Runbook) {
         for name in &runbook.secrets.env {
             let valid = !name.get_ref().is_empty()
                 && name
@@ -128,7 +144,9 @@ impl Checker<'_> {
                 diagnostic.expected = Some("letters, digits and `_`".into());
             }
         }
+    }
 
+    fn metrics(&mut self, runbook: &Runbook) {
         let mut metric_names = BTreeMap::new();
         for metric in &runbook.metrics {
             self.unique(&mut metric_names, &metric.name, "metric");
@@ -149,26 +167,23 @@ impl Checker<'_> {
             }
             self.check_duration(metric.timeout.as_ref());
         }
+    }
 
-        self.steps(&runbook.steps);
-
-        if let Some(rollback) = &runbook.rollback {
-            match (&rollback.run, rollback.steps.is_empty()) {
-                (Some(run), false) => {
-                    let diagnostic = self.error(
-                        run.span(),
-                        "`[rollback]` has both `run` and `[[rollback.steps]]`",
-                    );
-                    diagnostic.expected = Some("one of them".into());
-                }
-                (Some(run), true) => self.command(run),
-                (None, false) => self.steps(&rollback.steps),
-                (None, true) => {
-                    let span = self.table_header_span("[rollback]");
-                    let diagnostic = self.error(span, "`[rollback]` says nothing to run");
-                    diagnostic.expected =
-                        Some("`run = \"...\"` or `[[rollback.steps]]` tables".into());
-                }
+    fn rollback(&mut self, rollback: &Rollback) {
+        match (&rollback.run, rollback.steps.is_empty()) {
+            (Some(run), false) => {
+                let diagnostic = self.error(
+                    run.span(),
+                    "`[rollback]` has both `run` and `[[rollback.steps]]`",
+                );
+                diagnostic.expected = Some("one of them".into());
+            }
+            (Some(run), true) => self.command(run),
+            (None, false) => self.steps(&rollback.steps),
+            (None, true) => {
+                let span = self.table_header_span("[rollback]");
+                let diagnostic = self.error(span, "`[rollback]` says nothing to run");
+                diagnostic.expected = Some("`run = \"...\"` or `[[rollback.steps]]` tables".into());
             }
         }
     }
