@@ -1,4 +1,4 @@
-//! The command line of DESIGN.md section 2, as clap types.
+//! The command line, as clap types.
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //!
 //! Every failure a user can cause or meet ends here, so that all of them are reported the same
 //! way: what failed, what was expected, and whether it is safe to try again. `code()` maps each
-//! kind to the exit codes of DESIGN.md section 2, which scripts and CI rely on.
+//! kind to the exit codes the README lists, which scripts and CI rely on.
 
 use std::path::PathBuf;
 
@@ -130,7 +130,7 @@ fn plural(count: usize, noun: &str) -> String {
 }
 
 impl Error {
-    /// The process exit code for this error (DESIGN.md section 2).
+    /// The process exit code for this error, as the README's "Exit codes" lists them.
     pub fn code(&self) -> i32 {
         match self {
             Error::Runbook { .. }

@@ -1,6 +1,6 @@
 //! The runbook as the user wrote it: typed, with source spans kept for errors.
 //!
-//! These types mirror DESIGN.md section 1 key for key. Unknown keys are rejected by serde
+//! These types mirror the runbook format of the README key for key. Unknown keys are rejected by serde
 //! (`deny_unknown_fields`), and values that a later validation may need to point at are wrapped
 //! in `Spanned` so that the error can show `path:line:column`. The types say nothing about any
 //! environment or run: turning them into concrete commands is the plan's job.

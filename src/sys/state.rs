@@ -1,4 +1,4 @@
-//! Where records, logs and notes live (DESIGN.md section 5).
+//! Where records, logs and notes live (the README's "Records").
 //!
 //! `--state-dir`, else `$SHIPBOOK_STATE_DIR` (both handled by clap), else `.shipbook/` at the
 //! root of the git repository that holds the runbook, or beside the runbook outside a repository.

@@ -12,7 +12,7 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask TASK
 
   ci              cargo fmt --check, clippy with warnings denied, schema --check, cargo test
-  bench           build shipbook in release mode and measure DESIGN.md section 8
+  bench           build shipbook in release mode and measure the README's performance targets
                   (--quick, --json FILE, --keep)
   schema          write runbooks/schema.json; --check fails when it is stale
   layers          check that every import follows the layering of ARCHITECTURE.md
