@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Lock, Result};
 use crate::store::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::sys::liveness;
 
 const DATABASE: &str = "shipbook.db";
 
@@ -122,41 +123,14 @@ impl Owner {
         Owner {
             host: crate::sys::operator::hostname(),
             pid,
-            pid_start: process_start(pid),
+            pid_start: liveness::process_start(pid),
         }
     }
 
-    /// Whether the owning process is gone. Only a process on this host can be checked; one on
-    /// another host (a shared state directory) is assumed alive.
+    /// Whether the owning process is gone. One on another host is assumed alive.
     pub fn is_gone(&self) -> bool {
-        if self.host != crate::sys::operator::hostname() {
-            return false;
-        }
-        match (process_start(self.pid), self.pid_start) {
-            (None, _) => !pid_exists(self.pid),
-            // The pid is in use, but by a process started at another time: ours is gone.
-            (Some(now), Some(then)) => now != then,
-            (Some(_), None) => false,
-        }
+        liveness::is_gone(&self.host, self.pid, self.pid_start)
     }
-}
-
-fn pid_exists(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill with signal 0 only checks for existence and permission.
-    let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-/// The start time of a process in clock ticks since boot (Linux), which with the pid identifies
-/// it even after the pid is reused.
-fn process_start(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may contain spaces and parentheses; fields after it are plain.
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    after_name.split(' ').nth(19)?.parse().ok()
 }
 
 impl Store {
