@@ -101,7 +101,7 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
     if request.mode != Mode::Rollback {
         preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
     }
-    let mut store = Store::open(&state_dir).inspect_err(|_| {
+    let mut store = crate::store::open(&state_dir).inspect_err(|_| {
         // A rollback that cannot be recorded is not run; the engineer still needs the way back.
         if let Some(rollback) = plan.rollback.as_ref().filter(|_| request.mode == Mode::Rollback) {
             let masker = Masker::new(&plan.secrets);
@@ -135,13 +135,13 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
         on_failure: request.on_failure.map(|p| p.to_string()),
     };
     if request.mode == Mode::Run {
-        check_rehearsal(&plan, &store, &runbook, request, &mut record)?;
+        check_rehearsal(&plan, &*store, &runbook, request, &mut record)?;
     }
     let on_failure = request.on_failure.unwrap_or(plan.on_failure);
     execute_locked(
         &plan,
         record,
-        &mut store,
+        &mut *store,
         &state_dir,
         Settings {
             yes: request.yes,
@@ -159,7 +159,7 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
 /// included) of the same commit and runbook content, or `--skip-rehearsal "REASON"`.
 fn check_rehearsal(
     plan: &Plan,
-    store: &Store,
+    store: &dyn Store,
     runbook: &Runbook,
     request: &Request,
     record: &mut RunRecord,
@@ -180,7 +180,7 @@ fn check_rehearsal(
             record.rehearsal = Some(RehearsalCitation {
                 run_id: rehearsal.run_id.clone(),
                 env: required.clone(),
-                finished_at: rehearsal.finished_at.clone().unwrap_or_default(),
+                finished_at: rehearsal.finished_at.unwrap_or(rehearsal.started_at),
                 duration_ms: rehearsal.phase_duration_ms(Phase::Steps),
                 rollback_duration_ms: rehearsal.phase_duration_ms(Phase::Rollback),
             });
@@ -211,7 +211,7 @@ pub fn resume(
 ) -> Result<()> {
     let junit = junit.map(JunitReport::new).transpose()?;
     let state_dir = state::for_current_dir(globals.state_dir.as_deref());
-    let Some(mut store) = Store::open_existing(&state_dir)? else {
+    let Some(mut store) = crate::store::open_existing(&state_dir)? else {
         return Err(Error::UnknownRun {
             query: query.to_string(),
         });
@@ -230,7 +230,7 @@ pub fn resume(
                 holder_run: run_id,
                 holder_operator: previous.operator.clone(),
                 holder_pid: previous.pid,
-                holder_since: previous.started_at.clone(),
+                holder_since: previous.started_at,
                 holder_host: previous.host.clone(),
             })));
         }
@@ -342,9 +342,11 @@ pub fn resume(
             ..old.clone()
         });
     }
-    record
-        .resumed
-        .push(format!("{} by {}", executor::now(), operator::operator()));
+    record.resumed.push(format!(
+        "{} by {}",
+        crate::text::timestamp::Timestamp::now(),
+        operator::operator()
+    ));
     let on_failure = previous
         .invocation
         .on_failure
@@ -354,7 +356,7 @@ pub fn resume(
     execute_locked(
         &plan,
         record,
-        &mut store,
+        &mut *store,
         &state_dir,
         Settings {
             yes,
@@ -476,7 +478,7 @@ struct Settings {
 fn execute_locked(
     plan: &Plan,
     record: RunRecord,
-    store: &mut Store,
+    store: &mut dyn Store,
     state_dir: &Path,
     mut settings: Settings,
     globals: &Globals,
@@ -484,14 +486,14 @@ fn execute_locked(
     let owner = Owner::this_process();
     let env = plan.env.clone().unwrap_or_default();
     let run_id = record.run_id.clone();
-    let since = executor::now();
+    let since = crate::text::timestamp::Timestamp::now();
     let acquired = store.acquire_lock(
         &plan.runbook,
         &env,
         &run_id,
         &record.operator,
         &owner,
-        &since,
+        since,
     );
     let taken_over = match acquired {
         Err(Error::Locked(lock)) if settings.force_lock => {
@@ -508,7 +510,7 @@ fn execute_locked(
                 &run_id,
                 &record.operator,
                 &owner,
-                &since,
+                since,
             )?
         }
         other => other?,
@@ -543,7 +545,7 @@ fn execute(
     plan: &Plan,
     record: RunRecord,
     owner: Owner,
-    store: &mut Store,
+    store: &mut dyn Store,
     state_dir: &Path,
     settings: &mut Settings,
     globals: &Globals,

@@ -13,8 +13,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::{SecondsFormat, Utc};
-
 use crate::actions;
 use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
@@ -27,6 +25,7 @@ use crate::store::record::{
 };
 use crate::sys::interrupt::Interrupt;
 use crate::sys::process::{self, CommandSpec, Echo, Exit, Outcome};
+use crate::text::timestamp::Timestamp;
 
 /// How many lines of a failed step's log are kept in the record and shown.
 pub const TAIL_LINES: usize = 30;
@@ -297,7 +296,7 @@ impl<'a> Executor<'a> {
         };
         self.run.status = status;
         self.run.status_reason = reason.map(|r| self.masker.text(&r));
-        self.run.finished_at = Some(now());
+        self.run.finished_at = Some(Timestamp::now());
         // A note that cannot be written must not lose the record of how the run ended.
         let note = finish(&self.run);
         if let Ok(path) = &note {
@@ -443,7 +442,7 @@ impl<'a> Executor<'a> {
             let step = &mut self.run.steps[index];
             step.status = StepStatus::Running;
             step.attempts += 1;
-            step.started_at = Some(now());
+            step.started_at = Some(Timestamp::now());
         }
         let step = self.run.steps[index].clone();
         emit(
@@ -464,17 +463,20 @@ impl<'a> Executor<'a> {
         let (status, detail, stop) = match answer {
             Answer::Yes if self.options.yes => (
                 StepStatus::Succeeded,
-                format!("answered yes by --yes, operator {operator}, at {}", now()),
+                format!(
+                    "answered yes by --yes, operator {operator}, at {}",
+                    Timestamp::now()
+                ),
                 None,
             ),
             Answer::Yes => (
                 StepStatus::Succeeded,
-                format!("answered yes by {operator} at {}", now()),
+                format!("answered yes by {operator} at {}", Timestamp::now()),
                 None,
             ),
             Answer::No => (
                 StepStatus::Failed,
-                format!("answered no by {operator} at {}", now()),
+                format!("answered no by {operator} at {}", Timestamp::now()),
                 Some(Stop::Declined(id)),
             ),
             Answer::NoTerminal => (
@@ -501,7 +503,7 @@ impl<'a> Executor<'a> {
         let clock = Instant::now();
         {
             let step = &mut self.run.steps[index];
-            step.started_at = Some(now());
+            step.started_at = Some(Timestamp::now());
             step.log = Some(log.display().to_string());
         }
 
@@ -951,18 +953,13 @@ fn describe_failure(outcome: &Outcome, planned: &PlannedStep) -> String {
     }
 }
 
-/// The current time as recorded: RFC 3339, UTC, milliseconds.
-pub fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 /// The record of a step about to be planned into a run.
 fn step_record(position: usize, step: &PlannedStep, phase: Phase, masker: &Masker) -> StepRecord {
     StepRecord {
         position: position as u32,
         id: step.id.clone(),
         name: step.name.clone(),
-        kind: step.action.kind().to_string(),
+        kind: step.action.kind(),
         command: masker.text(&step.action.describe()),
         status: StepStatus::Pending,
         attempts: 0,
@@ -1018,7 +1015,7 @@ pub fn new_record(
             .display()
             .to_string(),
         content_hash: plan.content_hash.clone(),
-        mode: plan.mode.as_str().to_string(),
+        mode: plan.mode,
         env: plan.env.clone(),
         operator: operator.to_string(),
         host: owner.host,
@@ -1034,7 +1031,7 @@ pub fn new_record(
         files_touched,
         rollback_note: plan.rollback.as_ref().and_then(|r| r.note.clone()),
         rollback_command: plan.rollback.as_ref().map(|r| masker.text(&r.commands())),
-        started_at: now(),
+        started_at: Timestamp::now(),
         finished_at: None,
         status: RunStatus::Running,
         status_reason: None,
@@ -1044,10 +1041,7 @@ pub fn new_record(
             .iter()
             .map(|metric| MetricRecord {
                 name: metric.name.clone(),
-                better: match metric.better {
-                    crate::runbook::Better::Lower => "lower".into(),
-                    crate::runbook::Better::Higher => "higher".into(),
-                },
+                better: metric.better,
                 before: None,
                 after: None,
                 problem: None,
