@@ -18,6 +18,8 @@
 //! specific request. Values of keys whose name mentions a secret, token, password or key are
 //! never written out, so that a mismatch cannot leak them into the log or the change note.
 
+pub mod spec;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Write;

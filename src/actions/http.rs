@@ -9,6 +9,8 @@
 //! engineer whether the service was down, unhealthy or answering something unexpected, and the
 //! step's log has one line per attempt for the whole story.
 
+pub mod spec;
+
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};

@@ -8,7 +8,7 @@ use crate::cli::Selection;
 use crate::error::Result;
 use crate::mask::Masker;
 use crate::plan::variables;
-use crate::plan::{Action, Plan, PlanOptions};
+use crate::plan::{Action, Plan, PlanOptions, Work};
 use crate::runbook::Mode;
 use crate::runbook::{self, Runbook};
 use crate::text::duration::human;
@@ -104,7 +104,7 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(out, "       {}", style(description).italic());
         }
         let action = match &step.action {
-            Action::Run { command } => format!("run: {}", command.display),
+            Action::Work(Work::Run { command }) => format!("run: {}", command.display),
             other => other.describe(),
         };
         for (number, line) in action.lines().enumerate() {

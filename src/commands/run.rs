@@ -13,9 +13,13 @@ use console::style;
 use super::Globals;
 use super::plan::build;
 use crate::cli::{Execution, Selection};
+use crate::engine::effects::Effects;
 use crate::engine::event::Observer;
-use crate::engine::executor::{self, Executor, Options, ProcessRunner};
+use crate::engine::event::Observers;
+use crate::engine::executor::{Executor, Options};
 use crate::engine::recorder::Recorder;
+use crate::engine::run_record::new_record;
+use crate::engine::system::SystemEffects;
 use crate::engine::{preconditions, run_id};
 use crate::error::{Error, Lock, Result};
 use crate::mask::Masker;
@@ -23,6 +27,7 @@ use crate::output::github::GithubActions;
 use crate::output::json_events::JsonEvents;
 use crate::output::junit::JunitReport;
 use crate::output::note;
+use crate::output::prompt::TerminalPrompter;
 use crate::output::reporter::{Reporter, Verbosity};
 use crate::plan::Plan;
 use crate::runbook;
@@ -35,6 +40,7 @@ use crate::store::{Owner, Store};
 use crate::sys::interrupt::Interrupt;
 use crate::sys::process::Echo;
 use crate::sys::{git, operator, state};
+use crate::text::timestamp::Timestamp;
 
 /// What the command line asked for.
 pub struct Request {
@@ -120,7 +126,7 @@ pub fn start(request: &Request, globals: &Globals) -> Result<()> {
     } else {
         git::files_touched(&plan.runbook_path, &plan.git.previous_tag)
     };
-    let mut record = executor::new_record(&plan, &run_id, &operator, files_touched);
+    let mut record = new_record(&plan, &run_id, &operator, files_touched);
     // A secret given through --var is kept masked; `resume` puts it back from the environment.
     let masker = Masker::new(&plan.secrets);
     record.invocation = Invocation {
@@ -288,7 +294,7 @@ pub fn resume(
         run_id.clone(),
         true,
     )?;
-    let fresh = executor::new_record(&plan, &run_id, &previous.operator, Vec::new());
+    let fresh = new_record(&plan, &run_id, &previous.operator, Vec::new());
     let differences = differences(&previous, &fresh);
     if previous.content_hash != runbook.content_hash || !differences.is_empty() {
         if !force {
@@ -342,11 +348,9 @@ pub fn resume(
             ..old.clone()
         });
     }
-    record.resumed.push(format!(
-        "{} by {}",
-        crate::text::timestamp::Timestamp::now(),
-        operator::operator()
-    ));
+    record
+        .resumed
+        .push(format!("{} by {}", Timestamp::now(), operator::operator()));
     let on_failure = previous
         .invocation
         .on_failure
@@ -486,7 +490,7 @@ fn execute_locked(
     let owner = Owner::this_process();
     let env = plan.env.clone().unwrap_or_default();
     let run_id = record.run_id.clone();
-    let since = crate::text::timestamp::Timestamp::now();
+    let since = Timestamp::now();
     let acquired = store.acquire_lock(
         &plan.runbook,
         &env,
@@ -575,29 +579,36 @@ fn execute(
     if let Some(github) = github.as_mut() {
         observers.push(github);
     }
-    let mut runner = ProcessRunner {
+    let mut effects = SystemEffects {
         masker: Masker::new(&plan.secrets),
         echo: if globals.verbosity == Verbosity::Verbose {
             Echo::Stderr
         } else {
             Echo::None
         },
-        interrupt: interrupt.clone(),
-        interactive,
+        interrupt,
+        prompter: Box::new(TerminalPrompter { interactive }),
+        started: std::time::Instant::now(),
     };
+    let logs_dir = state::logs_dir(state_dir, &run_id);
+    std::fs::create_dir_all(&logs_dir).map_err(|source| {
+        Error::io(
+            format!("cannot create the log directory {}", logs_dir.display()),
+            source,
+        )
+    })?;
     let executor = Executor::new(
         plan,
         record,
-        observers,
-        &mut runner,
+        Observers::new(observers),
+        &mut effects as &mut dyn Effects,
         Options {
             yes: settings.yes,
-            logs_dir: state::logs_dir(state_dir, &run_id),
+            logs_dir,
             operator,
             on_failure: settings.on_failure,
             resumed: settings.resumed,
         },
-        interrupt,
     );
     let notes_dir = plan.notes_dir.clone();
     executor

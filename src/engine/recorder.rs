@@ -1,7 +1,7 @@
 //! The record store as an observer: every event becomes a committed row before anyone else
 //! hears of it.
 
-use crate::engine::event::{Event, Observer};
+use crate::engine::event::{Criticality, Event, Observer};
 use crate::error::Result;
 use crate::store::{Owner, Store};
 
@@ -13,6 +13,15 @@ pub struct Recorder<'a> {
 }
 
 impl Observer for Recorder<'_> {
+    fn name(&self) -> &'static str {
+        "the record store"
+    }
+
+    /// A run whose record cannot be kept must stop: it could be neither resumed nor audited.
+    fn criticality(&self) -> Criticality {
+        Criticality::Critical
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         match event {
             Event::RunStarted { run, resumed } => {

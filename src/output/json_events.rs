@@ -13,6 +13,10 @@ use crate::error::{Error, Result};
 pub struct JsonEvents;
 
 impl Observer for JsonEvents {
+    fn name(&self) -> &'static str {
+        "JSON events on stdout"
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         let value = match event {
             Event::RunStarted { run, resumed } => json!({

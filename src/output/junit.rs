@@ -45,6 +45,10 @@ impl JunitReport {
 }
 
 impl Observer for JunitReport {
+    fn name(&self) -> &'static str {
+        "the JUnit report"
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         if let Event::RunFinished { run } = event {
             crate::output::note::write_atomically(&self.path, &render(run))?;

@@ -6,5 +6,6 @@ pub mod github;
 pub mod json_events;
 pub mod junit;
 pub mod note;
+pub mod prompt;
 pub mod report;
 pub mod reporter;

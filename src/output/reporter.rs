@@ -144,6 +144,10 @@ impl Reporter {
 }
 
 impl Observer for Reporter {
+    fn name(&self) -> &'static str {
+        "the terminal reporter"
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         match event {
             Event::StepAdded { .. } => {}

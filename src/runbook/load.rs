@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{Environment, GitRules, Header, Metric, Rollback, Runbook, Secrets, Step, validate};
+use super::step::{RawRollback, RawStep, into_steps};
+use super::{Environment, GitRules, Header, Metric, Runbook, Secrets, validate};
 use crate::error::{Error, Result};
 use crate::text::diagnostic::{Diagnostic, suggest};
 
@@ -48,7 +49,12 @@ pub fn parse(path: &Path, source: String) -> Result<Runbook> {
         source,
         ..parsed.runbook
     };
-    diagnostics.extend(validate::validate(&runbook, parsed.names_reliable));
+    diagnostics.extend(validate::validate(
+        &runbook,
+        parsed.names_reliable,
+        &parsed.step_ids,
+    ));
+    diagnostics.extend(parsed.action_diagnostics);
     if diagnostics.is_empty() {
         Ok(runbook)
     } else {
@@ -61,6 +67,10 @@ struct Parsed {
     runbook: Runbook,
     /// Whether `[vars]` and `[environments]` deserialized, so variable names can be checked.
     names_reliable: bool,
+    /// The ids of every step as written, of `[[steps]]` and of `[[rollback.steps]]`.
+    step_ids: Vec<Vec<Spanned<String>>>,
+    /// Steps with no action or several, reported after validation.
+    action_diagnostics: Vec<Diagnostic>,
 }
 
 fn runbook_error(path: &Path, source: &str, diagnostics: Vec<Diagnostic>) -> Error {
@@ -109,6 +119,10 @@ fn deserialize_document(
     let mut steps = Vec::new();
     let mut rollback = None;
     let mut names_reliable = true;
+    let mut step_ids = Vec::new();
+    // A step's action count is checked after the rest of it, as one `check` has always listed
+    // it after that step's other errors at the same place.
+    let mut action_diagnostics = Vec::new();
 
     for (key, value) in document.get_ref().iter() {
         match key.get_ref().as_ref() {
@@ -126,8 +140,17 @@ fn deserialize_document(
             "secrets" => secrets = sections.one(value).unwrap_or_default(),
             "git" => git = sections.one(value).unwrap_or_default(),
             "metrics" => metrics = sections.each::<Metric>(value, "[[metrics]]"),
-            "steps" => steps = sections.each::<Step>(value, "[[steps]]"),
-            "rollback" => rollback = sections.one::<Rollback>(value),
+            "steps" => {
+                let raw = sections.each::<RawStep>(value, "[[steps]]");
+                step_ids.push(raw.iter().map(|step| step.id.clone()).collect());
+                steps = into_steps(raw, path, &mut action_diagnostics);
+            }
+            "rollback" => {
+                rollback = sections.one::<RawRollback>(value).map(|raw| {
+                    step_ids.push(raw.steps.iter().map(|step| step.id.clone()).collect());
+                    raw.into_rollback(path, &mut action_diagnostics)
+                });
+            }
             unknown => {
                 let mut diagnostic =
                     Diagnostic::new(path, Some(key.span()), format!("unknown table `{unknown}`"))
@@ -172,6 +195,8 @@ fn deserialize_document(
     Some(Parsed {
         runbook,
         names_reliable,
+        step_ids,
+        action_diagnostics,
     })
 }
 

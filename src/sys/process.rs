@@ -394,6 +394,54 @@ impl Write for LazyLog {
     }
 }
 
+/// A step's log as a writer for what an action finds out: masked as it is written, echoed with
+/// `-v`, and on disk line by line, so that a long http poll shows in the log and the terminal
+/// while it runs.
+pub struct LogWriter {
+    log: LazyLog,
+    stream: crate::mask::StreamMasker,
+    echo: Echo,
+    masked: Vec<u8>,
+}
+
+impl LogWriter {
+    pub fn new(path: &Path, masker: &Masker, echo: Echo) -> LogWriter {
+        LogWriter {
+            log: LazyLog::new(path),
+            stream: masker.stream(),
+            echo,
+            masked: Vec::new(),
+        }
+    }
+}
+
+impl Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.masked.clear();
+        self.stream.push(bytes, &mut self.masked);
+        write_out(&mut self.log, &self.masked, self.echo);
+        // A whole line cannot hold half a secret that the next write completes: let it out.
+        if bytes.ends_with(b"\n") {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    /// Writes out what the masker held back, so that a command run next appends after it.
+    fn flush(&mut self) -> io::Result<()> {
+        self.masked.clear();
+        self.stream.finish(&mut self.masked);
+        write_out(&mut self.log, &self.masked, self.echo);
+        self.log.flush()
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 struct Copier {
     done: mpsc::Receiver<()>,
 }
