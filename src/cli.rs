@@ -219,3 +219,14 @@ pub struct Execution {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 }
+
+impl From<Selection> for crate::plan::Selection {
+    fn from(selection: Selection) -> crate::plan::Selection {
+        crate::plan::Selection {
+            env: selection.env,
+            vars: selection.vars,
+            only: selection.only,
+            from: selection.from,
+        }
+    }
+}

@@ -68,7 +68,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             on_failure,
             skip_rehearsal,
         } => run::start(
-            &run::Request {
+            run::Request {
                 on_failure: on_failure.map(Into::into),
                 skip_rehearsal,
                 ..run::Request::new(Mode::Run, runbook, selection, execution)
@@ -81,7 +81,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             execution,
             on_failure,
         } => run::start(
-            &run::Request {
+            run::Request {
                 on_failure: on_failure.map(Into::into),
                 ..run::Request::new(Mode::Rehearsal, runbook, selection, execution)
             },
@@ -100,7 +100,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
                 ..Selection::default()
             };
             run::start(
-                &run::Request {
+                run::Request {
                     on_failure: Some(OnFailure::Stop),
                     force_lock,
                     ..run::Request::new(Mode::Rollback, runbook, selection, execution)
@@ -114,7 +114,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             force,
             json,
             junit,
-        } => run::resume(&run_id, yes, force, json, junit.as_deref(), &globals),
+        } => run::resume(&run_id, yes, force, json, junit, &globals),
         Command::History {
             runbook,
             limit,

@@ -7,17 +7,16 @@ use console::style;
 use crate::cli::Selection;
 use crate::error::Result;
 use crate::mask::Masker;
-use crate::plan::variables;
-use crate::plan::{Action, Plan, PlanOptions, Work};
+use crate::plan::{Action, Plan, Work};
+use crate::runbook;
 use crate::runbook::Mode;
-use crate::runbook::{self, Runbook};
 use crate::text::duration::human;
 
 pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
     let runbook = runbook::load(path)?;
-    let plan = build(
+    let plan = Plan::for_selection(
         &runbook,
-        selection,
+        &selection.clone().into(),
         Mode::Run,
         None,
         "<run id>".into(),
@@ -31,36 +30,6 @@ pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
         print!("{}", masker.text(&render(&plan)));
     }
     Ok(())
-}
-
-/// Builds the plan the command line asks for; shared by `plan` and `run`.
-pub fn build(
-    runbook: &Runbook,
-    selection: &Selection,
-    mode: Mode,
-    reason: Option<String>,
-    run_id: String,
-    require_secrets: bool,
-) -> Result<Plan> {
-    let overrides = selection
-        .vars
-        .iter()
-        .map(|argument| variables::parse_override(argument))
-        .collect::<Result<Vec<_>>>()?;
-    Plan::build(
-        runbook,
-        mode,
-        &PlanOptions {
-            env: selection.env.clone(),
-            overrides,
-            reason,
-            only: selection.only.clone(),
-            from: selection.from.clone(),
-            run_id,
-            date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-            require_secrets,
-        },
-    )
 }
 
 /// The plan as text for people.

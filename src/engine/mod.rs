@@ -10,8 +10,11 @@ pub mod executor;
 mod metrics;
 pub mod preconditions;
 pub mod recorder;
+mod rehearsal;
+pub mod resume;
 pub mod run_id;
 pub mod run_record;
+pub mod session;
 pub mod system;
 mod undo;
 

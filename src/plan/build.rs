@@ -10,7 +10,7 @@ use super::select::select;
 use super::variables::{self, RunContext};
 use super::{
     Action, Confirmation, Plan, PlanOptions, PlannedMetric, PlannedRollback, PlannedStep, Secret,
-    Work,
+    Selection, Work,
 };
 use crate::error::{Error, Result};
 use crate::runbook::{Mode, OnFailure, Runbook};
@@ -20,6 +20,36 @@ use crate::text::duration;
 use crate::text::template;
 
 impl Plan {
+    /// Builds the plan that a selection asks for: `--var` arguments parsed, today's date.
+    pub fn for_selection(
+        runbook: &Runbook,
+        selection: &Selection,
+        mode: Mode,
+        reason: Option<String>,
+        run_id: String,
+        require_secrets: bool,
+    ) -> Result<Plan> {
+        let overrides = selection
+            .vars
+            .iter()
+            .map(|argument| variables::parse_override(argument))
+            .collect::<Result<Vec<_>>>()?;
+        Plan::build(
+            runbook,
+            mode,
+            &PlanOptions {
+                env: selection.env.clone(),
+                overrides,
+                reason,
+                only: selection.only.clone(),
+                from: selection.from.clone(),
+                run_id,
+                date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+                require_secrets,
+            },
+        )
+    }
+
     pub fn build(runbook: &Runbook, mode: Mode, options: &PlanOptions) -> Result<Plan> {
         check_environment(runbook, options.env.as_deref())?;
         check_overrides(runbook, &options.overrides)?;

@@ -213,6 +213,17 @@ pub struct Plan {
     pub git: GitFacts,
 }
 
+/// Which environment, which variables and which steps: what the command line chose, kept in
+/// the record so that `resume` plans the run the same way again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub env: Option<String>,
+    /// `--var NAME=VALUE` arguments, as given.
+    pub vars: Vec<String>,
+    pub only: Vec<String>,
+    pub from: Option<String>,
+}
+
 /// What the command line says about the plan to build.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {

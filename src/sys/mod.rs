@@ -7,4 +7,5 @@ pub mod interrupt;
 pub mod liveness;
 pub mod operator;
 pub mod process;
+pub mod processes;
 pub mod state;
