@@ -3,8 +3,9 @@
 //! These are the types the store writes and reads, `show --json` and `history --json` print, and
 //! the change note is rendered from. Field names and the text of every value are part of the
 //! JSON contract that scripts rely on: add freely, rename none. The fields are typed (a mode is a
-//! `Mode`, a time a `Timestamp`), so a value the program does not know cannot get in unnoticed;
-//! their serialized text is the same as the strings they replaced.
+//! `Mode`, a time a `Timestamp`), so that a value the program does not know cannot get in
+//! unnoticed; each serializes to its plain text, such as `"rehearsal"` or
+//! `"2024-05-01T09:30:00.123Z"`.
 
 use serde::{Deserialize, Serialize};
 

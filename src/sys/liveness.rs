@@ -31,8 +31,9 @@ pub fn pid_exists(pid: u32) -> bool {
     let Ok(raw) = i32::try_from(pid) else {
         return false;
     };
-    // Pid 0 names no single process; it has always been taken as alive, the safe side for a
-    // lock (never taken over) and for a run (never shown as interrupted).
+    // Pid 0 names no single process (kill would test our own process group), so it cannot be
+    // checked; it is taken as alive, the safe side for a lock (never taken over) and for a run
+    // (never shown as interrupted).
     let Some(pid) = Pid::from_raw(raw) else {
         return true;
     };
