@@ -22,16 +22,6 @@ pub struct Globals {
     pub verbosity: Verbosity,
 }
 
-/// Commands that only print (history, show, note, plan, schema, completions) end quietly when
-/// their reader goes away (`shipbook show last | head`), as other Unix tools do. Commands that
-/// run steps keep ignoring SIGPIPE: a closed pipe must never kill a release midway.
-fn quiet_on_closed_pipe() {
-    // SAFETY: restoring the default action of SIGPIPE before any thread is started.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
 pub fn dispatch(arguments: Arguments) -> Result<()> {
     if matches!(
         arguments.command,
@@ -42,7 +32,7 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             | Command::Schema
             | Command::Completions { .. }
     ) {
-        quiet_on_closed_pipe();
+        crate::sys::interrupt::quiet_on_closed_pipe();
     }
     let globals = Globals {
         state_dir: arguments.state_dir,

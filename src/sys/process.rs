@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::mask::Masker;
-use crate::sys::interrupt::{GRACE_PERIOD, Interrupt, signal_group};
+use crate::sys::interrupt::{GRACE_PERIOD, Interrupt, Signal, signal_group};
 
 /// What to run.
 pub struct CommandSpec<'a> {
@@ -147,7 +147,7 @@ fn run_to(
     let group = handle.pids().first().copied().unwrap_or(0) as i32;
     interrupt.set_group(group);
     if interrupt.requested() {
-        signal_group(group, libc::SIGTERM);
+        signal_group(group, Signal::TERM);
     }
 
     let copier = spawn_copier(reader, log, masker, echo);
@@ -166,9 +166,9 @@ fn run_to(
     interrupt.set_group(0);
     // The command has exited; end whatever it left behind in its group, then let the copier
     // drain what is still in the pipe.
-    signal_group(group, libc::SIGTERM);
+    signal_group(group, Signal::TERM);
     if copier.done.recv_timeout(GRACE_PERIOD).is_err() {
-        signal_group(group, libc::SIGKILL);
+        signal_group(group, Signal::KILL);
         // A process that left the group (setsid) may still hold the pipe; its output after this
         // point is not waited for.
         let _ = copier.done.recv_timeout(Duration::from_secs(1));
@@ -332,11 +332,11 @@ fn resolve(program: &str, path_variable: Option<&str>) -> std::path::PathBuf {
 
 /// TERM to the group, KILL after the grace period; returns the leader's status.
 fn terminate(group: i32, handle: &duct::Handle) -> io::Result<std::process::ExitStatus> {
-    signal_group(group, libc::SIGTERM);
+    signal_group(group, Signal::TERM);
     if let Some(output) = handle.wait_timeout(GRACE_PERIOD)? {
         return Ok(output.status);
     }
-    signal_group(group, libc::SIGKILL);
+    signal_group(group, Signal::KILL);
     Ok(handle.wait()?.status)
 }
 

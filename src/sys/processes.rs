@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, Signal, kill_process, test_kill_process};
+
 /// The processes that carry `SHIPBOOK_RUN_ID=<run_id>` in their environment: what is left of a
 /// run's steps. Every step's process gets that variable, and its children inherit it.
 pub fn of_run(run_id: &str) -> Vec<u32> {
@@ -26,14 +28,13 @@ pub fn of_run(run_id: &str) -> Vec<u32> {
 
 /// Sends SIGTERM to `pid` and waits up to `patience` for it to be gone.
 pub fn terminate_and_wait(pid: u32, patience: Duration) {
-    let Ok(pid) = i32::try_from(pid) else { return };
-    // SAFETY: kill has no memory-safety preconditions; a process that is gone is fine.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
+    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return;
+    };
+    // A process that is already gone is fine.
+    let _ = kill_process(pid, Signal::TERM);
     let deadline = Instant::now() + patience;
-    // SAFETY: as above; signal 0 only checks that the process exists.
-    while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < deadline {
+    while test_kill_process(pid).is_ok() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
