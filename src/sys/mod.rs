@@ -2,6 +2,10 @@
 //! recorded process still exists, the operator's name and host, git repositories and the state
 //! directory. The engine decides; these modules do.
 
+/// The name of shipbook's own directory at the root of a repository: where records live by
+/// default, and what never makes a working tree unclean.
+pub const STATE_DIR_NAME: &str = ".shipbook";
+
 pub mod git;
 pub mod interrupt;
 pub mod liveness;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::sys::git;
 
-pub const DIR_NAME: &str = ".shipbook";
+pub use super::STATE_DIR_NAME as DIR_NAME;
 
 /// The state directory for a runbook at `runbook_path`.
 pub fn for_runbook(explicit: Option<&Path>, runbook_path: &Path) -> PathBuf {
