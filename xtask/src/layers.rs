@@ -21,7 +21,14 @@ const RULES: &[(&str, &[&str])] = &[
     ("sys", &["text", "error", "mask", "sys"]),
     (
         "store",
-        &["text", "error", "runbook", "actions::*::spec", "sys", "store"],
+        &[
+            "text",
+            "error",
+            "runbook",
+            "actions::*::spec",
+            "sys",
+            "store",
+        ],
     ),
     (
         "plan",
@@ -69,8 +76,18 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "commands",
         &[
-            "text", "error", "mask", "runbook", "plan", "actions", "engine", "output", "store",
-            "sys", "cli", "commands::Globals",
+            "text",
+            "error",
+            "mask",
+            "runbook",
+            "plan",
+            "actions",
+            "engine",
+            "output",
+            "store",
+            "sys",
+            "cli",
+            "commands::Globals",
         ],
     ),
 ];
@@ -339,8 +356,14 @@ mod tests {
     #[test]
     fn the_check_finds_imports_against_the_flow() {
         assert!(!allowed(&path("runbook"), &path("commands::schema")));
-        assert!(!allowed(&path("actions::tag::spec"), &path("engine::executor")));
-        assert!(!allowed(&path("engine::executor"), &path("output::reporter")));
+        assert!(!allowed(
+            &path("actions::tag::spec"),
+            &path("engine::executor")
+        ));
+        assert!(!allowed(
+            &path("engine::executor"),
+            &path("output::reporter")
+        ));
         assert!(!allowed(&path("output::junit"), &path("output::note")));
         assert!(allowed(&path("actions::tag::spec"), &path("text::checks")));
         assert!(allowed(&path("engine::executor"), &path("engine::effects")));
