@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use crate::text::diagnostic::Diagnostic;
+use crate::text::timestamp::Timestamp;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -108,7 +109,7 @@ pub struct Lock {
     pub holder_run: String,
     pub holder_operator: String,
     pub holder_pid: u32,
-    pub holder_since: String,
+    pub holder_since: Timestamp,
     /// The host of the holder: only a holder on this host can be stopped by `--force-lock`.
     pub holder_host: String,
 }

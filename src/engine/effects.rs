@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::plan::{PlannedMetric, Work};
 use crate::store::record::{StepStatus, TagRecord};
+use crate::text::timestamp::Timestamp;
 
 /// The answer to a question put to a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +91,8 @@ pub trait Effects {
     fn sleep(&mut self, delay: Duration) -> bool;
     /// Time since the run started, from a clock that never goes back.
     fn elapsed(&self) -> Duration;
-    /// The wall-clock time as recorded: RFC 3339, UTC, milliseconds.
-    fn now(&self) -> String;
+    /// The wall-clock time, as records hold it.
+    fn now(&self) -> Timestamp;
     /// Whether Ctrl-C or SIGTERM came.
     fn interrupted(&self) -> bool;
 }

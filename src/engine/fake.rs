@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::effects::{Answer, Effects, WorkContext, WorkOutcome};
 use crate::plan::{PlannedMetric, Work};
 use crate::store::record::StepStatus;
+use crate::text::timestamp::Timestamp;
 
 #[derive(Default)]
 pub struct ScriptedEffects {
@@ -156,8 +157,9 @@ impl Effects for ScriptedEffects {
         self.clock
     }
 
-    fn now(&self) -> String {
-        format!("2026-11-23T00:00:{:02}.000Z", self.clock.as_secs() % 60)
+    fn now(&self) -> Timestamp {
+        let text = format!("2026-11-23T00:00:{:02}.000Z", self.clock.as_secs() % 60);
+        Timestamp::parse(&text).expect("a valid timestamp")
     }
 
     fn interrupted(&self) -> bool {

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::store::{Owner, Store};
 
 pub struct Recorder<'a> {
-    pub store: &'a mut Store,
+    pub store: &'a mut dyn Store,
     pub owner: Owner,
     /// The run being recorded, known from `RunStarted` on.
     pub run_id: String,

@@ -12,7 +12,7 @@ use crate::store::record::{Phase, RehearsalCitation, RunRecord};
 /// `record`.
 pub fn check(
     plan: &Plan,
-    store: &Store,
+    store: &dyn Store,
     skip_reason: Option<&str>,
     record: &mut RunRecord,
     notices: &mut dyn FnMut(Notice),
@@ -32,7 +32,7 @@ pub fn check(
             record.rehearsal = Some(RehearsalCitation {
                 run_id: rehearsal.run_id.clone(),
                 env: required.clone(),
-                finished_at: rehearsal.finished_at.clone().unwrap_or_default(),
+                finished_at: rehearsal.finished_at.unwrap_or(rehearsal.started_at),
                 duration_ms: rehearsal.phase_duration_ms(Phase::Steps),
                 rollback_duration_ms: rehearsal.phase_duration_ms(Phase::Rollback),
             });

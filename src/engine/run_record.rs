@@ -4,6 +4,7 @@ use crate::mask::Masker;
 use crate::plan::{Plan, PlannedStep};
 use crate::runbook::Mode;
 use crate::store::record::{MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::text::timestamp::Timestamp;
 
 /// The record of a step about to be planned into a run.
 pub fn step_record(
@@ -16,7 +17,7 @@ pub fn step_record(
         position: position as u32,
         id: step.id.clone(),
         name: step.name.clone(),
-        kind: step.action.kind().to_string(),
+        kind: step.action.kind(),
         command: masker.text(&step.action.describe()),
         status: StepStatus::Pending,
         attempts: 0,
@@ -72,7 +73,7 @@ pub fn new_record(
             .display()
             .to_string(),
         content_hash: plan.content_hash.clone(),
-        mode: plan.mode.as_str().to_string(),
+        mode: plan.mode,
         env: plan.env.clone(),
         operator: operator.to_string(),
         host: owner.host,
@@ -88,7 +89,7 @@ pub fn new_record(
         files_touched,
         rollback_note: plan.rollback.as_ref().and_then(|r| r.note.clone()),
         rollback_command: plan.rollback.as_ref().map(|r| masker.text(&r.commands())),
-        started_at: now(),
+        started_at: Timestamp::now(),
         finished_at: None,
         status: RunStatus::Running,
         status_reason: None,
@@ -98,10 +99,7 @@ pub fn new_record(
             .iter()
             .map(|metric| MetricRecord {
                 name: metric.name.clone(),
-                better: match metric.better {
-                    crate::runbook::Better::Lower => "lower".into(),
-                    crate::runbook::Better::Higher => "higher".into(),
-                },
+                better: metric.better,
                 before: None,
                 after: None,
                 problem: None,
@@ -114,9 +112,4 @@ pub fn new_record(
         invocation: Default::default(),
         steps,
     }
-}
-
-/// The current time as recorded: RFC 3339, UTC, milliseconds.
-pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -13,7 +13,7 @@ use super::effects::Effects;
 use super::event::{Observer, Observers};
 use super::executor::{Executor, Options};
 use super::recorder::Recorder;
-use super::run_record::{new_record, now};
+use super::run_record::new_record;
 use super::{preconditions, rehearsal, resume, run_id};
 use crate::error::{Error, Lock, Result};
 use crate::mask::Masker;
@@ -23,6 +23,7 @@ use crate::store::record::{Invocation, RunRecord, RunStatus};
 use crate::store::{Owner, Store};
 use crate::sys::interrupt::GRACE_PERIOD;
 use crate::sys::{git, operator, processes, state};
+use crate::text::timestamp::Timestamp;
 
 /// Something the engineer should know that is not an error: shown by the command layer.
 #[derive(Debug)]
@@ -51,7 +52,7 @@ pub struct StartRequest {
 pub struct Prepared {
     pub plan: Plan,
     pub record: RunRecord,
-    store: Store,
+    store: Box<dyn Store>,
     pub state_dir: PathBuf,
     yes: bool,
     on_failure: OnFailure,
@@ -89,7 +90,7 @@ pub fn start(
     if request.mode != Mode::Rollback {
         preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
     }
-    let store = Store::open(&state_dir).inspect_err(|_| {
+    let store = crate::store::open(&state_dir).inspect_err(|_| {
         if request.mode == Mode::Rollback {
             rollback_by_hand(&plan, notices);
         }
@@ -98,7 +99,7 @@ pub fn start(
     if request.mode == Mode::Run {
         rehearsal::check(
             &plan,
-            &store,
+            &*store,
             request.skip_rehearsal.as_deref(),
             &mut record,
             notices,
@@ -167,7 +168,7 @@ pub fn resume(
     notices: &mut dyn FnMut(Notice),
 ) -> Result<Option<Prepared>> {
     let state_dir = state::for_current_dir(state_dir);
-    let Some(store) = Store::open_existing(&state_dir)? else {
+    let Some(store) = crate::store::open_existing(&state_dir)? else {
         return Err(Error::UnknownRun {
             query: query.to_string(),
         });
@@ -201,7 +202,7 @@ pub fn resume(
         only: previous.invocation.only.clone(),
         from: previous.invocation.from.clone(),
     };
-    let mode = Mode::parse(&previous.mode).unwrap_or(Mode::Run);
+    let mode = previous.mode;
     let plan = Plan::for_selection(
         &runbook,
         &selection,
@@ -215,7 +216,7 @@ pub fn resume(
     let mut record = resume::merge(&previous, fresh, &runbook.content_hash);
     record
         .resumed
-        .push(format!("{} by {}", now(), operator::operator()));
+        .push(format!("{} by {}", Timestamp::now(), operator::operator()));
     let on_failure = previous
         .invocation
         .on_failure
@@ -251,7 +252,7 @@ fn resumable(previous: &RunRecord, notices: &mut dyn FnMut(Notice)) -> Result<bo
             holder_run: previous.run_id.clone(),
             holder_operator: previous.operator.clone(),
             holder_pid: previous.pid,
-            holder_since: previous.started_at.clone(),
+            holder_since: previous.started_at,
             holder_host: previous.host.clone(),
         }))),
         _ => Ok(true),
@@ -347,7 +348,7 @@ impl Prepared {
                     resumed: self.resumed,
                 };
                 let mut recorder = Recorder {
-                    store: &mut self.store,
+                    store: &mut *self.store,
                     owner,
                     run_id: run_id.clone(),
                 };
@@ -376,7 +377,7 @@ impl Prepared {
 
     /// Takes the lock of this runbook and environment; `--force-lock` stops the holder first.
     fn lock(&mut self, owner: &Owner, env: &str, notices: &mut dyn FnMut(Notice)) -> Result<()> {
-        let since = now();
+        let since = Timestamp::now();
         let (runbook, run_id, operator) = (
             &self.plan.runbook,
             &self.record.run_id,
@@ -384,13 +385,13 @@ impl Prepared {
         );
         let acquired = self
             .store
-            .acquire_lock(runbook, env, run_id, operator, owner, &since);
+            .acquire_lock(runbook, env, run_id, operator, owner, since);
         let taken_over = match acquired {
             Err(Error::Locked(lock)) if self.force_lock => {
                 stop_holder(&lock, notices);
                 self.store.release_lock(runbook, env, &lock.holder_run)?;
                 self.store
-                    .acquire_lock(runbook, env, run_id, operator, owner, &since)?
+                    .acquire_lock(runbook, env, run_id, operator, owner, since)?
             }
             other => other?,
         };

@@ -14,6 +14,7 @@ use crate::store::record::{StepStatus, TagRecord};
 use crate::sys::interrupt::Interrupt;
 use crate::sys::process::{self, CommandSpec, Echo, Exit, LogWriter, Outcome};
 use crate::text::duration;
+use crate::text::timestamp::Timestamp;
 
 /// How many lines of a failed step's log are kept in the record and shown.
 pub const TAIL_LINES: usize = 30;
@@ -199,8 +200,8 @@ impl Effects for SystemEffects {
         self.started.elapsed()
     }
 
-    fn now(&self) -> String {
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
     }
 
     fn interrupted(&self) -> bool {

@@ -123,7 +123,7 @@ pub fn render(run: &RunRecord) -> String {
         out,
         "  <testsuite name=\"{name}\" id=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time}\" timestamp=\"{}\">",
         escape(&run.run_id),
-        escape(&run.started_at)
+        escape(&run.started_at.to_string())
     );
     let _ = writeln!(out, "    <properties>");
     for (key, value) in [

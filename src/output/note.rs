@@ -98,7 +98,7 @@ pub fn render(run: &RunRecord) -> String {
         let _ = writeln!(out, "- **Duration:** {}", human(Duration::from_millis(ms)));
     }
 
-    if run.mode != "rollback" {
+    if run.mode != crate::runbook::Mode::Rollback {
         files_section(&mut out, run);
     }
 
@@ -122,7 +122,7 @@ pub fn render(run: &RunRecord) -> String {
         );
     }
 
-    let main_phase = if run.mode == "rollback" {
+    let main_phase = if run.mode == crate::runbook::Mode::Rollback {
         Phase::Rollback
     } else {
         Phase::Steps
@@ -162,7 +162,11 @@ pub fn render(run: &RunRecord) -> String {
     let rehearsed_tags: Vec<&StepRecord> = run
         .steps
         .iter()
-        .filter(|s| s.kind == "tag" && s.tag.is_none() && s.status == StepStatus::Succeeded)
+        .filter(|s| {
+            s.kind == crate::runbook::StepKind::Tag
+                && s.tag.is_none()
+                && s.status == StepStatus::Succeeded
+        })
         .collect();
     if !tags.is_empty() || !rehearsed_tags.is_empty() {
         let _ = writeln!(out, "\n## Tag\n");

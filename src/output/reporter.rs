@@ -226,7 +226,7 @@ impl Observer for Reporter {
                     String::new()
                 };
                 // A confirmation owns the terminal while it asks: no spinner may draw over it.
-                if self.live && step.kind == "confirm" {
+                if self.live && step.kind == crate::runbook::StepKind::Confirm {
                     if let Some(spinner) = self.spinner.take() {
                         spinner.finish_and_clear();
                     }
