@@ -1,4 +1,4 @@
-//! The command line, as clap types: the commands, their flags and their help.
+//! The command line, as clap types.
 
 use std::path::PathBuf;
 
@@ -218,4 +218,15 @@ pub struct Execution {
     /// Also write a JUnit XML report here: one testcase per step
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+impl From<Selection> for crate::plan::Selection {
+    fn from(selection: Selection) -> crate::plan::Selection {
+        crate::plan::Selection {
+            env: selection.env,
+            vars: selection.vars,
+            only: selection.only,
+            from: selection.from,
+        }
+    }
 }

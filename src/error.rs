@@ -2,11 +2,12 @@
 //!
 //! Every failure a user can cause or meet ends here, so that all of them are reported the same
 //! way: what failed, what was expected, and whether it is safe to try again. `code()` maps each
-//! kind to its exit code, which scripts and CI rely on.
+//! kind to the exit codes the README lists, which scripts and CI rely on.
 
 use std::path::PathBuf;
 
 use crate::text::diagnostic::Diagnostic;
+use crate::text::timestamp::Timestamp;
 use crate::text::words::plural;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -109,7 +110,7 @@ pub struct Lock {
     pub holder_run: String,
     pub holder_operator: String,
     pub holder_pid: u32,
-    pub holder_since: String,
+    pub holder_since: Timestamp,
     /// The host of the holder: only a holder on this host can be stopped by `--force-lock`.
     pub holder_host: String,
 }
@@ -123,7 +124,7 @@ fn env_suffix(env: &str) -> String {
 }
 
 impl Error {
-    /// The process exit code for this error: part of the command line's contract.
+    /// The process exit code for this error, as the README's "Exit codes" lists them.
     pub fn code(&self) -> i32 {
         match self {
             Error::Runbook { .. }

@@ -4,8 +4,8 @@
 //!
 //! Data flows one way: a runbook file becomes a `runbook::Runbook`, which becomes a
 //! `plan::Plan`, which the `engine` executes, telling observers (the record store, the
-//! terminal, JSON, JUnit, the change note) what happens. `text` imports nothing else of
-//! shipbook, so that every layer may use it.
+//! terminal, JSON, JUnit, the change note) what happens. ARCHITECTURE.md at the root of the
+//! repository gives the modules and the directions their imports may take.
 
 pub mod actions;
 pub mod cli;

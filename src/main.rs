@@ -1,7 +1,7 @@
 //! shipbook: a release runbook executor.
 //!
 //! The pipeline is short: parse the command line, set up colour, dispatch to the command, and
-//! turn any error into its message and exit code.
+//! turn any error into its message and exit code (the README's "Exit codes").
 
 use clap::Parser;
 

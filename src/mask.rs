@@ -7,7 +7,12 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::plan::Secret;
+/// A secret: the name of the environment variable and its value, which must never be shown.
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub name: String,
+    pub value: String,
+}
 
 /// Replaces secret values with `[masked:NAME]`.
 #[derive(Clone)]

@@ -5,6 +5,8 @@
 //! step shows what it proved and a failing one what it found. The executor applies retries,
 //! records and reports them like any other step.
 
+use std::path::Path;
+
 pub mod config;
 pub mod http;
 pub mod tag;
@@ -31,4 +33,11 @@ impl Verdict {
             summary: summary.into(),
         }
     }
+}
+
+/// Runs a program that an action needs, such as the `git push` of a tag, the way a step's own
+/// command runs: in its own process group, with the step's timeout, its output masked into the
+/// step's log, and Ctrl-C passed on. Returns why it failed, in one line, when it did.
+pub trait Programs {
+    fn run(&mut self, argv: &[&str], dir: &Path) -> Result<(), String>;
 }

@@ -6,13 +6,16 @@
 //! re-run or a resume must not fail on its own earlier work); one at another commit is a
 //! failure that names both commits. A rehearsal checks all of that and creates nothing.
 
+pub mod spec;
+
+pub use spec::is_valid_name;
+
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
 use git2::{ObjectType, Oid, Repository};
 
-use super::Verdict;
+use super::{Programs, Verdict};
 use crate::store::record::TagRecord;
 
 /// What to tag, as the plan resolved it.
@@ -27,18 +30,17 @@ pub struct TagSpec<'a> {
     pub rehearsal: bool,
 }
 
-/// Whether git would accept `name` as a tag name.
-pub fn is_valid_name(name: &str) -> bool {
-    git2::Reference::is_valid_name(&format!("refs/tags/{name}"))
-}
-
 /// A commit id in the seven characters git shows in one-line logs, for the one-line summary.
 fn short(oid: Oid) -> String {
     oid.to_string()[..7].to_string()
 }
 
 /// Creates (or finds) the tag; returns the verdict and, when a tag is in place, what it is.
-pub fn run(spec: &TagSpec<'_>, log: &mut dyn Write) -> (Verdict, Option<TagRecord>) {
+pub fn run(
+    spec: &TagSpec<'_>,
+    log: &mut dyn Write,
+    programs: &mut dyn Programs,
+) -> (Verdict, Option<TagRecord>) {
     let (repo, head_id) = match open_at_head(spec, log) {
         Ok(opened) => opened,
         Err(failure) => return (failure, None),
@@ -69,7 +71,7 @@ pub fn run(spec: &TagSpec<'_>, log: &mut dyn Write) -> (Verdict, Option<TagRecor
     }
     let workdir = repo.workdir().unwrap_or_else(|| repo.path());
     let refspec = format!("refs/tags/{}", spec.name);
-    let verdict = match push(workdir, spec.remote, &refspec, log) {
+    let verdict = match push(workdir, spec.remote, &refspec, log, programs) {
         Ok(()) => {
             record.pushed = Some(spec.remote.to_string());
             Verdict::pass(format!(
@@ -201,29 +203,27 @@ fn identity_failure(error: &git2::Error) -> Verdict {
 }
 
 /// Runs `git push REMOTE REFSPEC` with the user's own git, its output into the log.
-fn push(workdir: &Path, remote: &str, refspec: &str, log: &mut dyn Write) -> Result<(), String> {
+fn push(
+    workdir: &Path,
+    remote: &str,
+    refspec: &str,
+    log: &mut dyn Write,
+    programs: &mut dyn Programs,
+) -> Result<(), String> {
     let _ = writeln!(log, "$ git push {remote} {refspec}");
-    let output = Command::new("git")
-        .args(["push", remote, refspec])
-        .current_dir(workdir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|error| format!("cannot run git: {error}"))?;
-    let _ = log.write_all(&output.stdout);
-    let _ = log.write_all(&output.stderr);
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "git push exited with {}",
-            output.status.code().unwrap_or(-1)
-        ))
-    }
+    // What was written so far goes to the log before git's own output does.
+    let _ = log.flush();
+    programs.run(&["git", "push", remote, refspec], workdir)
 }
 
 /// Undoes what a tag step did: deletes the tag it created (and the pushed copy). A tag that
 /// existed before the run is never deleted.
-pub fn undo(record: &TagRecord, dir: &Path, log: &mut dyn Write) -> Verdict {
+pub fn undo(
+    record: &TagRecord,
+    dir: &Path,
+    log: &mut dyn Write,
+    programs: &mut dyn Programs,
+) -> Verdict {
     if !record.created {
         return Verdict::pass(format!(
             "tag {} existed before this run; left in place",
@@ -236,7 +236,13 @@ pub fn undo(record: &TagRecord, dir: &Path, log: &mut dyn Write) -> Verdict {
     };
     if let Some(remote) = &record.pushed {
         let workdir = repo.workdir().unwrap_or_else(|| repo.path());
-        if let Err(problem) = push(workdir, remote, &format!(":refs/tags/{}", record.name), log) {
+        if let Err(problem) = push(
+            workdir,
+            remote,
+            &format!(":refs/tags/{}", record.name),
+            log,
+            programs,
+        ) {
             return Verdict::fail(format!(
                 "cannot delete tag {} from {remote} ({problem}); the local tag was kept",
                 record.name

@@ -10,7 +10,7 @@ pub mod schema;
 
 use std::path::PathBuf;
 
-use crate::cli::{Arguments, Command, Execution, Selection};
+use crate::cli::{Arguments, Command, Selection};
 use crate::error::Result;
 use crate::output::reporter::Verbosity;
 use crate::runbook::Mode;
@@ -22,26 +22,35 @@ pub struct Globals {
     pub verbosity: Verbosity,
 }
 
-/// Commands that only print (history, show, note, plan, schema, completions) end quietly when
-/// their reader goes away (`shipbook show last | head`), as other Unix tools do. Commands that
-/// run steps keep ignoring SIGPIPE: a closed pipe must never kill a release midway.
-fn quiet_on_closed_pipe() {
-    // SAFETY: restoring the default action of SIGPIPE before any thread is started.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
 pub fn dispatch(arguments: Arguments) -> Result<()> {
-    if only_prints(&arguments.command) {
-        quiet_on_closed_pipe();
+    if matches!(
+        arguments.command,
+        Command::History { .. }
+            | Command::Show { .. }
+            | Command::Note { .. }
+            | Command::Plan { .. }
+            | Command::Schema
+            | Command::Completions { .. }
+    ) {
+        crate::sys::interrupt::quiet_on_closed_pipe();
     }
     let globals = Globals {
-        verbosity: verbosity(&arguments),
         state_dir: arguments.state_dir,
+        verbosity: if arguments.quiet {
+            Verbosity::Quiet
+        } else if arguments.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        },
     };
-    match arguments.command {
-        Command::Check { runbooks } => check::check(&runbooks, &globals),
+    execute(arguments.command, &globals)
+}
+
+/// Runs one command.
+fn execute(command: Command, globals: &Globals) -> Result<()> {
+    match command {
+        Command::Check { runbooks } => check::check(&runbooks, globals),
         Command::Plan {
             runbook,
             selection,
@@ -54,12 +63,12 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             on_failure,
             skip_rehearsal,
         } => run::start(
-            &run::Request {
+            run::Request {
                 on_failure: on_failure.map(Into::into),
                 skip_rehearsal,
                 ..run::Request::new(Mode::Run, runbook, selection, execution)
             },
-            &globals,
+            globals,
         ),
         Command::Rehearse {
             runbook,
@@ -67,11 +76,11 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             execution,
             on_failure,
         } => run::start(
-            &run::Request {
+            run::Request {
                 on_failure: on_failure.map(Into::into),
                 ..run::Request::new(Mode::Rehearsal, runbook, selection, execution)
             },
-            &globals,
+            globals,
         ),
         Command::Rollback {
             runbook,
@@ -79,70 +88,37 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
             vars,
             execution,
             force_lock,
-        } => run::start(
-            &rollback_request(runbook, env, vars, execution, force_lock),
-            &globals,
-        ),
+        } => {
+            let selection = Selection {
+                env,
+                vars,
+                ..Selection::default()
+            };
+            run::start(
+                run::Request {
+                    on_failure: Some(OnFailure::Stop),
+                    force_lock,
+                    ..run::Request::new(Mode::Rollback, runbook, selection, execution)
+                },
+                globals,
+            )
+        }
         Command::Resume {
             run_id,
             yes,
             force,
             json,
             junit,
-        } => run::resume(&run_id, yes, force, json, junit.as_deref(), &globals),
+        } => run::resume(&run_id, yes, force, json, junit, globals),
         Command::History {
             runbook,
             limit,
             json,
-        } => records::history(runbook.as_deref(), limit, json, &globals),
-        Command::Show { run_id, json } => records::show(&run_id, json, &globals),
-        Command::Note { run_id, format } => records::note(&run_id, format, &globals),
-        Command::Init { force } => init::init(force, &globals),
+        } => records::history(runbook.as_deref(), limit, json, globals),
+        Command::Show { run_id, json } => records::show(&run_id, json, globals),
+        Command::Note { run_id, format } => records::note(&run_id, format, globals),
+        Command::Init { force } => init::init(force, globals),
         Command::Completions { shell } => completions::print(shell),
         Command::Schema => schema::print(),
-    }
-}
-
-/// Whether the command only prints, and so may end quietly when its reader goes away.
-fn only_prints(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::History { .. }
-            | Command::Show { .. }
-            | Command::Note { .. }
-            | Command::Plan { .. }
-            | Command::Schema
-            | Command::Completions { .. }
-    )
-}
-
-fn verbosity(arguments: &Arguments) -> Verbosity {
-    if arguments.quiet {
-        Verbosity::Quiet
-    } else if arguments.verbose {
-        Verbosity::Verbose
-    } else {
-        Verbosity::Normal
-    }
-}
-
-/// The emergency procedure is run as it is: in the environment and with the variables given,
-/// every step selected, and stopping at the first failure.
-fn rollback_request(
-    runbook: PathBuf,
-    env: Option<String>,
-    vars: Vec<String>,
-    execution: Execution,
-    force_lock: bool,
-) -> run::Request {
-    let selection = Selection {
-        env,
-        vars,
-        ..Selection::default()
-    };
-    run::Request {
-        on_failure: Some(OnFailure::Stop),
-        force_lock,
-        ..run::Request::new(Mode::Rollback, runbook, selection, execution)
     }
 }

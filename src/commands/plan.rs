@@ -7,18 +7,17 @@ use console::style;
 use crate::cli::Selection;
 use crate::error::Result;
 use crate::mask::Masker;
-use crate::plan::variables;
-use crate::plan::{Action, Plan, PlanOptions, PlannedStep};
+use crate::plan::{Action, Plan, PlannedStep, Work};
+use crate::runbook;
 use crate::runbook::Mode;
-use crate::runbook::{self, Runbook};
 use crate::text::duration::human;
 use crate::text::words::plural;
 
 pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
     let runbook = runbook::load(path)?;
-    let plan = build(
+    let plan = Plan::for_selection(
         &runbook,
-        selection,
+        &selection.clone().into(),
         Mode::Run,
         None,
         "<run id>".into(),
@@ -32,36 +31,6 @@ pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
         print!("{}", masker.text(&render(&plan)));
     }
     Ok(())
-}
-
-/// Builds the plan the command line asks for; shared by `plan` and `run`.
-pub fn build(
-    runbook: &Runbook,
-    selection: &Selection,
-    mode: Mode,
-    reason: Option<String>,
-    run_id: String,
-    require_secrets: bool,
-) -> Result<Plan> {
-    let overrides = selection
-        .vars
-        .iter()
-        .map(|argument| variables::parse_override(argument))
-        .collect::<Result<Vec<_>>>()?;
-    Plan::build(
-        runbook,
-        mode,
-        &PlanOptions {
-            env: selection.env.clone(),
-            overrides,
-            reason,
-            only: selection.only.clone(),
-            from: selection.from.clone(),
-            run_id,
-            date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-            require_secrets,
-        },
-    )
 }
 
 /// The plan as text for people.
@@ -126,7 +95,7 @@ fn render_step(number: usize, step: &PlannedStep, first_dir: Option<&PathBuf>) -
         let _ = writeln!(out, "       {}", style(description).italic());
     }
     let action = match &step.action {
-        Action::Run { command } => format!("run: {}", command.display),
+        Action::Work(Work::Run { command }) => format!("run: {}", command.display),
         other => other.describe(),
     };
     for (line_number, line) in action.lines().enumerate() {

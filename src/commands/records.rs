@@ -15,8 +15,8 @@ use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::sys::state;
 use crate::text::duration::human;
 
-fn open(globals: &Globals) -> Result<Option<Store>> {
-    Store::open_existing(&state::for_current_dir(globals.state_dir.as_deref()))
+fn open(globals: &Globals) -> Result<Option<Box<dyn Store>>> {
+    crate::store::open_existing(&state::for_current_dir(globals.state_dir.as_deref()))
 }
 
 fn load(query: &str, globals: &Globals) -> Result<RunRecord> {

@@ -17,18 +17,11 @@ use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::runbook::{Environment, GitRules, Header, Metric, Rollback, Scalar, Secrets, Step};
+use crate::runbook::{
+    Environment, GitRules, Header, Metric, RawRollback, RawStep, Scalar, Secrets,
+};
 
-/// Runbook names and step ids: what the loader's validation accepts.
-pub const IDENTIFIER_PATTERN: &str = "^[a-z0-9_-]+$";
-
-/// Durations, such as "500ms", "30s" or "1h30m": the grammar of `crate::text::duration::parse`, a
-/// number and a unit for each of hours, minutes, seconds and milliseconds, in that order, each
-/// at most once. (The schema also sets a minimum length, since the empty string is no duration.)
-pub const DURATION_PATTERN: &str = "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$";
-
-/// Names of environment variables in `[secrets] env`.
-pub const ENV_NAME_PATTERN: &str = "^[A-Za-z0-9_]+$";
+pub use crate::text::patterns::{DURATION_PATTERN, ENV_NAME_PATTERN, IDENTIFIER_PATTERN};
 
 /// The whole runbook file, as a type for the schema only.
 ///
@@ -60,9 +53,9 @@ pub struct RunbookDocument {
     /// Numbers sampled before the first step and after the last, with optional guards.
     pub metrics: Option<Vec<Metric>>,
     /// The steps of the release, run one after another in file order.
-    pub steps: Vec<Step>,
+    pub steps: Vec<RawStep>,
     /// The emergency procedure: `shipbook rollback` runs it, and `shipbook rehearse` tries it.
-    pub rollback: Option<Rollback>,
+    pub rollback: Option<RawRollback>,
 }
 
 /// The schema as pretty-printed JSON with a final newline: the exact text of `shipbook schema`

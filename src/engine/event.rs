@@ -1,9 +1,16 @@
 //! What happens during a run, as the executor tells it to its observers.
 //!
 //! The executor does not print, write JSON or render notes itself: it emits these events, and
-//! each observer (the record store, the terminal reporter, the JSON event writer) turns them
-//! into its own output. The record is always first, so that nothing is shown before it is kept.
+//! each observer (the record store, the terminal reporter, the JSON event writer, JUnit, CI
+//! annotations) turns them into its own output. The record is always first, so that nothing is
+//! shown before it is kept.
+//!
+//! Only the record is critical: if it cannot be written, the run stops, because a release
+//! whose record is lost cannot be resumed or audited. Every other observer is best-effort: a
+//! terminal that went away or a closed JSON pipe is reported once and dropped, and the steps,
+//! the record and the note go on.
 
+use std::io::Write as _;
 use std::time::Duration;
 
 use crate::error::Result;
@@ -32,7 +39,58 @@ pub enum Event<'a> {
     RunFinished { run: &'a RunRecord },
 }
 
+/// Whether a run can go on without an observer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Criticality {
+    /// Its failure stops the run (the record store).
+    Critical,
+    /// Its failure is reported once and the observer dropped.
+    BestEffort,
+}
+
 /// Something that follows a run.
 pub trait Observer {
     fn on_event(&mut self, event: &Event<'_>) -> Result<()>;
+
+    /// What the observer is, for the message when it fails ("JSON events on stdout").
+    fn name(&self) -> &'static str;
+
+    fn criticality(&self) -> Criticality {
+        Criticality::BestEffort
+    }
+}
+
+/// The observers of one run, in the order they hear each event.
+pub struct Observers<'a> {
+    active: Vec<&'a mut dyn Observer>,
+}
+
+impl<'a> Observers<'a> {
+    pub fn new(observers: Vec<&'a mut dyn Observer>) -> Observers<'a> {
+        Observers { active: observers }
+    }
+
+    /// Tells every observer; a critical failure is returned, a best-effort one drops the
+    /// observer after one warning.
+    pub fn emit(&mut self, event: Event<'_>) -> Result<()> {
+        let mut failed = Vec::new();
+        for (index, observer) in self.active.iter_mut().enumerate() {
+            if let Err(error) = observer.on_event(&event) {
+                if observer.criticality() == Criticality::Critical {
+                    return Err(error);
+                }
+                // Written directly, ignoring errors: stderr itself may be what went away.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: {} stopped ({error}); the run, its record and its note go on",
+                    observer.name()
+                );
+                failed.push(index);
+            }
+        }
+        for index in failed.into_iter().rev() {
+            self.active.remove(index);
+        }
+        Ok(())
+    }
 }

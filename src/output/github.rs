@@ -56,6 +56,10 @@ fn escape_property(text: &str) -> String {
 }
 
 impl Observer for GithubActions {
+    fn name(&self) -> &'static str {
+        "GitHub Actions annotations"
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         match event {
             Event::StepFinished { step }

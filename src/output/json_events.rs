@@ -12,17 +12,18 @@ use serde::Serialize;
 
 use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
-use crate::output::vocabulary::run_mode;
 use crate::runbook::Mode;
 use crate::store::record::{MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus};
-
-/// How the record keeps a point in time; an event shows it as the record does.
-type RecordedTime = String;
+use crate::text::timestamp::Timestamp;
 
 #[derive(Default)]
 pub struct JsonEvents;
 
 impl Observer for JsonEvents {
+    fn name(&self) -> &'static str {
+        "JSON events on stdout"
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         let line = JsonEvent::of(event).line();
         let mut stdout = std::io::stdout().lock();
@@ -88,7 +89,7 @@ pub struct RunHeading<'a> {
     mode: Mode,
     operator: &'a str,
     git_sha: &'a str,
-    started_at: &'a RecordedTime,
+    started_at: Timestamp,
 }
 
 /// When the metrics were sampled: before the first step, or after the last.
@@ -160,10 +161,10 @@ fn heading(run: &RunRecord) -> RunHeading<'_> {
         run_id: &run.run_id,
         runbook: &run.runbook,
         env: run.env.as_deref(),
-        mode: run_mode(run),
+        mode: run.mode,
         operator: &run.operator,
         git_sha: &run.git_sha,
-        started_at: &run.started_at,
+        started_at: run.started_at,
     }
 }
 

@@ -13,7 +13,6 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
-use crate::output::vocabulary::run_mode;
 use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 
 pub struct JunitReport {
@@ -50,6 +49,10 @@ impl JunitReport {
 }
 
 impl Observer for JunitReport {
+    fn name(&self) -> &'static str {
+        "the JUnit report"
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         if let Event::RunFinished { run } = event {
             crate::output::note::write_atomically(&self.path, &render(run)?)?;
@@ -98,7 +101,7 @@ fn suite(run: &RunRecord) -> TestSuite {
     suite.add_properties(
         [
             ("run_id", Some(run.run_id.as_str())),
-            ("mode", Some(run_mode(run).as_str())),
+            ("mode", Some(run.mode.as_str())),
             ("status", Some(run.status.as_str())),
             ("operator", Some(run.operator.as_str())),
             ("git_sha", Some(run.git_sha.as_str())),
@@ -172,10 +175,9 @@ fn millis(ms: Option<u64>) -> Duration {
     Duration::from_millis(ms.unwrap_or(0))
 }
 
-/// When the run started, for the suite's timestamp; a record whose time does not parse
-/// leaves the timestamp out rather than failing the report.
+/// When the run started, for the suite's timestamp, read back from its recorded text.
 fn started_at(run: &RunRecord) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(&run.started_at).ok()
+    DateTime::parse_from_rfc3339(&run.started_at.to_string()).ok()
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ pub mod github;
 pub mod json_events;
 pub mod junit;
 pub mod note;
+pub mod prompt;
 pub mod report;
 pub mod reporter;
 #[cfg(test)]
 mod test_records;
-pub mod vocabulary;

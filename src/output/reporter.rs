@@ -13,7 +13,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::engine::event::{Event, Observer};
 use crate::error::Result;
-use crate::output::vocabulary::{run_mode, step_kind};
 use crate::runbook::{Mode, StepKind};
 use crate::store::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::text::duration::human;
@@ -101,7 +100,7 @@ impl Reporter {
                 run.run_id
             ));
         }
-        let mode = match run_mode(run) {
+        let mode = match run.mode {
             Mode::Rehearsal => " REHEARSAL".to_string(),
             Mode::Rollback => " ROLLBACK".to_string(),
             Mode::Run => String::new(),
@@ -172,7 +171,7 @@ impl Reporter {
         if self.live {
             self.clear_spinner();
             // A confirmation owns the terminal while it asks: no spinner may draw over it.
-            if step_kind(step) != Some(StepKind::Confirm) {
+            if step.kind != StepKind::Confirm {
                 let spinner = ProgressBar::new_spinner().with_style(
                     ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
                         .expect("a valid template"),
@@ -300,6 +299,10 @@ impl Reporter {
 }
 
 impl Observer for Reporter {
+    fn name(&self) -> &'static str {
+        "the terminal reporter"
+    }
+
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         match event {
             Event::StepAdded { .. } => {}

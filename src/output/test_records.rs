@@ -2,9 +2,11 @@
 //! changes where it needs something else. Building them by hand keeps the renderers' tests free
 //! of the store and of the engine.
 
+use crate::runbook::{Better, Mode, StepKind};
 use crate::store::record::{
     Invocation, MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus,
 };
+use crate::text::timestamp::Timestamp;
 
 /// A failed rehearsal in staging with one metric, and no steps.
 pub(crate) fn run() -> RunRecord {
@@ -13,7 +15,7 @@ pub(crate) fn run() -> RunRecord {
         runbook: "web".into(),
         runbook_path: "runbooks/web.toml".into(),
         content_hash: "hash".into(),
-        mode: "rehearsal".into(),
+        mode: Mode::Rehearsal,
         env: Some("staging".into()),
         operator: "ann@host".into(),
         host: "host".into(),
@@ -29,14 +31,14 @@ pub(crate) fn run() -> RunRecord {
         files_touched: Vec::new(),
         rollback_note: None,
         rollback_command: None,
-        started_at: "2026-01-02T03:04:05.000Z".into(),
-        finished_at: Some("2026-01-02T03:04:07.500Z".into()),
+        started_at: timestamp("2026-01-02T03:04:05.000Z"),
+        finished_at: Some(timestamp("2026-01-02T03:04:07.500Z")),
         status: RunStatus::Failed,
         status_reason: Some("step `deploy` exited with 2".into()),
         note: Some(".shipbook/notes/x.md".into()),
         metrics: vec![MetricRecord {
             name: "p95".into(),
-            better: "lower".into(),
+            better: Better::Lower,
             before: Some(200.0),
             after: None,
             problem: None,
@@ -56,12 +58,12 @@ pub(crate) fn step() -> StepRecord {
         position: 1,
         id: "deploy".into(),
         name: "Deploy".into(),
-        kind: "run".into(),
+        kind: StepKind::Run,
         command: "./deploy.sh".into(),
         status: StepStatus::Failed,
         attempts: 2,
         exit_code: Some(2),
-        started_at: Some("2026-01-02T03:04:06.000Z".into()),
+        started_at: Some(timestamp("2026-01-02T03:04:06.000Z")),
         duration_ms: Some(1500),
         log: Some(".shipbook/logs/x/deploy.log".into()),
         log_tail: Some("boom".into()),
@@ -69,4 +71,8 @@ pub(crate) fn step() -> StepRecord {
         phase: Phase::Steps,
         tag: None,
     }
+}
+
+fn timestamp(text: &str) -> Timestamp {
+    Timestamp::parse(text).expect("a valid timestamp")
 }

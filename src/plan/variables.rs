@@ -1,6 +1,6 @@
 //! The values behind `{{ name }}`: built-ins, `[vars]`, the environment's vars, and `--var`.
 //!
-//! Later sources win, in the order DESIGN.md section 1 gives: `[vars]`, then
+//! Later sources win, in the order the README gives: `[vars]`, then
 //! `[environments.E].vars`, then `--var name=value`. The built-ins come first, so a runbook that
 //! defines its own `date` gets its own.
 

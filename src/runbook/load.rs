@@ -5,6 +5,8 @@
 //! typo in step 3 and another in step 7 are both reported in one `shipbook check`. Serde's
 //! messages are then reworded for people ("unknown key `runn`", with "did you mean `run`?").
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::de::{DeserializeOwned, IntoDeserializer};
@@ -12,7 +14,10 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{Environment, GitRules, Header, Metric, Rollback, Runbook, Secrets, Step, validate};
+use super::step::{RawRollback, RawStep, into_steps};
+use super::{
+    Environment, GitRules, Header, Metric, Rollback, Runbook, Scalar, Secrets, Step, validate,
+};
 use crate::error::{Error, Result};
 use crate::text::diagnostic::{Diagnostic, suggest};
 
@@ -48,7 +53,12 @@ pub fn parse(path: &Path, source: String) -> Result<Runbook> {
         source,
         ..parsed.runbook
     };
-    diagnostics.extend(validate::validate(&runbook, parsed.names_reliable));
+    diagnostics.extend(validate::validate(
+        &runbook,
+        parsed.names_reliable,
+        &parsed.step_ids,
+    ));
+    diagnostics.extend(parsed.action_diagnostics);
     if diagnostics.is_empty() {
         Ok(runbook)
     } else {
@@ -61,6 +71,10 @@ struct Parsed {
     runbook: Runbook,
     /// Whether `[vars]` and `[environments]` deserialized, so variable names can be checked.
     names_reliable: bool,
+    /// The ids of every step as written, of `[[steps]]` and of `[[rollback.steps]]`.
+    step_ids: Vec<Vec<Spanned<String>>>,
+    /// Steps with no action or several, reported after validation.
+    action_diagnostics: Vec<Diagnostic>,
 }
 
 fn runbook_error(path: &Path, source: &str, diagnostics: Vec<Diagnostic>) -> Error {
@@ -98,36 +112,87 @@ fn deserialize_document(
         }
         return None;
     }
-
     let mut sections = Sections { path, diagnostics };
-    let mut header: Option<Header> = None;
-    let mut vars = Default::default();
-    let mut environments = Default::default();
-    let mut secrets = Secrets::default();
-    let mut git = GitRules::default();
-    let mut metrics = Vec::new();
-    let mut steps = Vec::new();
-    let mut rollback = None;
-    let mut names_reliable = true;
-
+    let mut parts = Parts {
+        names_reliable: true,
+        ..Parts::default()
+    };
     for (key, value) in document.get_ref().iter() {
+        parts.take(key, value, &mut sections);
+    }
+    let Some(header) = parts.header.take() else {
+        if !document.get_ref().contains_key("runbook") {
+            sections.push(
+                Diagnostic::new(path, Some(0..0), "missing the `[runbook]` table")
+                    .expected("a `[runbook]` table with at least `name = \"...\"`"),
+            );
+        }
+        return None;
+    };
+    if parts.steps.is_empty() && !document.get_ref().contains_key("steps") {
+        sections.push(
+            Diagnostic::new(path, Some(header.name.span()), "the runbook has no steps")
+                .expected("at least one `[[steps]]` table"),
+        );
+    }
+    Some(parts.into_parsed(path, source, header))
+}
+
+/// The sections of a runbook as they deserialize, one by one.
+#[derive(Default)]
+struct Parts {
+    header: Option<Header>,
+    vars: BTreeMap<String, Spanned<Scalar>>,
+    environments: BTreeMap<String, Environment>,
+    secrets: Secrets,
+    git: GitRules,
+    metrics: Vec<Metric>,
+    steps: Vec<Step>,
+    rollback: Option<Rollback>,
+    /// Whether `[vars]` and `[environments]` deserialized, so variable names can be checked.
+    names_reliable: bool,
+    /// The ids of every step as written, of `[[steps]]` and of `[[rollback.steps]]`.
+    step_ids: Vec<Vec<Spanned<String>>>,
+    /// A step's action count is checked after the rest of it, as one `check` has always listed
+    /// it after that step's other errors at the same place.
+    action_diagnostics: Vec<Diagnostic>,
+}
+
+impl Parts {
+    /// Deserializes one top-level section into its part.
+    fn take(
+        &mut self,
+        key: &Spanned<Cow<'_, str>>,
+        value: &Spanned<DeValue<'_>>,
+        sections: &mut Sections<'_>,
+    ) {
+        let path = sections.path;
         match key.get_ref().as_ref() {
-            "runbook" => header = sections.one(value),
+            "runbook" => self.header = sections.one(value),
             "vars" => match sections.one(value) {
-                Some(parsed) => vars = parsed,
-                None => names_reliable = false,
+                Some(parsed) => self.vars = parsed,
+                None => self.names_reliable = false,
             },
-            "environments" => {
-                match sections.one::<std::collections::BTreeMap<String, Environment>>(value) {
-                    Some(parsed) => environments = parsed,
-                    None => names_reliable = false,
-                }
+            "environments" => match sections.one(value) {
+                Some(parsed) => self.environments = parsed,
+                None => self.names_reliable = false,
+            },
+            "secrets" => self.secrets = sections.one(value).unwrap_or_default(),
+            "git" => self.git = sections.one(value).unwrap_or_default(),
+            "metrics" => self.metrics = sections.each::<Metric>(value, "[[metrics]]"),
+            "steps" => {
+                let raw = sections.each::<RawStep>(value, "[[steps]]");
+                self.step_ids
+                    .push(raw.iter().map(|step| step.id.clone()).collect());
+                self.steps = into_steps(raw, path, &mut self.action_diagnostics);
             }
-            "secrets" => secrets = sections.one(value).unwrap_or_default(),
-            "git" => git = sections.one(value).unwrap_or_default(),
-            "metrics" => metrics = sections.each::<Metric>(value, "[[metrics]]"),
-            "steps" => steps = sections.each::<Step>(value, "[[steps]]"),
-            "rollback" => rollback = sections.one::<Rollback>(value),
+            "rollback" => {
+                self.rollback = sections.one::<RawRollback>(value).map(|raw| {
+                    self.step_ids
+                        .push(raw.steps.iter().map(|step| step.id.clone()).collect());
+                    raw.into_rollback(path, &mut self.action_diagnostics)
+                });
+            }
             unknown => {
                 let mut diagnostic =
                     Diagnostic::new(path, Some(key.span()), format!("unknown table `{unknown}`"))
@@ -140,39 +205,27 @@ fn deserialize_document(
         }
     }
 
-    let Some(header) = header else {
-        if !document.get_ref().contains_key("runbook") {
-            sections.push(
-                Diagnostic::new(path, Some(0..0), "missing the `[runbook]` table")
-                    .expected("a `[runbook]` table with at least `name = \"...\"`"),
-            );
+    fn into_parsed(self, path: &Path, source: &str, header: Header) -> Parsed {
+        let runbook = Runbook {
+            path: path.to_path_buf(),
+            source: String::new(),
+            content_hash: format!("{:x}", Sha256::digest(source.as_bytes())),
+            header,
+            vars: self.vars,
+            environments: self.environments,
+            secrets: self.secrets,
+            git: self.git,
+            metrics: self.metrics,
+            steps: self.steps,
+            rollback: self.rollback,
+        };
+        Parsed {
+            runbook,
+            names_reliable: self.names_reliable,
+            step_ids: self.step_ids,
+            action_diagnostics: self.action_diagnostics,
         }
-        return None;
-    };
-    if steps.is_empty() && !document.get_ref().contains_key("steps") {
-        sections.push(
-            Diagnostic::new(path, Some(header.name.span()), "the runbook has no steps")
-                .expected("at least one `[[steps]]` table"),
-        );
     }
-    let content_hash = format!("{:x}", Sha256::digest(source.as_bytes()));
-    let runbook = Runbook {
-        path: path.to_path_buf(),
-        source: String::new(),
-        content_hash,
-        header,
-        vars,
-        environments,
-        secrets,
-        git,
-        metrics,
-        steps,
-        rollback,
-    };
-    Some(Parsed {
-        runbook,
-        names_reliable,
-    })
 }
 
 /// Deserializes sections one by one, remembering whether all of them succeeded.

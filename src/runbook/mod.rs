@@ -1,11 +1,12 @@
 //! The runbook as the user wrote it: typed, with source spans kept for errors.
 //!
-//! These types mirror DESIGN.md section 1 key for key. Unknown keys are rejected by serde
+//! These types mirror the runbook format of the README key for key. Unknown keys are rejected by serde
 //! (`deny_unknown_fields`), and values that a later validation may need to point at are wrapped
 //! in `Spanned` so that the error can show `path:line:column`. The types say nothing about any
 //! environment or run: turning them into concrete commands is the plan's job.
 
 mod load;
+mod step;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,11 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use load::load;
+pub use crate::actions::config::spec::ConfigSpec;
+pub use crate::actions::http::spec::HttpSpec;
+pub use crate::actions::tag::spec::TagSpec;
+pub use load::{load, parse};
+pub use step::{RawRollback, RawStep, Rollback, Step, StepAction};
 
 /// A loaded, validated runbook together with its source.
 #[derive(Debug, Clone)]
@@ -54,7 +59,7 @@ impl Runbook {
 pub struct Header {
     /// The runbook's name (required): lowercase letters, digits, `_` and `-`. Records, locks and
     /// `shipbook history --runbook` know the runbook by it.
-    #[schemars(with = "String", pattern(crate::commands::schema::IDENTIFIER_PATTERN))]
+    #[schemars(with = "String", pattern(crate::text::patterns::IDENTIFIER_PATTERN))]
     pub name: Spanned<String>,
     /// What the runbook does, in a sentence.
     pub description: Option<String>,
@@ -108,7 +113,8 @@ impl Mode {
 
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so that a column width (the table of `shipbook history`) applies.
+        f.pad(self.as_str())
     }
 }
 
@@ -153,7 +159,7 @@ impl StepKind {
 
 impl fmt::Display for StepKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -239,7 +245,7 @@ pub struct Secrets {
     #[serde(default)]
     #[schemars(
         with = "Vec<String>",
-        inner(pattern(crate::commands::schema::ENV_NAME_PATTERN))
+        inner(pattern(crate::text::patterns::ENV_NAME_PATTERN))
     )]
     pub env: Vec<Spanned<String>>,
 }
@@ -286,7 +292,7 @@ pub struct Metric {
     #[schemars(
         with = "Option<String>",
         length(min = 1),
-        pattern(crate::commands::schema::DURATION_PATTERN)
+        pattern(crate::text::patterns::DURATION_PATTERN)
     )]
     pub timeout: Option<Spanned<String>>,
 }
@@ -322,174 +328,6 @@ pub enum RehearsalChoice {
     Skip,
 }
 
-/// One `[[steps]]` entry (also the shape of `[[rollback.steps]]`). Every step has exactly one
-/// action: `run`, `config`, `confirm`, `tag` or `http`.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("oneOf" = [
-    { "required": ["run"] },
-    { "required": ["config"] },
-    { "required": ["confirm"] },
-    { "required": ["tag"] },
-    { "required": ["http"] },
-]))]
-pub struct Step {
-    /// The step's id (required), unique in the runbook: lowercase letters, digits, `_` and `-`.
-    /// `--only` and `--from` name steps by it.
-    #[schemars(with = "String", pattern(crate::commands::schema::IDENTIFIER_PATTERN))]
-    pub id: Spanned<String>,
-    /// A display name (default: the id).
-    pub name: Option<String>,
-    /// What the step is for, in a sentence; shown in the plan and the change note.
-    pub description: Option<String>,
-
-    /// Action: run a command, which passes when it exits with status 0. A string runs through
-    /// the runbook's `shell`, an array runs directly.
-    #[schemars(with = "Option<Command>")]
-    pub run: Option<Spanned<Command>>,
-    /// Action: check a configuration file (TOML, JSON or `.env`, by extension) against a
-    /// reference file.
-    #[schemars(with = "Option<ConfigCheck>")]
-    pub config: Option<Spanned<ConfigCheck>>,
-    /// Action: ask a person this yes/no question, and record who answered and when. `--yes`
-    /// answers yes.
-    #[schemars(with = "Option<String>")]
-    pub confirm: Option<Spanned<String>>,
-    /// Action: create an annotated git tag at HEAD (and push it when `push = true`). An
-    /// existing tag at HEAD passes; one at another commit fails.
-    #[schemars(with = "Option<TagSpec>")]
-    pub tag: Option<Spanned<TagSpec>>,
-    /// Action: poll a URL until it answers with the expected status (and body).
-    #[schemars(with = "Option<HttpCheck>")]
-    pub http: Option<Spanned<HttpCheck>>,
-
-    /// How long one attempt may take, such as "10m" (default: no limit). On timeout the step's
-    /// whole process group is ended.
-    #[schemars(
-        with = "Option<String>",
-        length(min = 1),
-        pattern(crate::commands::schema::DURATION_PATTERN)
-    )]
-    pub timeout: Option<Spanned<String>>,
-    /// How many times to try again after a failed first attempt, from 0 (the default) to 100.
-    #[schemars(with = "Option<i64>", range(min = 0, max = 100))]
-    pub retries: Option<Spanned<i64>>,
-    /// The wait before the first retry, doubled after each attempt (default "1s").
-    #[schemars(
-        with = "Option<String>",
-        length(min = 1),
-        pattern(crate::commands::schema::DURATION_PATTERN)
-    )]
-    pub retry_delay: Option<Spanned<String>>,
-    /// Extra process environment for this step, on top of the environment profile's `env`.
-    #[serde(default)]
-    #[schemars(with = "BTreeMap<String, String>")]
-    pub env: BTreeMap<String, Spanned<String>>,
-    /// The step's working directory, relative to the runbook's `dir`.
-    pub dir: Option<String>,
-    /// The command that undoes this step. When a step fails and the failure is undone
-    /// (`on_failure = "undo"`), the undo of the failed step and of every completed step run,
-    /// newest first.
-    #[schemars(with = "Option<Command>")]
-    pub undo: Option<Spanned<Command>>,
-    /// The environments where the step runs; in every other environment, and without `--env`,
-    /// it is skipped.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub only: Option<Vec<Spanned<String>>>,
-    /// When the step finally fails, go on with the next step; the run still succeeds, and names
-    /// the failed step.
-    #[serde(default)]
-    pub continue_on_error: bool,
-    /// What `shipbook rehearse` does with the step: "run" (the default) or "skip".
-    pub rehearsal: Option<RehearsalChoice>,
-    /// Whether a resumed run may run this step again (default true).
-    pub idempotent: Option<bool>,
-}
-
-/// The `config` action: check a configuration file against a reference.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigCheck {
-    /// The file to check, relative to the step's directory; TOML, JSON or `.env`, by extension.
-    pub file: String,
-    /// The reference file: both files must have the same set of keys, except those matching
-    /// `ignore`.
-    pub against: String,
-    /// Dotted key patterns that must be present and not empty in `file`, such as
-    /// "database.url". In a pattern `*` matches one segment and `**` any number, and a pattern
-    /// that names a table covers every key inside it.
-    #[serde(default)]
-    pub require: Vec<String>,
-    /// Dotted key patterns whose values must be equal in both files, such as "cache.*".
-    #[serde(default)]
-    pub same: Vec<String>,
-    /// Dotted key patterns left out of the comparison of the two files' keys, such as
-    /// "debug.*".
-    #[serde(default)]
-    pub ignore: Vec<String>,
-}
-
-/// The `tag` action: an annotated git tag at HEAD.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TagSpec {
-    /// The tag's name, such as "v{{ version }}".
-    pub name: String,
-    /// The tag's message (default: its name).
-    pub message: Option<String>,
-    /// Also push the tag to `remote`; undoing the step deletes the pushed tag too.
-    #[serde(default)]
-    pub push: bool,
-    /// The remote to push the tag to (default "origin").
-    pub remote: Option<String>,
-}
-
-/// The `http` action: poll a URL until it answers as expected.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HttpCheck {
-    /// The URL to poll, such as "{{ url }}/health".
-    pub url: String,
-    /// The HTTP status to wait for (default 200).
-    pub status: Option<u16>,
-    /// Text the body must contain as well.
-    pub contains: Option<String>,
-    /// How long to keep polling before the step fails (default "60s").
-    #[schemars(
-        with = "Option<String>",
-        length(min = 1),
-        pattern(crate::commands::schema::DURATION_PATTERN)
-    )]
-    pub timeout: Option<Spanned<String>>,
-    /// The wait between two polls (default "2s").
-    #[schemars(
-        with = "Option<String>",
-        length(min = 1),
-        pattern(crate::commands::schema::DURATION_PATTERN)
-    )]
-    pub interval: Option<Spanned<String>>,
-}
-
-/// The `[rollback]` table: the emergency procedure that `shipbook rollback` runs, and that
-/// `shipbook rehearse` exercises. It has either `run` or `[[rollback.steps]]`.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("anyOf" = [
-    { "required": ["run"], "properties": { "steps": { "maxItems": 0 } } },
-    { "not": { "required": ["run"] }, "required": ["steps"], "properties": { "steps": { "minItems": 1 } } },
-]))]
-pub struct Rollback {
-    /// What the next engineer should know about rolling back, such as "migrations are backward
-    /// compatible"; printed in the change note.
-    pub note: Option<String>,
-    /// The rollback command, such as "./deploy.sh {{ env }} {{ git.previous_tag }}".
-    #[schemars(with = "Option<Command>")]
-    pub run: Option<Spanned<Command>>,
-    /// The rollback as several steps, of the same shape as `[[steps]]` (instead of `run`).
-    #[serde(default)]
-    pub steps: Vec<Step>,
-}
-
 /// The variables every runbook has without defining them.
 pub const BUILTIN_VARIABLES: [&str; 8] = [
     "env",
@@ -501,28 +339,3 @@ pub const BUILTIN_VARIABLES: [&str; 8] = [
     "git.branch",
     "git.previous_tag",
 ];
-
-/// The action keys of a step, in the order the design lists them.
-pub const ACTION_KEYS: [&str; 5] = ["run", "config", "confirm", "tag", "http"];
-
-impl Step {
-    pub fn id(&self) -> &str {
-        self.id.get_ref()
-    }
-
-    /// The action keys this step sets (exactly one for a valid step).
-    pub fn action_keys(&self) -> Vec<&'static str> {
-        let present = [
-            self.run.is_some(),
-            self.config.is_some(),
-            self.confirm.is_some(),
-            self.tag.is_some(),
-            self.http.is_some(),
-        ];
-        ACTION_KEYS
-            .iter()
-            .zip(present)
-            .filter_map(|(key, set)| set.then_some(*key))
-            .collect()
-    }
-}

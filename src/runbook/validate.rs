@@ -11,7 +11,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::BUILTIN_VARIABLES;
-use super::{ACTION_KEYS, Command, Runbook, Step};
+use super::{Command, Rollback, Runbook, Step, StepAction};
+use crate::text::checks::Checks;
 use crate::text::diagnostic::{Diagnostic, narrow_span, suggest};
 use crate::text::duration;
 use crate::text::template;
@@ -21,7 +22,13 @@ pub const MAX_RETRIES: i64 = 100;
 
 /// Checks `runbook`; with `check_names` false (its `[vars]` or `[environments]` did not parse)
 /// placeholders are checked for syntax only, not for names that may be defined there.
-pub fn validate(runbook: &Runbook, check_names: bool) -> Vec<Diagnostic> {
+/// `step_ids` holds, for `[[steps]]` and then `[[rollback.steps]]`, the id of every step as
+/// written.
+pub fn validate(
+    runbook: &Runbook,
+    check_names: bool,
+    step_ids: &[Vec<Spanned<String>>],
+) -> Vec<Diagnostic> {
     let mut checker = Checker {
         check_names,
         path: &runbook.path,
@@ -31,6 +38,9 @@ pub fn validate(runbook: &Runbook, check_names: bool) -> Vec<Diagnostic> {
         environments: runbook.environments.keys().map(String::as_str).collect(),
     };
     checker.check(runbook);
+    for ids in step_ids {
+        checker.step_ids(ids);
+    }
     checker.diagnostics
 }
 
@@ -69,6 +79,17 @@ impl Checker<'_> {
     }
 
     fn check(&mut self, runbook: &Runbook) {
+        self.header(runbook);
+        self.environments(runbook);
+        self.secrets(runbook);
+        self.metrics(runbook);
+        self.steps(&runbook.steps);
+        if let Some(rollback) = &runbook.rollback {
+            self.rollback(rollback);
+        }
+    }
+
+    fn header(&mut self, runbook: &Runbook) {
         let header = &runbook.header;
         if !is_identifier(header.name.get_ref()) {
             let diagnostic = self.error(
@@ -84,7 +105,9 @@ impl Checker<'_> {
             diagnostic.expected =
                 Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
         }
+    }
 
+    fn environments(&mut self, runbook: &Runbook) {
         for (name, environment) in &runbook.environments {
             if let Some(required) = &environment.requires_rehearsal {
                 self.environment_name(required, &format!("environment `{name}`"));
@@ -101,9 +124,12 @@ impl Checker<'_> {
                 }
             }
             for value in environment.env.values() {
-                self.text(value.get_ref(), value.span());
+                self.check_text(value.get_ref(), value.span());
             }
         }
+    }
+
+    fn secrets(&mut self, runbook: &Runbook) {
         for name in &runbook.secrets.env {
             let valid = !name.get_ref().is_empty()
                 && name
@@ -118,7 +144,9 @@ impl Checker<'_> {
                 diagnostic.expected = Some("letters, digits and `_`".into());
             }
         }
+    }
 
+    fn metrics(&mut self, runbook: &Runbook) {
         let mut metric_names = BTreeMap::new();
         for metric in &runbook.metrics {
             self.unique(&mut metric_names, &metric.name, "metric");
@@ -137,28 +165,25 @@ impl Checker<'_> {
                     diagnostic.expected = Some("a percentage such as \"10%\"".into());
                 }
             }
-            self.duration(metric.timeout.as_ref());
+            self.check_duration(metric.timeout.as_ref());
         }
+    }
 
-        self.steps(&runbook.steps);
-
-        if let Some(rollback) = &runbook.rollback {
-            match (&rollback.run, rollback.steps.is_empty()) {
-                (Some(run), false) => {
-                    let diagnostic = self.error(
-                        run.span(),
-                        "`[rollback]` has both `run` and `[[rollback.steps]]`",
-                    );
-                    diagnostic.expected = Some("one of them".into());
-                }
-                (Some(run), true) => self.command(run),
-                (None, false) => self.steps(&rollback.steps),
-                (None, true) => {
-                    let span = self.table_header_span("[rollback]");
-                    let diagnostic = self.error(span, "`[rollback]` says nothing to run");
-                    diagnostic.expected =
-                        Some("`run = \"...\"` or `[[rollback.steps]]` tables".into());
-                }
+    fn rollback(&mut self, rollback: &Rollback) {
+        match (&rollback.run, rollback.steps.is_empty()) {
+            (Some(run), false) => {
+                let diagnostic = self.error(
+                    run.span(),
+                    "`[rollback]` has both `run` and `[[rollback.steps]]`",
+                );
+                diagnostic.expected = Some("one of them".into());
+            }
+            (Some(run), true) => self.command(run),
+            (None, false) => self.steps(&rollback.steps),
+            (None, true) => {
+                let span = self.table_header_span("[rollback]");
+                let diagnostic = self.error(span, "`[rollback]` says nothing to run");
+                diagnostic.expected = Some("`run = \"...\"` or `[[rollback.steps]]` tables".into());
             }
         }
     }
@@ -189,107 +214,42 @@ impl Checker<'_> {
     }
 
     fn steps(&mut self, steps: &[Step]) {
-        let mut ids = BTreeMap::new();
         for step in steps {
-            if !is_identifier(step.id()) {
-                let diagnostic =
-                    self.error(step.id.span(), format!("invalid step id `{}`", step.id()));
-                diagnostic.expected = Some("lowercase letters, digits, `_` and `-`".into());
-            }
-            self.unique(&mut ids, &step.id, "step id");
             self.step(step);
         }
     }
 
-    fn step(&mut self, step: &Step) {
-        let actions = step.action_keys();
-        match actions.as_slice() {
-            [_] => {}
-            [] => {
-                let diagnostic = self.error(
-                    step.id.span(),
-                    format!("step `{}` has no action", step.id()),
-                );
-                diagnostic.expected = Some(format!(
-                    "exactly one of {}",
-                    ACTION_KEYS.map(|key| format!("`{key}`")).join(", ")
-                ));
+    /// Checks the ids of one list of steps: each a valid identifier, none twice. The ids come
+    /// from every step as written, also those left out of the model for having no action or
+    /// several, so that one `check` reports their ids' problems too.
+    fn step_ids(&mut self, ids: &[Spanned<String>]) {
+        let mut seen = BTreeMap::new();
+        for id in ids {
+            if !is_identifier(id.get_ref()) {
+                let diagnostic =
+                    self.error(id.span(), format!("invalid step id `{}`", id.get_ref()));
+                diagnostic.expected = Some("lowercase letters, digits, `_` and `-`".into());
             }
-            several => {
-                let diagnostic = self.error(
-                    step.id.span(),
-                    format!(
-                        "step `{}` has {} actions: {}",
-                        step.id(),
-                        several.len(),
-                        several
-                            .iter()
-                            .map(|key| format!("`{key}`"))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    ),
-                );
-                diagnostic.expected =
-                    Some("exactly one action per step; split it into several steps".into());
-            }
+            self.unique(&mut seen, id, "step id");
         }
+    }
 
-        if let Some(run) = &step.run {
-            self.command(run);
+    fn step(&mut self, step: &Step) {
+        match &step.action {
+            StepAction::Run(run) => self.command(run),
+            StepAction::Confirm(prompt) => self.check_text(prompt.get_ref(), prompt.span()),
+            StepAction::Config(config) => config.get_ref().validate(config.span(), self),
+            StepAction::Tag(tag) => tag.get_ref().validate(tag.span(), self),
+            StepAction::Http(http) => http.get_ref().validate(http.span(), self),
         }
         if let Some(undo) = &step.undo {
             self.command(undo);
         }
-        if let Some(prompt) = &step.confirm {
-            self.text(prompt.get_ref(), prompt.span());
-        }
-        if let Some(config) = &step.config {
-            let span = config.span();
-            let config = config.get_ref();
-            for text in [&config.file, &config.against] {
-                self.text(text, span.clone());
-            }
-        }
-        if let Some(tag) = &step.tag {
-            let span = tag.span();
-            let tag = tag.get_ref();
-            self.text(&tag.name, span.clone());
-            if !tag.name.contains("{{") && !crate::actions::tag::is_valid_name(&tag.name) {
-                let diagnostic = self.error(
-                    span.clone(),
-                    format!("`{}` is not a tag name git accepts", tag.name),
-                );
-                diagnostic.expected = Some(
-                    "a name such as v1.4.3: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[` or `\\`"
-                        .into(),
-                );
-            }
-            if let Some(message) = &tag.message {
-                self.text(message, span.clone());
-            }
-        }
-        if let Some(http) = &step.http {
-            let span = http.span();
-            let http = http.get_ref();
-            self.text(&http.url, span.clone());
-            if !http.url.contains("{{")
-                && let Err(problem) = crate::actions::http::check_url(&http.url)
-            {
-                let needle = format!("\"{}\"", http.url);
-                let span = narrow_span(self.source, &span, &needle);
-                self.error(span, format!("cannot poll `{}`: {problem}", http.url));
-            }
-            if let Some(contains) = &http.contains {
-                self.text(contains, span.clone());
-            }
-            self.duration(http.timeout.as_ref());
-            self.duration(http.interval.as_ref());
-        }
         for value in step.env.values() {
-            self.text(value.get_ref(), value.span());
+            self.check_text(value.get_ref(), value.span());
         }
-        self.duration(step.timeout.as_ref());
-        self.duration(step.retry_delay.as_ref());
+        self.check_duration(step.timeout.as_ref());
+        self.check_duration(step.retry_delay.as_ref());
         if let Some(retries) = &step.retries
             && !(0..=MAX_RETRIES).contains(retries.get_ref())
         {
@@ -335,7 +295,7 @@ impl Checker<'_> {
         diagnostic.label = close.map(|close| format!("did you mean `{close}`?"));
     }
 
-    fn duration(&mut self, value: Option<&Spanned<String>>) {
+    fn check_duration(&mut self, value: Option<&Spanned<String>>) {
         let Some(value) = value else { return };
         if let Err(problem) = duration::parse(value.get_ref()) {
             let diagnostic = self.error(value.span(), format!("invalid duration: {problem}"));
@@ -351,12 +311,12 @@ impl Checker<'_> {
             diagnostic.expected = Some("a program and its arguments".into());
         }
         for text in command.get_ref().strings() {
-            self.text(text, command.span());
+            self.check_text(text, command.span());
         }
     }
 
     /// Checks the `{{ }}` placeholders of one string value whose source span is `span`.
-    fn text(&mut self, text: &str, span: Range<usize>) {
+    fn check_text(&mut self, text: &str, span: Range<usize>) {
         match template::placeholders(text) {
             Err(error) => {
                 let needle = &text[error.range.clone()];
@@ -387,5 +347,25 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+}
+
+/// What the specs of step kinds may ask while they are validated.
+impl Checks for Checker<'_> {
+    fn error(&mut self, span: Range<usize>, message: String, expected: Option<String>) {
+        let diagnostic = Checker::error(self, span, message);
+        diagnostic.expected = expected;
+    }
+
+    fn text(&mut self, text: &str, span: Range<usize>) {
+        self.check_text(text, span);
+    }
+
+    fn duration(&mut self, value: Option<&Spanned<String>>) {
+        self.check_duration(value);
+    }
+
+    fn narrow(&self, span: &Range<usize>, needle: &str) -> Range<usize> {
+        narrow_span(self.source, span, needle)
     }
 }

@@ -1,6 +1,183 @@
-//! The record store: what is kept of every run, and where.
+//! The record store: what is kept of every run, and the one way the rest of shipbook reaches it.
+//!
+//! Every state change of a run is committed to the store before the next thing happens, so that
+//! killing shipbook at any moment loses no finished step. The rest of the crate sees the store
+//! only as the [`Store`] trait, opened by [`open`] or [`open_existing`], and never learns which
+//! database is behind it; today that is SQLite in the state directory (the `sqlite` module), and
+//! another backend is one more module behind the same trait. What every backend must do alike
+//! (how a run id is resolved, how a run whose process died is shown) is written once here.
 
 pub mod record;
 mod sqlite;
 
-pub use sqlite::*;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::sys::liveness;
+use crate::text::timestamp::Timestamp;
+
+/// A durable record of runs, their steps and the locks that keep two runs of one runbook and
+/// environment apart. Every write is committed when the method returns.
+pub trait Store {
+    /// Records a new run and all its steps (pending), at once.
+    fn insert_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()>;
+
+    /// Records a run continuing: running again, owned by `owner`, with the resume noted, its
+    /// content hash updated, and its steps replaced by `run.steps` (planned again), at once.
+    fn resume_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()>;
+
+    /// Adds a step to a run that is under way (the undo of a step).
+    fn insert_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()>;
+
+    /// Writes the current state of one step of a run.
+    fn update_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()>;
+
+    /// Writes the run's metrics as sampled so far.
+    fn update_metrics(&mut self, run: &RunRecord) -> Result<()>;
+
+    /// Records how a run ended: its status and why, when, its note and final metrics.
+    fn finish_run(&mut self, run: &RunRecord) -> Result<()>;
+
+    /// The newest rehearsal of this runbook content at this commit, from a clean working tree,
+    /// in `env`, that wholly succeeded (its rollback included).
+    fn find_rehearsal(
+        &self,
+        runbook: &str,
+        env: &str,
+        content_hash: &str,
+        git_sha: &str,
+    ) -> Result<Option<RunRecord>>;
+
+    /// Finds the run a user means: a full id, a unique prefix, or `last`.
+    fn resolve_run_id(&self, query: &str) -> Result<String>;
+
+    /// The runs (of one runbook, or all), newest first, at most `limit`, without their steps.
+    fn list_runs(&self, runbook: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;
+
+    /// One run with its steps.
+    fn load_run(&self, run_id: &str) -> Result<RunRecord>;
+
+    /// Takes the lock of a runbook and environment for a run. A lock left by a process that no
+    /// longer exists is taken over, and the returned holder says whose it was; a lock whose
+    /// holder is alive is `Error::Locked`.
+    fn acquire_lock(
+        &mut self,
+        runbook: &str,
+        env: &str,
+        run_id: &str,
+        operator: &str,
+        owner: &Owner,
+        since: Timestamp,
+    ) -> Result<Option<LockHolder>>;
+
+    /// Releases the lock of a runbook and environment, if `run_id` holds it.
+    fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()>;
+}
+
+/// Opens (creating if needed) the record store of a state directory.
+pub fn open(state_dir: &Path) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::open(state_dir)?))
+}
+
+/// Opens the record store of a state directory only if there is one: reading commands must not
+/// create state directories.
+pub fn open_existing(state_dir: &Path) -> Result<Option<Box<dyn Store>>> {
+    if sqlite::SqliteStore::exists(state_dir) {
+        open(state_dir).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Who holds a lock, for the message of a run that could not take it.
+#[derive(Debug, Clone)]
+pub struct LockHolder {
+    pub run_id: String,
+    pub operator: String,
+    pub pid: u32,
+    pub since: Timestamp,
+}
+
+/// The process that owns a run or a lock: enough to tell later whether it still exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub host: String,
+    pub pid: u32,
+    /// When the process started, in the operating system's terms, so that a reused pid is not
+    /// taken for the owner.
+    pub pid_start: Option<u64>,
+}
+
+impl Owner {
+    pub fn this_process() -> Owner {
+        let pid = std::process::id();
+        Owner {
+            host: crate::sys::operator::hostname(),
+            pid,
+            pid_start: liveness::process_start(pid),
+        }
+    }
+
+    /// Whether the owning process is gone. One on another host is assumed alive.
+    pub fn is_gone(&self) -> bool {
+        liveness::is_gone(&self.host, self.pid, self.pid_start)
+    }
+}
+
+/// How many run ids a backend returns for a prefix at most: one more than an ambiguity shows,
+/// so that the message can say "more than 10".
+const MAX_CANDIDATES: usize = 11;
+
+/// What a user's run query asks a backend for.
+enum RunQuery<'a> {
+    /// The newest run (`last`).
+    Newest,
+    /// Every run whose id starts with this, up to [`MAX_CANDIDATES`] of them.
+    Prefix(&'a str),
+}
+
+/// Resolves a user's run query the same way for every backend: `candidates` finds the run ids
+/// that match; an exact id wins, one match is it, none or several are errors.
+fn resolve_run_id_with(
+    query: &str,
+    candidates: impl FnOnce(RunQuery<'_>) -> Result<Vec<String>>,
+) -> Result<String> {
+    let unknown = || Error::UnknownRun {
+        query: query.to_string(),
+    };
+    if query.trim().is_empty() {
+        return Err(unknown());
+    }
+    let matches = candidates(if query == "last" {
+        RunQuery::Newest
+    } else {
+        RunQuery::Prefix(query)
+    })?;
+    if let Some(exact) = matches.iter().find(|id| *id == query) {
+        return Ok(exact.clone());
+    }
+    match matches.len() {
+        0 => Err(unknown()),
+        1 => Ok(matches.into_iter().next().expect("one match")),
+        _ => Err(Error::AmbiguousRun {
+            query: query.to_string(),
+            matches,
+        }),
+    }
+}
+
+/// A run left `running` by a process that no longer exists is shown as interrupted.
+fn mark_interrupted(mut run: RunRecord, owner: &Owner) -> RunRecord {
+    if run.status == RunStatus::Running && owner.is_gone() {
+        run.status = RunStatus::Interrupted;
+        run.status_reason
+            .get_or_insert_with(|| "the shipbook process ended without finishing the run".into());
+        for step in &mut run.steps {
+            if step.status == StepStatus::Running {
+                step.status = StepStatus::Interrupted;
+            }
+        }
+    }
+    run
+}

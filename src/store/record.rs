@@ -1,10 +1,16 @@
-//! What is kept of a run: the record of DESIGN.md section 5.
+//! What is kept of a run: the record.
 //!
 //! These are the types the store writes and reads, `show --json` and `history --json` print, and
-//! the change note is rendered from. Field names are part of the JSON contract of section 6:
-//! add freely, rename none.
+//! the change note is rendered from. Field names and the text of every value are part of the
+//! JSON contract that scripts rely on: add freely, rename none. The fields are typed (a mode is a
+//! `Mode`, a time a `Timestamp`), so that a value the program does not know cannot get in
+//! unnoticed; each serializes to its plain text, such as `"rehearsal"` or
+//! `"2024-05-01T09:30:00.123Z"`.
 
 use serde::{Deserialize, Serialize};
+
+use crate::runbook::{Better, Mode, StepKind};
+use crate::text::timestamp::Timestamp;
 
 /// Where a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +90,7 @@ pub struct RunRecord {
     pub runbook: String,
     pub runbook_path: String,
     pub content_hash: String,
-    pub mode: String,
+    pub mode: Mode,
     pub env: Option<String>,
     pub operator: String,
     pub host: String,
@@ -101,9 +107,8 @@ pub struct RunRecord {
     pub files_touched: Vec<String>,
     pub rollback_note: Option<String>,
     pub rollback_command: Option<String>,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-    pub finished_at: Option<String>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
     pub status: RunStatus,
     /// Why the run ended as it did, in one line ("step `deploy` exited with 1").
     pub status_reason: Option<String>,
@@ -132,13 +137,13 @@ pub struct StepRecord {
     pub position: u32,
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: StepKind,
     /// The resolved command or what the action does, secrets masked.
     pub command: String,
     pub status: StepStatus,
     pub attempts: u32,
     pub exit_code: Option<i32>,
-    pub started_at: Option<String>,
+    pub started_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,
     pub log: Option<String>,
     pub log_tail: Option<String>,
@@ -185,7 +190,7 @@ pub struct TagRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricRecord {
     pub name: String,
-    pub better: String,
+    pub better: Better,
     pub before: Option<f64>,
     pub after: Option<f64>,
     /// Why a sample is missing, when one is.
@@ -206,7 +211,7 @@ impl MetricRecord {
     /// "improved", "regressed" or "unchanged", by `better`.
     pub fn verdict(&self) -> Option<&'static str> {
         let (before, after) = (self.before?, self.after?);
-        let lower_is_better = self.better == "lower";
+        let lower_is_better = self.better == Better::Lower;
         Some(if after == before {
             "unchanged"
         } else if (after < before) == lower_is_better {
@@ -219,7 +224,7 @@ impl MetricRecord {
     /// How far the metric regressed, in percent (0 when it did not).
     pub fn regression_percent(&self) -> Option<f64> {
         let change = self.change_percent()?;
-        Some(if self.better == "lower" {
+        Some(if self.better == Better::Lower {
             change.max(0.0)
         } else {
             (-change).max(0.0)
@@ -249,7 +254,7 @@ pub struct Invocation {
 pub struct RehearsalCitation {
     pub run_id: String,
     pub env: String,
-    pub finished_at: String,
+    pub finished_at: Timestamp,
     pub duration_ms: Option<u64>,
     pub rollback_duration_ms: Option<u64>,
 }
@@ -264,9 +269,8 @@ impl RunRecord {
         Some(steps.iter().filter_map(|s| s.duration_ms).sum())
     }
 
+    /// From start to finish, in milliseconds: `None` for a run that has not finished.
     pub fn duration_ms(&self) -> Option<u64> {
-        let started = chrono::DateTime::parse_from_rfc3339(&self.started_at).ok()?;
-        let finished = chrono::DateTime::parse_from_rfc3339(self.finished_at.as_deref()?).ok()?;
-        u64::try_from((finished - started).num_milliseconds()).ok()
+        u64::try_from(self.finished_at?.millis_since(self.started_at)).ok()
     }
 }

@@ -67,7 +67,7 @@ impl GitFacts {
         }
         facts.previous_tag = previous_tag(&repo).unwrap_or_default();
         // shipbook's own records (the default state directory) do not make a tree dirty.
-        let own_records = format!("{}/", crate::sys::state::DIR_NAME);
+        let own_records = format!("{}/", super::STATE_DIR_NAME);
         facts.dirty = with_status
             && changed_paths(&repo)
                 .iter()

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
+pub use rustix::process::Signal;
+use rustix::process::{Pid, kill_process_group};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -38,16 +40,16 @@ impl Interrupt {
                         continue;
                     }
                     if count == 1 {
-                        signal_group(group, libc::SIGTERM);
+                        signal_group(group, Signal::TERM);
                         let escalate = shared.clone();
                         std::thread::spawn(move || {
                             std::thread::sleep(GRACE_PERIOD);
                             if escalate.group.load(Ordering::SeqCst) == group {
-                                signal_group(group, libc::SIGKILL);
+                                signal_group(group, Signal::KILL);
                             }
                         });
                     } else {
-                        signal_group(group, libc::SIGKILL);
+                        signal_group(group, Signal::KILL);
                     }
                 }
             })?;
@@ -65,11 +67,18 @@ impl Interrupt {
 }
 
 /// Sends `signal` to every process of the group; a group that is already gone is fine.
-pub fn signal_group(group: i32, signal: i32) {
-    if group > 0 {
-        // SAFETY: killpg has no memory-safety preconditions; errors (ESRCH) are ignored.
-        unsafe {
-            libc::killpg(group, signal);
-        }
+pub fn signal_group(group: i32, signal: Signal) {
+    if let Some(group) = Pid::from_raw(group) {
+        let _ = kill_process_group(group, signal);
+    }
+}
+
+/// Commands that only print (history, show, note, plan, schema, completions) end quietly when
+/// their reader goes away (`shipbook show last | head`), as other Unix tools do. Commands that
+/// run steps keep ignoring SIGPIPE: a closed pipe must never kill a release midway.
+pub fn quiet_on_closed_pipe() {
+    // SAFETY: restoring the default action of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -20,7 +20,7 @@ use crate::mask::Masker;
 // The executor asks this module for the tail of a step's log; the reading is shared with
 // the other readers of logs.
 pub use crate::sys::fs::log_tail;
-use crate::sys::interrupt::{GRACE_PERIOD, Interrupt, signal_group};
+use crate::sys::interrupt::{GRACE_PERIOD, Interrupt, Signal, signal_group};
 use crate::text::words::one_line_folded;
 
 /// What to run.
@@ -151,7 +151,7 @@ fn run_to(
     let group = handle.pids().first().copied().unwrap_or(0) as i32;
     interrupt.set_group(group);
     if interrupt.requested() {
-        signal_group(group, libc::SIGTERM);
+        signal_group(group, Signal::TERM);
     }
 
     let copier = spawn_copier(reader, log, masker, echo);
@@ -170,9 +170,9 @@ fn run_to(
     interrupt.set_group(0);
     // The command has exited; end whatever it left behind in its group, then let the copier
     // drain what is still in the pipe.
-    signal_group(group, libc::SIGTERM);
+    signal_group(group, Signal::TERM);
     if copier.done.recv_timeout(GRACE_PERIOD).is_err() {
-        signal_group(group, libc::SIGKILL);
+        signal_group(group, Signal::KILL);
         // A process that left the group (setsid) may still hold the pipe; its output after this
         // point is not waited for.
         let _ = copier.done.recv_timeout(Duration::from_secs(1));
@@ -340,11 +340,11 @@ fn resolve(program: &str, path_variable: Option<&str>) -> std::path::PathBuf {
 
 /// TERM to the group, KILL after the grace period; returns the leader's status.
 fn terminate(group: i32, handle: &duct::Handle) -> io::Result<std::process::ExitStatus> {
-    signal_group(group, libc::SIGTERM);
+    signal_group(group, Signal::TERM);
     if let Some(output) = handle.wait_timeout(GRACE_PERIOD)? {
         return Ok(output.status);
     }
-    signal_group(group, libc::SIGKILL);
+    signal_group(group, Signal::KILL);
     Ok(handle.wait()?.status)
 }
 
@@ -399,6 +399,54 @@ impl Write for LazyLog {
             Some(file) => file.flush(),
             None => Ok(()),
         }
+    }
+}
+
+/// A step's log as a writer for what an action finds out: masked as it is written, echoed with
+/// `-v`, and on disk line by line, so that a long http poll shows in the log and the terminal
+/// while it runs.
+pub struct LogWriter {
+    log: LazyLog,
+    stream: crate::mask::StreamMasker,
+    echo: Echo,
+    masked: Vec<u8>,
+}
+
+impl LogWriter {
+    pub fn new(path: &Path, masker: &Masker, echo: Echo) -> LogWriter {
+        LogWriter {
+            log: LazyLog::new(path),
+            stream: masker.stream(),
+            echo,
+            masked: Vec::new(),
+        }
+    }
+}
+
+impl Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.masked.clear();
+        self.stream.push(bytes, &mut self.masked);
+        write_out(&mut self.log, &self.masked, self.echo);
+        // A whole line cannot hold half a secret that the next write completes: let it out.
+        if bytes.ends_with(b"\n") {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    /// Writes out what the masker held back, so that a command run next appends after it.
+    fn flush(&mut self) -> io::Result<()> {
+        self.masked.clear();
+        self.stream.finish(&mut self.masked);
+        write_out(&mut self.log, &self.masked, self.echo);
+        self.log.flush()
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 

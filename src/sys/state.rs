@@ -1,4 +1,4 @@
-//! Where records, logs and notes live.
+//! Where records, logs and notes live (the README's "Records").
 //!
 //! `--state-dir`, else `$SHIPBOOK_STATE_DIR` (both handled by clap), else `.shipbook/` at the
 //! root of the git repository that holds the runbook, or beside the runbook outside a repository.
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::sys::git;
 
-pub const DIR_NAME: &str = ".shipbook";
+pub use super::STATE_DIR_NAME as DIR_NAME;
 
 /// The state directory for a runbook at `runbook_path`.
 pub fn for_runbook(explicit: Option<&Path>, runbook_path: &Path) -> PathBuf {

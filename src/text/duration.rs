@@ -53,6 +53,38 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(total_ms))
 }
 
+/// A duration from a runbook value that validation already accepted, or `default` when the key
+/// is absent.
+pub fn parse_or(value: Option<&toml::Spanned<String>>, default: Duration) -> Duration {
+    parse_optional(value).unwrap_or(default)
+}
+
+/// A duration from an optional runbook value that validation already accepted.
+pub fn parse_optional(value: Option<&toml::Spanned<String>>) -> Option<Duration> {
+    value.and_then(|text| parse(text.get_ref()).ok())
+}
+
+/// Serializes a duration as whole milliseconds, the unit of every `*_ms` key of the JSON output.
+pub fn serialize_millis<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Serializes an optional duration as whole milliseconds (or null).
+pub fn serialize_optional_millis<S: serde::Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => {
+            serializer.serialize_some(&u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+        }
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Formats a duration for people: "812ms", "4.2s", "3m05s", "1h02m".
 pub fn human(duration: Duration) -> String {
     let ms = duration.as_millis();

@@ -1,7 +1,11 @@
-//! Leaf helpers for text: durations, `{{ variable }}` templates, located diagnostics and the
-//! words of messages. They import nothing else of shipbook, so every layer above may use them.
+//! Leaf helpers for text: durations, `{{ variable }}` templates, located diagnostics, the
+//! recorded form of timestamps and the words of messages. They import nothing else of shipbook,
+//! so every layer above may use them.
 
+pub mod checks;
 pub mod diagnostic;
 pub mod duration;
+pub mod patterns;
 pub mod template;
+pub mod timestamp;
 pub mod words;

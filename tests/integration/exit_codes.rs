@@ -1,4 +1,4 @@
-//! Each exit code of DESIGN.md section 2 that is not covered by its feature's own tests.
+//! Each exit code of the README's "Exit codes" that is not covered by its feature's own tests.
 
 use crate::test::Test;
 

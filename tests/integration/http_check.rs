@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::test::{Test, assert_has, step_outcome};
+use crate::test::{Test, assert_has, kill, step_outcome, wait_for};
 
 /// The most connections a test server answers: far more than any test needs, and a bound on a
 /// test that misbehaves.
@@ -174,4 +174,38 @@ http = { url = "{{ url }}", timeout = "1m" }
         .code(2)
         .stderr_has("cannot poll `gopher://x`");
     assert!(!test.join(".shipbook/logs").exists(), "no step ran");
+}
+
+/// What an action finds out reaches its log (and, with `-v`, the terminal) while it runs: a
+/// long poll is not silent until it ends.
+#[test]
+fn a_poll_shows_in_the_log_and_the_terminal_while_it_runs() {
+    let test = Test::new().runbook("web", &runbook("10m"));
+    let mut child = test.spawn(&[
+        "-v",
+        "run",
+        "runbooks/web.toml",
+        "--var",
+        &port_var(closed_port()),
+    ]);
+    let logs = test.join(".shipbook/logs");
+    let poll_log = || {
+        std::fs::read_dir(&logs)
+            .ok()
+            .and_then(|mut runs| runs.next())
+            .and_then(|run| std::fs::read_to_string(run.ok()?.path().join("health.log")).ok())
+            .unwrap_or_default()
+    };
+    wait_for("the first attempt in the step's log", || {
+        poll_log().contains("attempt 1 (")
+    });
+    assert!(
+        child.try_wait().expect("a child").is_none(),
+        "the step is still polling"
+    );
+    kill(child.id(), "TERM");
+    let output = child.wait_with_output().expect("shipbook ends");
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_has(&stderr, "attempt 1 (");
 }

@@ -94,3 +94,44 @@ fn a_failed_run_ends_with_a_failed_event() {
         serde_json::from_str(run.stdout.lines().nth(2).unwrap()).unwrap();
     assert_eq!(finished["exit_code"], 7);
 }
+
+/// A reader that goes away (`shipbook run … --json | head -1`) must not stop a release: the
+/// JSON output is reported once and dropped, and the steps, the record and the note go on.
+#[test]
+fn a_closed_json_pipe_does_not_stop_the_release() {
+    use std::io::{BufRead, BufReader};
+
+    let test = Test::new().runbook(
+        "web",
+        r#"[runbook]
+name = "web"
+
+[[steps]]
+id = "first"
+run = "true"
+
+[[steps]]
+id = "second"
+run = "sleep 0.2"
+
+[[steps]]
+id = "third"
+run = "touch third-ran"
+"#,
+    );
+    let mut child = test.spawn(&["run", "runbooks/web.toml", "--json"]);
+    let mut stdout = BufReader::new(child.stdout.take().expect("a stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first event");
+    assert!(first.contains("run_started"), "{first}");
+    drop(stdout);
+    let output = child.wait_with_output().expect("shipbook ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("JSON events on stdout stopped"), "{stderr}");
+    assert_eq!(stderr.matches("stopped (").count(), 1, "{stderr}");
+    assert!(test.join("runbooks/third-ran").exists());
+    let run = test.last_run();
+    assert_eq!(run["status"], "succeeded");
+    assert!(run["note"].as_str().is_some_and(|note| !note.is_empty()));
+}

@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: the performance figures of DESIGN.md section 8, measured on this machine.
+//! `cargo xtask bench`: the performance targets of the README, measured on this machine.
 //!
 //! Every figure is a whole process of the release build of shipbook, timed from spawn to reap
 //! (or, for the rollback, to the timestamp the rollback command writes), against a floor that
@@ -21,7 +21,7 @@ use workloads::Form;
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--json FILE] [--keep]
 
-Builds shipbook in release mode and measures the figures of DESIGN.md section 8.
+Builds shipbook in release mode and measures the performance targets of the README.
 
   --quick      fewer rounds and smaller volumes (a minute instead of several)
   --json FILE  also write the results, with every sample, to FILE

@@ -3,6 +3,7 @@
 //! Run through the `.cargo/config.toml` alias, so the only tool needed is cargo itself.
 
 mod bench;
+mod layers;
 mod man;
 mod schema;
 
@@ -11,9 +12,10 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask TASK
 
   ci              cargo fmt --check, clippy with warnings denied, schema --check, cargo test
-  bench           build shipbook in release mode and measure DESIGN.md section 8
+  bench           build shipbook in release mode and measure the README's performance targets
                   (--quick, --json FILE, --keep)
   schema          write runbooks/schema.json; --check fails when it is stale
+  layers          check that every import follows the layering of ARCHITECTURE.md
   man             write the man pages into target/man/";
 
 fn main() -> ExitCode {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("bench-floor") => bench::floor(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("schema") => schema::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("layers") => layers::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("man") => man::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");
@@ -62,5 +65,6 @@ fn ci() -> Result<(), String> {
         "warnings",
     ])?;
     schema::run(&["--check".to_string()])?;
+    layers::run(&[])?;
     cargo(&["test", "--workspace"])
 }

@@ -33,6 +33,8 @@ use pattern::{Pattern, select};
 use report::Report;
 use source::Source;
 
+pub mod spec;
+
 mod compare;
 mod flat;
 mod format;

@@ -24,6 +24,8 @@ use url::is_https;
 
 pub use url::check_url;
 
+pub mod spec;
+
 mod fetch;
 mod judge;
 mod poll;

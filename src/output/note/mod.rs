@@ -13,7 +13,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::output::vocabulary::run_mode;
 use crate::runbook::Mode;
 use crate::store::record::RunRecord;
 use crate::text::duration::human;
@@ -24,7 +23,7 @@ mod results;
 /// The whole note, as Markdown.
 pub fn render(run: &RunRecord) -> String {
     let mut out = String::new();
-    let mode = run_mode(run);
+    let mode = run.mode;
     header::title(&mut out, run, mode);
     header::change(&mut out, run);
     header::run_facts(&mut out, run);

@@ -8,7 +8,6 @@
 use std::fmt::Write as _;
 
 use super::{cell, duration_or_dash};
-use crate::output::vocabulary::step_kind;
 use crate::runbook::{Mode, StepKind};
 use crate::store::record::{MetricRecord, Phase, RunRecord, StepRecord, StepStatus, TagRecord};
 
@@ -89,11 +88,7 @@ pub(super) fn tags(out: &mut String, run: &RunRecord) {
     let rehearsed_tags: Vec<&StepRecord> = run
         .steps
         .iter()
-        .filter(|s| {
-            step_kind(s) == Some(StepKind::Tag)
-                && s.tag.is_none()
-                && s.status == StepStatus::Succeeded
-        })
+        .filter(|s| s.kind == StepKind::Tag && s.tag.is_none() && s.status == StepStatus::Succeeded)
         .collect();
     if tags.is_empty() && rehearsed_tags.is_empty() {
         return;

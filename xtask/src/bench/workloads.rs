@@ -6,9 +6,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
+use shipbook::runbook::{Mode, StepKind};
+use shipbook::store::Owner;
 use shipbook::store::record::{Invocation, Phase, RunRecord, RunStatus, StepRecord, StepStatus};
-use shipbook::store::{Owner, Store};
+use shipbook::text::timestamp::Timestamp;
 
 /// The line a step prints over and over in the output workloads (77 bytes with its newline).
 pub const OUTPUT_LINE: &str =
@@ -194,7 +196,7 @@ pub fn git_repo(dir: &Path) -> Result<(), String> {
 /// shipbook's own store API (`insert_run`, then `finish_run`), the newest started now.
 pub fn fill_history(state_dir: &Path, runs: usize) -> Result<Duration, String> {
     let start = Instant::now();
-    let mut store = Store::open(state_dir).map_err(|e| {
+    let mut store = shipbook::store::open(state_dir).map_err(|e| {
         format!(
             "cannot open the record store in {}: {e}",
             state_dir.display()
@@ -224,20 +226,18 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
     let runbook = RUNBOOKS[index % RUNBOOKS.len()];
     let run_id = shipbook::engine::run_id::new(runbook, started);
     let mode = match index % 50 {
-        0 => "rollback",
-        n if n % 10 == 5 => "rehearsal",
-        _ => "run",
+        0 => Mode::Rollback,
+        n if n % 10 == 5 => Mode::Rehearsal,
+        _ => Mode::Run,
     };
-    let env = if mode == "rehearsal" || index.is_multiple_of(2) {
+    let env = if mode == Mode::Rehearsal || index.is_multiple_of(2) {
         "staging"
     } else {
         "production"
     };
     let failed = index % 17 == 3;
-    let time = |offset_ms: i64| {
-        (started + chrono::Duration::milliseconds(offset_ms))
-            .to_rfc3339_opts(SecondsFormat::Millis, true)
-    };
+    let time =
+        |offset_ms: i64| Timestamp::from(started + chrono::Duration::milliseconds(offset_ms));
     let log = |step: &str| {
         Some(
             state_dir
@@ -271,7 +271,11 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
             position: position as u32,
             id: id.to_string(),
             name: id.replace('-', " "),
-            kind: if id == "health" { "http" } else { "run" }.to_string(),
+            kind: if id == "health" {
+                StepKind::Http
+            } else {
+                StepKind::Run
+            },
             command: command
                 .replace("{env}", env)
                 .replace("{index}", &index.to_string()),
@@ -295,7 +299,7 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
                     .to_string()
             }),
             detail: None,
-            phase: if mode == "rollback" {
+            phase: if mode == Mode::Rollback {
                 Phase::Rollback
             } else {
                 Phase::Steps
@@ -309,7 +313,7 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
         runbook: runbook.to_string(),
         runbook_path: format!("/srv/releases/runbooks/{runbook}.toml"),
         content_hash: format!("{:064x}", index % 40),
-        mode: mode.to_string(),
+        mode,
         env: Some(env.to_string()),
         operator: "ann@build-host".to_string(),
         host: owner.host.clone(),
@@ -393,7 +397,7 @@ mod tests {
     fn history_goes_in_through_the_store() {
         let dir = tempfile::tempdir().unwrap();
         fill_history(dir.path(), 40).unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = shipbook::store::open(dir.path()).unwrap();
         assert_eq!(store.list_runs(None, 100).unwrap().len(), 40);
         let last = store.resolve_run_id("last").unwrap();
         let run = store.load_run(&last).unwrap();

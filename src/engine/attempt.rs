@@ -1,0 +1,247 @@
+//! One step: its confirmation, or its attempts with retries and doubling delays, each state
+//! change emitted before the next one happens.
+
+use std::collections::BTreeMap;
+
+use super::effects::{Answer, WorkContext, WorkOutcome};
+use super::event::Event;
+use super::executor::{Executor, Stop};
+use crate::error::{Error, Result};
+use crate::plan::Work;
+use crate::runbook::Mode;
+use crate::store::record::StepStatus;
+
+impl Executor<'_> {
+    /// Before a resumed run runs again a step that is not idempotent and may have partly run,
+    /// asks (or takes `--yes`). Returns the stop when the answer is not yes.
+    pub(super) fn confirm_rerun(&mut self, index: usize) -> Option<Stop> {
+        let id = self.planned[index].id.clone();
+        let prompt =
+            format!("Step `{id}` is not idempotent and may have partly run before. Run it again?");
+        let answer = if self.options.yes {
+            Answer::Yes
+        } else {
+            self.effects.confirm(&prompt)
+        };
+        match answer {
+            Answer::Yes => None,
+            Answer::No => Some(Stop::Declined(id)),
+            Answer::NoTerminal => Some(Stop::NeedsConfirmation(id)),
+        }
+    }
+
+    /// A `confirm` step: asked once, never retried; `--yes` answers it.
+    pub(super) fn confirm(&mut self, index: usize, prompt: &str) -> Result<Option<Stop>> {
+        let started = self.effects.elapsed();
+        {
+            let step = &mut self.run.steps[index];
+            step.status = StepStatus::Running;
+            step.attempts += 1;
+            step.started_at = Some(self.effects.now());
+        }
+        let step = self.run.steps[index].clone();
+        self.observers.emit(Event::StepStarted {
+            step: &step,
+            max_attempts: 1,
+        })?;
+        let answer = if self.options.yes {
+            Answer::Yes
+        } else {
+            self.effects.confirm(prompt)
+        };
+        let id = self.planned[index].id.clone();
+        let operator = &self.options.operator;
+        let now = self.effects.now();
+        let (status, detail, stop) = match answer {
+            Answer::Yes if self.options.yes => (
+                StepStatus::Succeeded,
+                format!("answered yes by --yes, operator {operator}, at {now}"),
+                None,
+            ),
+            Answer::Yes => (
+                StepStatus::Succeeded,
+                format!("answered yes by {operator} at {now}"),
+                None,
+            ),
+            Answer::No => (
+                StepStatus::Failed,
+                format!("answered no by {operator} at {now}"),
+                Some(Stop::Declined(id)),
+            ),
+            Answer::NoTerminal => (
+                StepStatus::Failed,
+                "not answered: no terminal to ask on and no --yes".to_string(),
+                Some(Stop::NeedsConfirmation(id)),
+            ),
+        };
+        let duration = self.effects.elapsed().saturating_sub(started);
+        let step = &mut self.run.steps[index];
+        step.status = status;
+        step.duration_ms = Some(duration.as_millis() as u64);
+        step.detail = Some(detail);
+        self.emit_step(index)?;
+        Ok(stop)
+    }
+
+    /// Runs a step's work until it passes or its attempts run out. `sheltered` is true for undo
+    /// steps, which are finished even on Ctrl-C.
+    pub(super) fn repeated_step(
+        &mut self,
+        index: usize,
+        work: &Work,
+        sheltered: bool,
+    ) -> Result<Option<Stop>> {
+        let planned = self.planned[index].clone();
+        let log = self.options.logs_dir.join(format!("{}.log", planned.id));
+        let max_attempts = planned.retries + 1;
+        let started = self.effects.elapsed();
+        {
+            let step = &mut self.run.steps[index];
+            step.started_at = Some(self.effects.now());
+            step.log = Some(log.display().to_string());
+        }
+        let env = self.command_env(&planned.id, &planned.env);
+        let context = WorkContext {
+            step_id: &planned.id,
+            dir: &planned.dir,
+            env: &env,
+            timeout: planned.timeout,
+            log: &log,
+            sheltered,
+            rehearsal: self.plan.mode == Mode::Rehearsal,
+        };
+
+        let (outcome, attempt) =
+            self.attempt_until_done(index, work, &context, max_attempts, planned.retry_delay)?;
+        let duration = self.effects.elapsed().saturating_sub(started);
+        self.record_outcome(
+            index,
+            outcome,
+            attempt,
+            max_attempts,
+            duration.as_millis() as u64,
+        );
+        self.emit_step(index)?;
+
+        Ok(match self.run.steps[index].status {
+            StepStatus::Succeeded => None,
+            StepStatus::Interrupted => Some(Stop::Interrupted),
+            _ if planned.continue_on_error => None,
+            _ => Some(Stop::Failed(format!(
+                "step `{}` {}",
+                planned.id,
+                self.run.steps[index].detail.as_deref().unwrap_or("failed")
+            ))),
+        })
+    }
+
+    /// Attempts a step's work until it passes, is interrupted, or has had `max_attempts`,
+    /// waiting `delay` (doubled each time) between attempts. Returns the last outcome and its
+    /// attempt number.
+    fn attempt_until_done(
+        &mut self,
+        index: usize,
+        work: &Work,
+        context: &WorkContext<'_>,
+        max_attempts: u32,
+        mut delay: std::time::Duration,
+    ) -> Result<(WorkOutcome, u32)> {
+        let mut attempt = 1;
+        let outcome = loop {
+            {
+                let step = &mut self.run.steps[index];
+                step.status = StepStatus::Running;
+                step.attempts += 1;
+            }
+            let step = self.run.steps[index].clone();
+            self.observers.emit(Event::StepStarted {
+                step: &step,
+                max_attempts,
+            })?;
+            if max_attempts > 1 {
+                self.effects.append_log(
+                    context.log,
+                    &format!("== shipbook: attempt {attempt} of {max_attempts} ==\n"),
+                );
+            }
+            let outcome = self.effects.perform(work, context).map_err(|source| {
+                Error::io(format!("cannot run step `{}`", context.step_id), source)
+            })?;
+            if outcome.tag.is_some() {
+                self.run.steps[index].tag = outcome.tag.clone();
+            }
+            if matches!(
+                outcome.status,
+                StepStatus::Succeeded | StepStatus::Interrupted
+            ) || attempt >= max_attempts
+            {
+                break outcome;
+            }
+            let step = &mut self.run.steps[index];
+            step.exit_code = outcome.exit_code;
+            step.detail = outcome.detail.as_deref().map(|d| self.masker.text(d));
+            let step = step.clone();
+            self.observers
+                .emit(Event::StepRetrying { step: &step, delay })?;
+            if self.effects.sleep(delay) {
+                break WorkOutcome {
+                    status: StepStatus::Interrupted,
+                    ..outcome
+                };
+            }
+            delay = delay.saturating_mul(2);
+            attempt += 1;
+        };
+        Ok((outcome, attempt))
+    }
+
+    /// Writes the final outcome of a step's attempts into its record.
+    fn record_outcome(
+        &mut self,
+        index: usize,
+        outcome: WorkOutcome,
+        attempt: u32,
+        max_attempts: u32,
+        duration_ms: u64,
+    ) {
+        let status = outcome.status;
+        let detail = outcome.detail.as_deref().map(|d| self.masker.text(d));
+        let tail = (!status.is_success()).then(|| {
+            let log = self.run.steps[index].log.clone().unwrap_or_default();
+            self.effects.log_tail(std::path::Path::new(&log))
+        });
+        let step = &mut self.run.steps[index];
+        step.status = status;
+        step.exit_code = outcome.exit_code;
+        step.duration_ms = Some(duration_ms);
+        step.detail = match status {
+            StepStatus::Succeeded if attempt > 1 => Some(match detail {
+                Some(detail) => format!("{detail}; passed on attempt {attempt} of {max_attempts}"),
+                None => format!("passed on attempt {attempt} of {max_attempts}"),
+            }),
+            StepStatus::Interrupted => Some("interrupted by a signal".into()),
+            _ => detail,
+        };
+        if tail.is_some() {
+            step.log_tail = tail;
+        }
+    }
+
+    /// The process environment of a step's (or metric's) commands: shipbook's own variables on
+    /// top of what the runbook sets.
+    pub(super) fn command_env(
+        &self,
+        id: &str,
+        extra: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut env = extra.clone();
+        env.insert("SHIPBOOK_RUN_ID".into(), self.run.run_id.clone());
+        env.insert("SHIPBOOK_STEP".into(), id.to_string());
+        env.insert(
+            "SHIPBOOK_ENV".into(),
+            self.plan.env.clone().unwrap_or_default(),
+        );
+        env.insert("SHIPBOOK_MODE".into(), self.plan.mode.as_str().into());
+        env
+    }
+}

@@ -1,0 +1,98 @@
+//! Everything the executor does to the world, behind one trait.
+//!
+//! The executor decides: which step runs next, whether to retry, what a failure means, what to
+//! undo. Running a command, performing an action, sampling a metric, asking a person, sleeping,
+//! reading the clock and noticing a signal are effects, and go through `Effects`. The real
+//! implementation (`SystemEffects`) spawns processes and asks on the terminal; the scripted one
+//! in the tests plays a run out without either, so the policy is tested in milliseconds.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::plan::{PlannedMetric, Work};
+use crate::store::record::{StepStatus, TagRecord};
+use crate::text::timestamp::Timestamp;
+
+/// The answer to a question put to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// There is no terminal to ask on.
+    NoTerminal,
+}
+
+/// Asks a person. The terminal side implements it; the engine only knows the answers.
+pub trait Prompter {
+    /// A yes/no question; "no" is the default.
+    fn confirm(&mut self, prompt: &str) -> Answer;
+    /// After a failure with `on_failure = "ask"`: `Yes` is undo, `No` is stop.
+    fn undo_or_stop(&mut self, failed_step: &str) -> Answer;
+}
+
+/// Where and how one attempt of a step's work runs.
+pub struct WorkContext<'a> {
+    pub step_id: &'a str,
+    pub dir: &'a Path,
+    /// The whole extra process environment, shipbook's own variables included.
+    pub env: &'a BTreeMap<String, String>,
+    pub timeout: Option<Duration>,
+    pub log: &'a Path,
+    /// An undo in flight is finished, not cut short: Ctrl-C is not passed on to it.
+    pub sheltered: bool,
+    /// A rehearsal: a tag is checked, not created.
+    pub rehearsal: bool,
+}
+
+/// How one attempt of a step's work ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkOutcome {
+    /// `Succeeded`, `Failed`, `TimedOut` or `Interrupted`.
+    pub status: StepStatus,
+    /// A command's exit code; actions have none.
+    pub exit_code: Option<i32>,
+    /// One line about the result, before masking ("exited with 2", "HTTP 503 after 4 attempts").
+    pub detail: Option<String>,
+    /// For a `tag` step: the tag it made or found.
+    pub tag: Option<TagRecord>,
+}
+
+impl WorkOutcome {
+    pub fn succeeded(detail: Option<String>) -> WorkOutcome {
+        WorkOutcome {
+            status: StepStatus::Succeeded,
+            exit_code: None,
+            detail,
+            tag: None,
+        }
+    }
+}
+
+/// The effects a run has on the world.
+pub trait Effects {
+    /// Performs one attempt of a step's work: a command or an action, its output into `log`.
+    fn perform(&mut self, work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome>;
+    /// Samples a metric: its value, or why there is none.
+    fn sample(
+        &mut self,
+        metric: &PlannedMetric,
+        env: &BTreeMap<String, String>,
+        log: &Path,
+    ) -> io::Result<Result<f64, String>>;
+    /// Appends a line of shipbook's own to a step's log (secrets masked).
+    fn append_log(&mut self, log: &Path, text: &str);
+    /// The last lines of a step's log, for a failure.
+    fn log_tail(&mut self, log: &Path) -> String;
+    fn confirm(&mut self, prompt: &str) -> Answer;
+    fn undo_or_stop(&mut self, failed_step: &str) -> Answer;
+    /// Waits between attempts; returns true when a signal came meanwhile.
+    fn sleep(&mut self, delay: Duration) -> bool;
+    /// Time since the run started, from a clock that never goes back.
+    fn elapsed(&self) -> Duration;
+    /// The wall-clock time, as records hold it.
+    fn now(&self) -> Timestamp;
+    /// Whether Ctrl-C or SIGTERM came.
+    fn interrupted(&self) -> bool;
+}

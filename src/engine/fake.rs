@@ -1,0 +1,168 @@
+//! Scripted effects for the executor's unit tests: no process is spawned, nobody is asked, no
+//! time passes but on the scripted clock.
+//!
+//! A test says how each step's attempts end (by step id, in order; a step with nothing
+//! scripted succeeds), what each metric samples, how questions are answered, and after which
+//! step a signal arrives. It then reads what was performed, slept and asked.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use super::effects::{Answer, Effects, WorkContext, WorkOutcome};
+use crate::plan::{PlannedMetric, Work};
+use crate::store::record::StepStatus;
+use crate::text::timestamp::Timestamp;
+
+#[derive(Default)]
+pub struct ScriptedEffects {
+    outcomes: HashMap<String, VecDeque<WorkOutcome>>,
+    samples: HashMap<String, VecDeque<Result<f64, String>>>,
+    answers: VecDeque<Answer>,
+    /// The answer to "undo or stop?" after a failure.
+    pub undo_answer: Option<Answer>,
+    /// A signal arrives once this step's attempt is over.
+    interrupt_after: Option<String>,
+    interrupted: bool,
+    clock: Duration,
+    /// How long each attempt takes on the scripted clock.
+    pub attempt_time: Duration,
+    /// The id of every step attempted, in order, with whether it was sheltered from signals.
+    pub performed: Vec<(String, bool)>,
+    pub sleeps: Vec<Duration>,
+    pub questions: Vec<String>,
+    pub log_lines: Vec<String>,
+}
+
+impl ScriptedEffects {
+    pub fn new() -> ScriptedEffects {
+        ScriptedEffects {
+            attempt_time: Duration::from_millis(10),
+            ..ScriptedEffects::default()
+        }
+    }
+
+    /// The next attempts of step `id` end as `outcomes`, in order.
+    pub fn attempts(mut self, id: &str, outcomes: &[WorkOutcome]) -> ScriptedEffects {
+        self.outcomes
+            .entry(id.to_string())
+            .or_default()
+            .extend(outcomes.iter().cloned());
+        self
+    }
+
+    /// The next samples of metric `name` are `values`, in order.
+    pub fn samples(mut self, name: &str, values: &[Result<f64, String>]) -> ScriptedEffects {
+        self.samples
+            .entry(name.to_string())
+            .or_default()
+            .extend(values.iter().cloned());
+        self
+    }
+
+    /// The next questions are answered `answers`, in order (then: no terminal).
+    pub fn answers(mut self, answers: &[Answer]) -> ScriptedEffects {
+        self.answers.extend(answers.iter().copied());
+        self
+    }
+
+    /// A signal arrives once step `id` has been attempted.
+    pub fn interrupt_after(mut self, id: &str) -> ScriptedEffects {
+        self.interrupt_after = Some(id.to_string());
+        self
+    }
+
+    /// The ids of the steps attempted, in order.
+    pub fn performed_ids(&self) -> Vec<&str> {
+        self.performed.iter().map(|(id, _)| id.as_str()).collect()
+    }
+}
+
+/// An attempt that failed with exit code `code`.
+pub fn exit(code: i32) -> WorkOutcome {
+    WorkOutcome {
+        status: StepStatus::Failed,
+        exit_code: Some(code),
+        detail: Some(format!("exited with {code}")),
+        tag: None,
+    }
+}
+
+/// An attempt that ended as `status`.
+pub fn ended(status: StepStatus) -> WorkOutcome {
+    WorkOutcome {
+        status,
+        exit_code: None,
+        detail: Some(status.to_string()),
+        tag: None,
+    }
+}
+
+impl Effects for ScriptedEffects {
+    fn perform(&mut self, _work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome> {
+        self.performed
+            .push((context.step_id.to_string(), context.sheltered));
+        self.clock += self.attempt_time;
+        let outcome = self
+            .outcomes
+            .get_mut(context.step_id)
+            .and_then(VecDeque::pop_front)
+            .unwrap_or_else(|| WorkOutcome::succeeded(None));
+        if self.interrupt_after.as_deref() == Some(context.step_id) {
+            self.interrupted = true;
+        }
+        Ok(outcome)
+    }
+
+    fn sample(
+        &mut self,
+        metric: &PlannedMetric,
+        _env: &BTreeMap<String, String>,
+        _log: &Path,
+    ) -> io::Result<Result<f64, String>> {
+        Ok(self
+            .samples
+            .get_mut(&metric.name)
+            .and_then(VecDeque::pop_front)
+            .unwrap_or_else(|| Err("nothing scripted".into())))
+    }
+
+    fn append_log(&mut self, _log: &Path, text: &str) {
+        self.log_lines.push(text.to_string());
+    }
+
+    fn log_tail(&mut self, _log: &Path) -> String {
+        "the last lines".into()
+    }
+
+    fn confirm(&mut self, prompt: &str) -> Answer {
+        self.questions.push(prompt.to_string());
+        self.answers.pop_front().unwrap_or(Answer::NoTerminal)
+    }
+
+    fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
+        self.questions
+            .push(format!("undo or stop after {failed_step}"));
+        self.undo_answer.unwrap_or(Answer::NoTerminal)
+    }
+
+    fn sleep(&mut self, delay: Duration) -> bool {
+        self.sleeps.push(delay);
+        self.clock += delay;
+        self.interrupted
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.clock
+    }
+
+    fn now(&self) -> Timestamp {
+        let text = format!("2026-11-23T00:00:{:02}.000Z", self.clock.as_secs() % 60);
+        Timestamp::parse(&text).expect("a valid timestamp")
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+}

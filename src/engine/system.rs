@@ -1,0 +1,259 @@
+//! The real effects: processes through the process module, actions writing to the step's log
+//! as they go, questions through the terminal's prompter, the real clock and real signals.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write as _};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::effects::{Answer, Effects, Prompter, WorkContext, WorkOutcome};
+use crate::actions::{self, Programs, Verdict};
+use crate::mask::Masker;
+use crate::plan::{PlannedMetric, ResolvedCommand, Work};
+use crate::store::record::{StepStatus, TagRecord};
+use crate::sys::interrupt::Interrupt;
+use crate::sys::process::{self, CommandSpec, Echo, Exit, LogWriter, Outcome};
+use crate::text::duration;
+use crate::text::timestamp::Timestamp;
+
+/// How many lines of a failed step's log are kept in the record and shown.
+pub const TAIL_LINES: usize = 30;
+
+pub struct SystemEffects {
+    pub masker: Masker,
+    pub echo: Echo,
+    pub interrupt: Interrupt,
+    pub prompter: Box<dyn Prompter>,
+    pub started: Instant,
+}
+
+impl SystemEffects {
+    /// The interrupt a command obeys: the run's, or (for an undo in flight) one that never
+    /// fires, so that Ctrl-C lets the undo finish.
+    fn interrupt_for(&self, sheltered: bool) -> Interrupt {
+        if sheltered {
+            Interrupt::default()
+        } else {
+            self.interrupt.clone()
+        }
+    }
+
+    fn command(
+        &self,
+        command: &ResolvedCommand,
+        context: &WorkContext<'_>,
+    ) -> io::Result<WorkOutcome> {
+        let spec = CommandSpec {
+            argv: &command.argv,
+            dir: context.dir,
+            env: context.env,
+            timeout: context.timeout,
+        };
+        let interrupt = self.interrupt_for(context.sheltered);
+        let outcome = process::run(&spec, context.log, &self.masker, self.echo, &interrupt)?;
+        let status = if outcome.interrupted {
+            StepStatus::Interrupted
+        } else if outcome.success() {
+            StepStatus::Succeeded
+        } else if outcome.timed_out {
+            StepStatus::TimedOut
+        } else {
+            StepStatus::Failed
+        };
+        Ok(WorkOutcome {
+            status,
+            exit_code: Some(outcome.exit_code()),
+            detail: (status != StepStatus::Succeeded)
+                .then(|| describe_failure(&outcome, context.timeout)),
+            tag: None,
+        })
+    }
+
+    /// Performs one attempt of `work`: a command, or an action writing to the step's log as it
+    /// goes.
+    fn work(&self, work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome> {
+        let mut log = LogWriter::new(context.log, &self.masker, self.echo);
+        let mut programs = StepPrograms {
+            effects: self,
+            context,
+        };
+        let interrupt = self.interrupt_for(context.sheltered);
+        let (verdict, tag) = match work {
+            Work::Run { command } => return self.command(command, context),
+            Work::Config(config) => (
+                actions::config::run(
+                    &actions::config::ConfigCheck {
+                        file: &config.file,
+                        against: &config.against,
+                        require: &config.require,
+                        same: &config.same,
+                        ignore: &config.ignore,
+                    },
+                    &mut log,
+                ),
+                None,
+            ),
+            Work::Http(http) => {
+                let interrupted = move || interrupt.requested();
+                let check = actions::http::HttpCheck {
+                    url: &http.url,
+                    status: http.status,
+                    contains: http.contains.as_deref(),
+                    timeout: http.timeout,
+                    interval: http.interval,
+                };
+                (actions::http::run(&check, &mut log, &interrupted), None)
+            }
+            Work::Tag(tag) => {
+                let spec = actions::tag::TagSpec {
+                    name: &tag.name,
+                    message: &tag.message,
+                    push: tag.push,
+                    remote: &tag.remote,
+                    dir: context.dir,
+                    rehearsal: context.rehearsal,
+                };
+                actions::tag::run(&spec, &mut log, &mut programs)
+            }
+            Work::Untag { tag } => (
+                actions::tag::undo(tag, context.dir, &mut log, &mut programs),
+                None,
+            ),
+        };
+        let _ = log.flush();
+        Ok(self.judge(verdict, tag, context))
+    }
+
+    /// The outcome of an action from its verdict: a failure that a signal caused is an
+    /// interruption.
+    fn judge(
+        &self,
+        verdict: Verdict,
+        tag: Option<TagRecord>,
+        context: &WorkContext<'_>,
+    ) -> WorkOutcome {
+        WorkOutcome {
+            status: if verdict.passed {
+                StepStatus::Succeeded
+            } else if !context.sheltered && self.interrupt.requested() {
+                StepStatus::Interrupted
+            } else {
+                StepStatus::Failed
+            },
+            exit_code: None,
+            detail: Some(verdict.summary),
+            tag,
+        }
+    }
+}
+
+impl Effects for SystemEffects {
+    fn perform(&mut self, work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome> {
+        self.work(work, context)
+    }
+
+    fn sample(
+        &mut self,
+        metric: &PlannedMetric,
+        env: &BTreeMap<String, String>,
+        log: &Path,
+    ) -> io::Result<Result<f64, String>> {
+        let spec = CommandSpec {
+            argv: &metric.command.argv,
+            dir: &metric.dir,
+            env,
+            timeout: metric.timeout,
+        };
+        process::sample(&spec, log, &self.masker, &self.interrupt)
+    }
+
+    fn append_log(&mut self, log: &Path, text: &str) {
+        // A log that cannot be written loses text, not the run.
+        let mut writer = LogWriter::new(log, &self.masker, Echo::None);
+        let _ = writer.write_all(text.as_bytes());
+    }
+
+    fn log_tail(&mut self, log: &Path) -> String {
+        process::log_tail(log, TAIL_LINES)
+    }
+
+    fn confirm(&mut self, prompt: &str) -> Answer {
+        self.prompter.confirm(prompt)
+    }
+
+    fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
+        self.prompter.undo_or_stop(failed_step)
+    }
+
+    fn sleep(&mut self, delay: Duration) -> bool {
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if self.interrupt.requested() {
+                return true;
+            }
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+        }
+        self.interrupt.requested()
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupt.requested()
+    }
+}
+
+/// The programs an action runs, run like the step's own command.
+struct StepPrograms<'a> {
+    effects: &'a SystemEffects,
+    context: &'a WorkContext<'a>,
+}
+
+impl Programs for StepPrograms<'_> {
+    fn run(&mut self, argv: &[&str], dir: &Path) -> Result<(), String> {
+        let argv: Vec<String> = argv.iter().map(|arg| (*arg).to_string()).collect();
+        let spec = CommandSpec {
+            argv: &argv,
+            dir,
+            env: self.context.env,
+            timeout: self.context.timeout,
+        };
+        let interrupt = self.effects.interrupt_for(self.context.sheltered);
+        let outcome = process::run(
+            &spec,
+            self.context.log,
+            &self.effects.masker,
+            self.effects.echo,
+            &interrupt,
+        )
+        .map_err(|error| format!("cannot run {}: {error}", argv[0]))?;
+        if outcome.success() {
+            return Ok(());
+        }
+        let program = argv.iter().take(2).cloned().collect::<Vec<_>>().join(" ");
+        Err(match &outcome.exit {
+            _ if outcome.timed_out => describe_failure(&outcome, self.context.timeout),
+            Exit::SpawnFailed { message, .. } => message.clone(),
+            _ => format!("{program} exited with {}", outcome.exit_code()),
+        })
+    }
+}
+
+/// Why a command failed, in one line.
+fn describe_failure(outcome: &Outcome, timeout: Option<Duration>) -> String {
+    if outcome.timed_out {
+        let limit = timeout.map(duration::human).unwrap_or_default();
+        return format!("timed out after {limit}; its process group was terminated");
+    }
+    match &outcome.exit {
+        Exit::Code(code) => format!("exited with {code}"),
+        Exit::Signal(signal) => format!("was killed by signal {signal}"),
+        Exit::SpawnFailed { message, .. } => message.clone(),
+    }
+}

@@ -1,0 +1,564 @@
+//! The executor's policy, played out on scripted effects: no process, no terminal, no sleep.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::effects::Answer;
+use super::event::{Criticality, Event, Observer, Observers};
+use super::executor::{Executor, Options};
+use super::fake::{ScriptedEffects, ended, exit};
+use super::run_record::new_record;
+use crate::error::{Error, Result};
+use crate::plan::{Plan, PlanOptions};
+use crate::runbook::{Mode, OnFailure};
+use crate::store::record::{Phase, RunRecord, RunStatus, StepStatus};
+
+fn plan(source: &str, mode: Mode) -> Plan {
+    let path = Path::new("/nonexistent-shipbook-test/runbook.toml");
+    let runbook = crate::runbook::parse(path, source.to_string()).expect("a valid runbook");
+    let options = PlanOptions {
+        run_id: "run-1".into(),
+        date: "2026-11-23".into(),
+        ..PlanOptions::default()
+    };
+    Plan::build(&runbook, mode, &options).expect("a plan")
+}
+
+/// Hears every event as one line, and keeps the record as the run finished.
+#[derive(Default)]
+struct Heard {
+    lines: Vec<String>,
+    finished: Option<RunRecord>,
+    fail_on: Option<&'static str>,
+    criticality: Option<Criticality>,
+}
+
+impl Observer for Heard {
+    fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
+        let line = match event {
+            Event::RunStarted { resumed, .. } => format!("run started (resumed: {resumed})"),
+            Event::StepAdded { step } => format!("added {}", step.id),
+            Event::MetricsSampled { after, .. } => format!("metrics sampled (after: {after})"),
+            Event::StepStarted { step, .. } => format!("started {} #{}", step.id, step.attempts),
+            Event::StepRetrying { step, delay } => format!("retrying {} in {delay:?}", step.id),
+            Event::StepFinished { step } => format!("finished {} {}", step.id, step.status),
+            Event::RunFinished { run } => {
+                self.finished = Some((*run).clone());
+                format!("run finished {}", run.status)
+            }
+        };
+        if self.fail_on.is_some_and(|prefix| line.starts_with(prefix)) {
+            return Err(Error::io(
+                "cannot write",
+                std::io::ErrorKind::BrokenPipe.into(),
+            ));
+        }
+        self.lines.push(line);
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        "the test observer"
+    }
+
+    fn criticality(&self) -> Criticality {
+        self.criticality.unwrap_or(Criticality::BestEffort)
+    }
+}
+
+struct Outcome {
+    result: Result<RunRecord>,
+    record: RunRecord,
+    heard: Vec<String>,
+    effects: ScriptedEffects,
+}
+
+fn options(on_failure: OnFailure) -> Options {
+    Options {
+        yes: false,
+        logs_dir: PathBuf::from("/nonexistent-shipbook-test/logs"),
+        operator: "ann@host".into(),
+        on_failure,
+        resumed: false,
+    }
+}
+
+fn execute_with(
+    plan: &Plan,
+    record: RunRecord,
+    effects: ScriptedEffects,
+    options: Options,
+) -> Outcome {
+    let mut effects = effects;
+    let mut heard = Heard::default();
+    let result = Executor::new(
+        plan,
+        record,
+        Observers::new(vec![&mut heard]),
+        &mut effects,
+        options,
+    )
+    .execute(|_| Ok("note.md".into()));
+    Outcome {
+        result,
+        record: heard.finished.clone().expect("the run finished"),
+        heard: heard.lines,
+        effects,
+    }
+}
+
+fn execute(source: &str, effects: ScriptedEffects, on_failure: OnFailure) -> Outcome {
+    let plan = plan(source, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    execute_with(&plan, record, effects, options(on_failure))
+}
+
+fn statuses(record: &RunRecord) -> Vec<String> {
+    record
+        .steps
+        .iter()
+        .map(|step| format!("{} {}", step.id, step.status))
+        .collect()
+}
+
+const THREE_STEPS: &str = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "a"
+run = "true"
+undo = "undo a"
+[[steps]]
+id = "b"
+run = "true"
+undo = "undo b"
+[[steps]]
+id = "c"
+run = "true"
+undo = "undo c"
+"#;
+
+#[test]
+fn a_step_is_retried_with_doubling_delays_until_it_passes() {
+    let source = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "flaky"
+run = "true"
+retries = 3
+retry_delay = "1s"
+"#;
+    let effects = ScriptedEffects::new().attempts("flaky", &[exit(1), exit(1)]);
+    let outcome = execute(source, effects, OnFailure::Stop);
+    assert!(outcome.result.is_ok());
+    let step = &outcome.record.steps[0];
+    assert_eq!(step.status, StepStatus::Succeeded);
+    assert_eq!(step.attempts, 3);
+    assert_eq!(step.detail.as_deref(), Some("passed on attempt 3 of 4"));
+    assert_eq!(
+        outcome.effects.sleeps,
+        [Duration::from_secs(1), Duration::from_secs(2)]
+    );
+    assert_eq!(
+        outcome.effects.log_lines[0],
+        "== shipbook: attempt 1 of 4 ==\n"
+    );
+    assert!(outcome.heard.contains(&"retrying flaky in 1s".to_string()));
+}
+
+#[test]
+fn a_step_that_runs_out_of_attempts_fails_the_run_and_keeps_its_log_tail() {
+    let source = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "flaky"
+run = "false"
+retries = 1
+[[steps]]
+id = "never"
+run = "true"
+"#;
+    let effects = ScriptedEffects::new().attempts("flaky", &[exit(1), exit(2)]);
+    let outcome = execute(source, effects, OnFailure::Stop);
+    assert!(matches!(outcome.result, Err(Error::RunFailed { .. })));
+    assert_eq!(outcome.record.status, RunStatus::Failed);
+    assert_eq!(
+        outcome.record.status_reason.as_deref(),
+        Some("step `flaky` exited with 2")
+    );
+    let step = &outcome.record.steps[0];
+    assert_eq!((step.exit_code, step.attempts), (Some(2), 2));
+    assert_eq!(step.log_tail.as_deref(), Some("the last lines"));
+    assert_eq!(outcome.effects.performed_ids(), ["flaky", "flaky"]);
+    assert_eq!(outcome.record.steps[1].status, StepStatus::Pending);
+}
+
+#[test]
+fn a_timeout_is_recorded_as_such_and_is_not_retried_past_the_attempts() {
+    let source = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"slow\"\nrun = \"sleep 9\"\ntimeout = \"1s\"\n";
+    let effects = ScriptedEffects::new().attempts("slow", &[ended(StepStatus::TimedOut)]);
+    let outcome = execute(source, effects, OnFailure::Stop);
+    assert_eq!(outcome.record.steps[0].status, StepStatus::TimedOut);
+    assert_eq!(outcome.record.status, RunStatus::Failed);
+}
+
+#[test]
+fn undo_runs_the_undo_of_the_failed_step_and_every_completed_one_newest_first() {
+    let effects = ScriptedEffects::new().attempts("c", &[exit(1)]);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Undo);
+    assert_eq!(
+        outcome.effects.performed,
+        [
+            ("a".to_string(), false),
+            ("b".to_string(), false),
+            ("c".to_string(), false),
+            ("undo-c".to_string(), true),
+            ("undo-b".to_string(), true),
+            ("undo-a".to_string(), true),
+        ]
+    );
+    assert_eq!(
+        statuses(&outcome.record),
+        [
+            "a undone",
+            "b undone",
+            "c undone",
+            "undo-c succeeded",
+            "undo-b succeeded",
+            "undo-a succeeded"
+        ]
+    );
+    assert!(
+        outcome.record.steps[3..]
+            .iter()
+            .all(|s| s.phase == Phase::Undo)
+    );
+    assert_eq!(
+        outcome.record.status_reason.as_deref(),
+        Some("step `c` exited with 1; undone: `c`, `b`, `a`")
+    );
+}
+
+#[test]
+fn a_failing_undo_stops_the_undoing_and_names_what_was_not_undone() {
+    let effects = ScriptedEffects::new()
+        .attempts("c", &[exit(1)])
+        .attempts("undo-b", &[exit(3)]);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Undo);
+    assert_eq!(
+        outcome.effects.performed_ids(),
+        ["a", "b", "c", "undo-c", "undo-b"]
+    );
+    assert_eq!(
+        outcome.record.status_reason.as_deref(),
+        Some(
+            "step `c` exited with 1; the undo of `b` failed, so undoing stopped; undone: `c`; not undone: `b`, `a`"
+        )
+    );
+    assert_eq!(outcome.record.steps[0].status, StepStatus::Succeeded);
+}
+
+#[test]
+fn stop_leaves_everything_as_it_is() {
+    let effects = ScriptedEffects::new().attempts("b", &[exit(1)]);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Stop);
+    assert_eq!(outcome.effects.performed_ids(), ["a", "b"]);
+    assert_eq!(
+        statuses(&outcome.record),
+        ["a succeeded", "b failed", "c pending"]
+    );
+}
+
+#[test]
+fn ask_undoes_on_yes_and_stops_otherwise() {
+    let mut effects = ScriptedEffects::new().attempts("b", &[exit(1)]);
+    effects.undo_answer = Some(Answer::Yes);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Ask);
+    assert_eq!(
+        outcome.effects.performed_ids(),
+        ["a", "b", "undo-b", "undo-a"]
+    );
+    assert_eq!(outcome.effects.questions, ["undo or stop after b"]);
+
+    let effects = ScriptedEffects::new().attempts("b", &[exit(1)]);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Ask);
+    assert_eq!(outcome.effects.performed_ids(), ["a", "b"]);
+}
+
+#[test]
+fn continue_on_error_goes_on_and_the_run_succeeds_naming_the_step() {
+    let source = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "optional"
+run = "false"
+continue_on_error = true
+[[steps]]
+id = "next"
+run = "true"
+"#;
+    let effects = ScriptedEffects::new().attempts("optional", &[exit(1)]);
+    let outcome = execute(source, effects, OnFailure::Undo);
+    assert!(outcome.result.is_ok());
+    assert_eq!(outcome.effects.performed_ids(), ["optional", "next"]);
+    assert_eq!(
+        outcome.record.status_reason.as_deref(),
+        Some("failed but allowed to (continue_on_error): optional")
+    );
+}
+
+const GUARDED: &str = r#"
+[runbook]
+name = "demo"
+[[metrics]]
+name = "p95"
+command = "echo 1"
+better = "lower"
+max_regression = "10%"
+[[steps]]
+id = "deploy"
+run = "true"
+undo = "undeploy"
+"#;
+
+#[test]
+fn a_guard_exceeded_fails_the_run_and_the_policy_applies() {
+    let effects = ScriptedEffects::new().samples("p95", &[Ok(100.0), Ok(150.0)]);
+    let outcome = execute(GUARDED, effects, OnFailure::Undo);
+    assert_eq!(outcome.record.status, RunStatus::Failed);
+    assert_eq!(
+        outcome.record.status_reason.as_deref(),
+        Some(
+            "metric guard exceeded: `p95` regressed 50.0% (more than the 10% allowed); undone: `deploy`"
+        )
+    );
+    assert_eq!(outcome.effects.performed_ids(), ["deploy", "undo-deploy"]);
+    assert_eq!(outcome.record.metrics[0].after, Some(150.0));
+}
+
+#[test]
+fn a_guarded_metric_that_cannot_be_sampled_before_stops_before_any_step() {
+    let effects = ScriptedEffects::new().samples("p95", &[Err("no such file".into())]);
+    let outcome = execute(GUARDED, effects, OnFailure::Undo);
+    assert!(outcome.effects.performed.is_empty());
+    let Err(Error::RunFailed { way_back, .. }) = outcome.result else {
+        panic!("the run should fail");
+    };
+    assert_eq!(
+        way_back,
+        ["no step was run; safe to retry once the metric can be sampled"]
+    );
+    assert_eq!(
+        outcome.record.metrics[0].problem.as_deref(),
+        Some("before: no such file")
+    );
+}
+
+#[test]
+fn an_interrupt_during_a_step_stops_the_run_as_interrupted() {
+    let effects = ScriptedEffects::new()
+        .attempts("b", &[ended(StepStatus::Interrupted)])
+        .interrupt_after("b");
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Undo);
+    assert!(matches!(outcome.result, Err(Error::Interrupted { .. })));
+    assert_eq!(outcome.effects.performed_ids(), ["a", "b"]);
+    assert_eq!(
+        statuses(&outcome.record),
+        ["a succeeded", "b interrupted", "c pending"]
+    );
+    assert_eq!(outcome.record.status, RunStatus::Interrupted);
+}
+
+#[test]
+fn an_interrupt_during_an_undo_finishes_the_undo_in_flight_then_stops() {
+    let effects = ScriptedEffects::new()
+        .attempts("c", &[exit(1)])
+        .interrupt_after("undo-c");
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Undo);
+    assert_eq!(outcome.effects.performed_ids(), ["a", "b", "c", "undo-c"]);
+    assert_eq!(outcome.record.status, RunStatus::Interrupted);
+    assert_eq!(
+        outcome.record.status_reason.as_deref(),
+        Some(
+            "interrupted by a signal (undoing stopped by a signal after the undo in flight; undone: `c`; not undone: `b`, `a`)"
+        )
+    );
+}
+
+#[test]
+fn a_signal_between_retries_ends_the_step_as_interrupted() {
+    let source =
+        "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"flaky\"\nrun = \"false\"\nretries = 5\n";
+    let effects = ScriptedEffects::new()
+        .attempts("flaky", &[exit(1)])
+        .interrupt_after("flaky");
+    let outcome = execute(source, effects, OnFailure::Stop);
+    assert_eq!(outcome.effects.performed_ids(), ["flaky"]);
+    assert_eq!(outcome.record.steps[0].status, StepStatus::Interrupted);
+}
+
+#[test]
+fn a_resumed_run_runs_only_what_did_not_succeed_and_asks_before_a_non_idempotent_step() {
+    let source = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "a"
+run = "true"
+[[steps]]
+id = "b"
+run = "true"
+idempotent = false
+[[steps]]
+id = "c"
+run = "true"
+"#;
+    let plan = plan(source, Mode::Run);
+    let mut record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    record.steps[0].status = StepStatus::Succeeded;
+    record.steps[1].status = StepStatus::Interrupted;
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let effects = ScriptedEffects::new().answers(&[Answer::Yes]);
+    let outcome = execute_with(&plan, record.clone(), effects, resumed);
+    assert_eq!(outcome.effects.performed_ids(), ["b", "c"]);
+    assert_eq!(
+        outcome.effects.questions,
+        ["Step `b` is not idempotent and may have partly run before. Run it again?"]
+    );
+    assert_eq!(outcome.heard[0], "run started (resumed: true)");
+
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let outcome = execute_with(&plan, record, ScriptedEffects::new(), resumed);
+    assert!(matches!(
+        outcome.result,
+        Err(Error::NeedsConfirmation { .. })
+    ));
+    assert!(outcome.effects.performed.is_empty());
+}
+
+#[test]
+fn a_confirmation_with_no_terminal_aborts_and_yes_answers_it() {
+    let source = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n[[steps]]\nid = \"ship\"\nrun = \"true\"\n";
+    let outcome = execute(source, ScriptedEffects::new(), OnFailure::Stop);
+    assert!(matches!(
+        outcome.result,
+        Err(Error::NeedsConfirmation { .. })
+    ));
+    assert_eq!(outcome.record.status, RunStatus::Aborted);
+    assert_eq!(outcome.effects.questions, ["Ship?"]);
+
+    let outcome = execute(
+        source,
+        ScriptedEffects::new().answers(&[Answer::No]),
+        OnFailure::Stop,
+    );
+    assert!(matches!(outcome.result, Err(Error::Declined { .. })));
+
+    let plan = plan(source, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let yes = Options {
+        yes: true,
+        ..options(OnFailure::Stop)
+    };
+    let outcome = execute_with(&plan, record, ScriptedEffects::new(), yes);
+    assert!(outcome.result.is_ok());
+    assert!(outcome.effects.questions.is_empty());
+    assert!(
+        outcome.record.steps[0]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("answered yes by --yes, operator ann@host"))
+    );
+}
+
+#[test]
+fn a_rehearsal_skips_what_says_so_and_runs_the_rollback_after_the_steps() {
+    let source = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "build"
+run = "true"
+[[steps]]
+id = "announce"
+run = "true"
+rehearsal = "skip"
+[rollback]
+run = "redeploy"
+"#;
+    let plan = plan(source, Mode::Rehearsal);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let outcome = execute_with(
+        &plan,
+        record,
+        ScriptedEffects::new(),
+        options(OnFailure::Stop),
+    );
+    assert_eq!(outcome.effects.performed_ids(), ["build", "rollback"]);
+    assert_eq!(
+        statuses(&outcome.record),
+        ["build succeeded", "announce skipped", "rollback succeeded"]
+    );
+    assert_eq!(outcome.record.steps[2].phase, Phase::Rollback);
+}
+
+#[test]
+fn a_failing_best_effort_observer_is_dropped_and_the_run_goes_on() {
+    let plan = plan(THREE_STEPS, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let mut effects = ScriptedEffects::new();
+    let mut keeper = Heard::default();
+    let mut flaky = Heard {
+        fail_on: Some("finished a"),
+        ..Heard::default()
+    };
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut keeper, &mut flaky]),
+        &mut effects,
+        options(OnFailure::Stop),
+    )
+    .execute(|_| Ok("note.md".into()));
+    assert!(result.is_ok());
+    assert_eq!(effects.performed_ids(), ["a", "b", "c"]);
+    assert!(
+        flaky.finished.is_none(),
+        "the failed observer heard no more"
+    );
+    assert_eq!(
+        keeper.lines.last().map(String::as_str),
+        Some("run finished succeeded")
+    );
+}
+
+#[test]
+fn a_failing_critical_observer_stops_the_run_before_the_next_step() {
+    let plan = plan(THREE_STEPS, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let mut effects = ScriptedEffects::new();
+    let mut store = Heard {
+        fail_on: Some("finished a"),
+        criticality: Some(Criticality::Critical),
+        ..Heard::default()
+    };
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut store]),
+        &mut effects,
+        options(OnFailure::Stop),
+    )
+    .execute(|_| Ok("note.md".into()));
+    assert!(result.is_err());
+    assert_eq!(effects.performed_ids(), ["a"]);
+}

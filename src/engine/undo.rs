@@ -1,0 +1,135 @@
+//! The failure policy: after a step (or a metric guard) fails, undo what was done, newest first,
+//! or stop, or ask which.
+
+use super::effects::Answer;
+use super::event::Event;
+use super::executor::{Executor, list_or_none};
+use super::run_record::step_record;
+use crate::error::Result;
+use crate::plan::{Action, PlannedStep, Work};
+use crate::runbook::OnFailure;
+use crate::store::record::{Phase, StepStatus};
+
+impl Executor<'_> {
+    /// After a failure: undo (newest first) when the policy says so. Returns what was undone.
+    pub(super) fn apply_failure_policy(&mut self) -> Result<Option<String>> {
+        let Some(last_done) = self.run.steps.iter().rposition(|s| {
+            s.phase == Phase::Steps
+                && matches!(
+                    s.status,
+                    StepStatus::Failed | StepStatus::TimedOut | StepStatus::Succeeded
+                )
+        }) else {
+            return Ok(None);
+        };
+        if !self.wants_undo(last_done) {
+            return Ok(None);
+        }
+        self.undo(last_done).map(Some)
+    }
+
+    /// Whether the failure policy says to undo, after a failure at step `failed`.
+    fn wants_undo(&mut self, failed: usize) -> bool {
+        match self.options.on_failure {
+            OnFailure::Undo => true,
+            OnFailure::Stop => false,
+            OnFailure::Ask => {
+                let id = self.run.steps[failed].id.clone();
+                self.effects.undo_or_stop(&id) == Answer::Yes
+            }
+        }
+    }
+
+    /// The undo steps for everything done up to `failed`, newest first: each step's own
+    /// `undo`, or the deletion of a tag the run created.
+    fn undo_candidates(&self, failed: usize) -> Vec<(usize, PlannedStep, Work)> {
+        let mut candidates = Vec::new();
+        for index in (0..=failed).rev() {
+            let record = &self.run.steps[index];
+            let done = matches!(
+                record.status,
+                StepStatus::Succeeded | StepStatus::Failed | StepStatus::TimedOut
+            );
+            if record.phase != Phase::Steps || !done {
+                continue;
+            }
+            let planned = &self.planned[index];
+            let work = match (&planned.undo, &record.tag) {
+                (Some(command), _) => Work::Run {
+                    command: command.clone(),
+                },
+                (None, Some(tag)) if tag.created => Work::Untag { tag: tag.clone() },
+                _ => continue,
+            };
+            let step = PlannedStep {
+                id: format!("undo-{}", planned.id),
+                name: format!("Undo {}", planned.name),
+                description: None,
+                action: Action::Work(work.clone()),
+                retries: 0,
+                skip: None,
+                continue_on_error: false,
+                undo: None,
+                ..planned.clone()
+            };
+            candidates.push((index, step, work));
+        }
+        candidates
+    }
+
+    /// Runs the undo of the failed step and of every completed step that has one, newest first.
+    /// Each undo is a step of its own in the record; an undo that fails stops the undoing.
+    /// Returns a sentence saying what was and was not undone.
+    fn undo(&mut self, failed: usize) -> Result<String> {
+        let candidates = self.undo_candidates(failed);
+        let mut undone = Vec::new();
+        let mut not_undone: Vec<String> = candidates
+            .iter()
+            .map(|(i, _, _)| self.run.steps[*i].id.clone())
+            .collect();
+        for (original, undo_step, work) in candidates {
+            let position = self.run.steps.len();
+            let record = step_record(position, &undo_step, Phase::Undo, &self.masker);
+            self.run.steps.push(record);
+            self.planned.push(undo_step);
+            let step = self.run.steps[position].clone();
+            self.observers.emit(Event::StepAdded { step: &step })?;
+            let stop = self.repeated_step(position, &work, true)?;
+            let original_id = self.run.steps[original].id.clone();
+            if stop.is_some() || self.run.steps[position].status != StepStatus::Succeeded {
+                return Ok(format!(
+                    "the undo of `{original_id}` failed, so undoing stopped; undone: {}; not undone: {}{}",
+                    list_or_none(&undone),
+                    list_or_none(&not_undone),
+                    self.by_hand()
+                ));
+            }
+            self.run.steps[original].status = StepStatus::Undone;
+            self.emit_step(original)?;
+            not_undone.retain(|id| id != &original_id);
+            undone.push(original_id);
+            if self.effects.interrupted() {
+                return Ok(format!(
+                    "undoing stopped by a signal after the undo in flight; undone: {}; not undone: {}",
+                    list_or_none(&undone),
+                    list_or_none(&not_undone)
+                ));
+            }
+        }
+        Ok(format!("undone: {}", list_or_none(&undone)))
+    }
+
+    /// How to roll back by hand, when the runbook says how.
+    fn by_hand(&self) -> String {
+        self.plan
+            .rollback
+            .as_ref()
+            .map(|r| {
+                format!(
+                    "; roll back by hand with: {}",
+                    r.commands().replace('\n', "; ")
+                )
+            })
+            .unwrap_or_default()
+    }
+}

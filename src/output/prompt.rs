@@ -1,0 +1,46 @@
+//! Questions put to the person at the terminal: the `confirm` steps, the re-run of a step that
+//! is not idempotent, and what to do after a failure with `on_failure = "ask"`.
+
+use crate::engine::effects::{Answer, Prompter};
+
+/// Asks on the terminal, or answers "no terminal" when there is none to ask on.
+pub struct TerminalPrompter {
+    /// Whether stdin and stderr are a terminal.
+    pub interactive: bool,
+}
+
+impl Prompter for TerminalPrompter {
+    fn confirm(&mut self, prompt: &str) -> Answer {
+        if !self.interactive {
+            return Answer::NoTerminal;
+        }
+        match dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .interact_opt()
+        {
+            Ok(Some(true)) => Answer::Yes,
+            Ok(_) => Answer::No,
+            Err(_) => Answer::NoTerminal,
+        }
+    }
+
+    fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
+        if !self.interactive {
+            return Answer::NoTerminal;
+        }
+        match dialoguer::Select::new()
+            .with_prompt(format!("Step `{failed_step}` failed. What now?"))
+            .items([
+                "Undo: run the undo of this step and of every completed one, newest first",
+                "Stop: leave everything as it is",
+            ])
+            .default(1)
+            .interact_opt()
+        {
+            Ok(Some(0)) => Answer::Yes,
+            Ok(_) => Answer::No,
+            Err(_) => Answer::NoTerminal,
+        }
+    }
+}
