@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::engine::event::{Event, Observer};
@@ -94,9 +93,11 @@ fn suite(run: &RunRecord) -> TestSuite {
         .unwrap_or_default();
     let mut suite = TestSuite::new(format!("{}{env}", run.runbook));
     suite.extra.insert("id".into(), run.run_id.as_str().into());
-    if let Some(started) = started_at(run) {
-        suite.set_timestamp(started);
-    }
+    // The recorded text, as in the note and the JSON events; quick-junit's own timestamp
+    // would write the same instant as `+00:00` instead of `Z`.
+    suite
+        .extra
+        .insert("timestamp".into(), run.started_at.to_string().into());
     suite.set_time(millis(run.duration_ms()));
     suite.add_properties(
         [
@@ -175,11 +176,6 @@ fn millis(ms: Option<u64>) -> Duration {
     Duration::from_millis(ms.unwrap_or(0))
 }
 
-/// When the run started, for the suite's timestamp, read back from its recorded text.
-fn started_at(run: &RunRecord) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(&run.started_at.to_string()).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +201,10 @@ mod tests {
         let suite = suite_of(&document);
         assert_eq!(suite.attribute("name"), Some("web (staging)"));
         assert_eq!(suite.attribute("id"), Some(run.run_id.as_str()));
+        assert_eq!(
+            suite.attribute("timestamp"),
+            Some("2026-01-02T03:04:05.000Z")
+        );
         assert_eq!(suite.attribute("tests"), Some("1"));
         assert_eq!(suite.attribute("failures"), Some("1"));
         let case = suite
