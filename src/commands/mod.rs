@@ -6,7 +6,7 @@ mod init;
 mod plan;
 mod records;
 mod run;
-pub mod schema;
+mod schema;
 
 use std::path::PathBuf;
 

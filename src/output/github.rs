@@ -102,8 +102,11 @@ impl Observer for GithubActions {
                 self.print(&text);
             }
             Event::RunFinished { run } => {
-                if let Some(summary) = &self.summary {
-                    let note = crate::output::note::render(run);
+                // The step summary is the change note, as written (a run whose note could not
+                // be written has none to show).
+                if let (Some(summary), Some(note)) = (&self.summary, &run.note)
+                    && let Ok(note) = std::fs::read_to_string(note)
+                {
                     let _ = OpenOptions::new()
                         .create(true)
                         .append(true)

@@ -54,7 +54,10 @@ impl Observer for JunitReport {
 
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {
         if let Event::RunFinished { run } = event {
-            crate::output::note::write_atomically(&self.path, &render(run)?)?;
+            let xml = render(run)?;
+            crate::sys::fs::write_atomically(&self.path, &xml, crate::sys::fs::Existing::Replace).map_err(|source| {
+                Error::io(format!("cannot write {}", self.path.display()), source)
+            })?;
         }
         Ok(())
     }

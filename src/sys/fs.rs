@@ -1,4 +1,4 @@
-//! Reading the end of a file, whatever its size.
+//! Files: reading the end of one whatever its size, and writing one atomically.
 //!
 //! A step's log may be gigabytes, and what people need of it is its end: the last lines in the
 //! terminal, the note and the record, the last MiB in a CI group. Seeking to the end first
@@ -80,4 +80,33 @@ mod tests {
         std::fs::write(&path, long).unwrap();
         assert_eq!(log_tail(&path, 5), "last");
     }
+}
+
+/// What to do when the file to write already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Replace,
+    /// Keep it and fail with `AlreadyExists`, even for a file created since the caller looked.
+    Keep,
+}
+
+/// Writes a file through a temporary file beside it and a rename, so that no reader (and no
+/// crash) ever sees half of it. Creates the directory when needed.
+pub fn write_atomically(path: &Path, text: &str, existing: Existing) -> io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    // tempfile names its random file in the error; the caller knows only the file asked for.
+    let mut file =
+        tempfile::NamedTempFile::new_in(dir).map_err(|error| io::Error::from(error.kind()))?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    let persisted = match existing {
+        Existing::Replace => file.persist(path),
+        Existing::Keep => file.persist_noclobber(path),
+    };
+    persisted.map(drop).map_err(|error| error.error)
 }

@@ -22,7 +22,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     };
     let path = workspace_root().join(SCHEMA_FILE);
-    let generated = shipbook::commands::schema::json();
+    let generated = shipbook::runbook::schema::json();
     let kept = match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,

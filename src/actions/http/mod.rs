@@ -19,10 +19,10 @@ use super::Verdict;
 use crate::text::duration::human;
 use crate::text::words::plural;
 use poll::Poller;
+use spec::is_https;
 use tls::roots_of_trust;
-use url::is_https;
 
-pub use url::check_url;
+pub use spec::check_url;
 
 pub mod spec;
 
@@ -30,7 +30,6 @@ mod fetch;
 mod judge;
 mod poll;
 mod tls;
-mod url;
 
 /// What to poll, as the plan resolved it.
 pub struct HttpCheck<'a> {

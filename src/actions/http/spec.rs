@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::text::checks::{Checks, Resolve};
+
+mod url;
+
 use crate::text::duration;
+pub use url::{check_url, is_https};
 
 /// The `http` action: poll a URL until it answers as expected.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -52,7 +56,7 @@ impl HttpSpec {
     pub fn validate(&self, span: Range<usize>, checks: &mut dyn Checks) {
         checks.text(&self.url, span.clone());
         if !self.url.contains("{{")
-            && let Err(problem) = super::check_url(&self.url)
+            && let Err(problem) = check_url(&self.url)
         {
             let needle = format!("\"{}\"", self.url);
             let span = checks.narrow(&span, &needle);
@@ -69,7 +73,7 @@ impl HttpSpec {
         let url = resolve.text(&self.url, span.clone());
         // A URL made of variables can only be judged once they are rendered.
         if self.url.contains("{{")
-            && let Err(problem) = super::check_url(&url)
+            && let Err(problem) = check_url(&url)
         {
             resolve.error(
                 span.clone(),

@@ -4,6 +4,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::sys::fs::{Existing, write_atomically};
+
 /// Why a file could not be written.
 pub(super) enum WriteError {
     /// The file exists and was not to be overwritten.
@@ -24,27 +26,15 @@ impl WriteError {
 /// place), so that a failure never leaves half a file. Without `overwrite`, an existing file is
 /// kept, even one created since the check at the start.
 pub(super) fn write_file(path: &Path, content: &str, overwrite: bool) -> Result<(), WriteError> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    // tempfile names its random file in the error; the user knows only the file asked for.
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|error| WriteError::Io(std::io::Error::from(error.kind())))?;
-    file.write_all(content.as_bytes())
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(WriteError::Io)?;
-    let persisted = if overwrite {
-        file.persist(path)
+    let existing = if overwrite {
+        Existing::Replace
     } else {
-        file.persist_noclobber(path)
+        Existing::Keep
     };
-    match persisted {
-        Ok(_) => Ok(()),
-        Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => {
-            Err(WriteError::Exists)
-        }
-        Err(error) => Err(WriteError::Io(error.error)),
+    match write_atomically(path, content, existing) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Err(WriteError::Exists),
+        Err(error) => Err(WriteError::Io(error)),
     }
 }
 

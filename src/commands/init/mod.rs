@@ -99,7 +99,7 @@ fn write_runbook(project: &Project, force: bool) -> Result<()> {
 /// Writes `runbooks/schema.json` unless it is already current; returns what was done, as the
 /// verb the final message uses: "wrote", "kept" or "updated".
 fn write_schema() -> Result<&'static str> {
-    let schema = super::schema::json();
+    let schema = crate::runbook::schema::json();
     let schema_path = Path::new(SCHEMA_FILE);
     let schema_was = std::fs::read_to_string(schema_path).ok();
     if schema_was.as_deref() == Some(schema.as_str()) {

@@ -8,7 +8,6 @@
 //! then what happened and how to go back (`results`). Each section is a function of its own
 //! that appends to the text, in the order `render` calls them.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -65,17 +64,8 @@ pub fn write(run: &RunRecord, state_dir: &Path, notes_dir: Option<&Path>) -> Res
     Ok(primary.display().to_string())
 }
 
-/// Writes a file through a temporary file and a rename, so no reader sees half of it.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let context = || format!("cannot write {}", path.display());
-    std::fs::create_dir_all(dir).map_err(|source| Error::io(context(), source))?;
-    let mut file =
-        tempfile::NamedTempFile::new_in(dir).map_err(|source| Error::io(context(), source))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(|source| Error::io(context(), source))?;
-    file.persist(path)
-        .map_err(|error| Error::io(context(), error.error))?;
-    Ok(())
+/// Writes a note atomically, saying which file could not be written.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    crate::sys::fs::write_atomically(path, text, crate::sys::fs::Existing::Replace)
+        .map_err(|source| Error::io(format!("cannot write {}", path.display()), source))
 }

@@ -45,7 +45,7 @@ fn invalid_port(uri: &Uri) -> Option<&str> {
 }
 
 /// Whether `url` is an https URL (it has been checked to be http or https).
-pub(super) fn is_https(url: &str) -> bool {
+pub fn is_https(url: &str) -> bool {
     url.get(..8)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
