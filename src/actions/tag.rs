@@ -8,6 +8,7 @@
 
 pub mod spec;
 
+use spec::PlannedTag;
 pub use spec::is_valid_name;
 
 use std::io::Write;
@@ -18,12 +19,9 @@ use git2::{ObjectType, Oid, Repository};
 use super::{Programs, Verdict};
 use crate::store::record::TagRecord;
 
-/// What to tag, as the plan resolved it.
-pub struct TagSpec<'a> {
-    pub name: &'a str,
-    pub message: &'a str,
-    pub push: bool,
-    pub remote: &'a str,
+/// One tagging: the tag as the plan resolved it, and where and how to make it.
+pub struct Tagging<'a> {
+    pub tag: &'a PlannedTag,
     /// The step's working directory: the tag goes into the repository that holds it.
     pub dir: &'a Path,
     /// Check and report, create nothing.
@@ -37,21 +35,21 @@ fn short(oid: Oid) -> String {
 
 /// Creates (or finds) the tag; returns the verdict and, when a tag is in place, what it is.
 pub fn run(
-    spec: &TagSpec<'_>,
+    tagging: &Tagging<'_>,
     log: &mut dyn Write,
     programs: &mut dyn Programs,
 ) -> (Verdict, Option<TagRecord>) {
-    let (repo, head_id) = match open_at_head(spec, log) {
+    let (repo, head_id) = match open_at_head(tagging, log) {
         Ok(opened) => opened,
         Err(failure) => return (failure, None),
     };
-    let created = match place_tag(&repo, head_id, spec, log) {
+    let created = match place_tag(&repo, head_id, tagging, log) {
         Ok(Placement::Created) => true,
         Ok(Placement::AlreadyAtHead) => false,
         Ok(Placement::Rehearsed) => {
             let verdict = Verdict::pass(format!(
                 "would tag {} at {} (rehearsal: nothing created)",
-                spec.name,
+                tagging.tag.name,
                 short(head_id)
             ));
             return (verdict, None);
@@ -59,31 +57,31 @@ pub fn run(
         Err(failure) => return (failure, None),
     };
     let mut record = TagRecord {
-        name: spec.name.to_string(),
+        name: tagging.tag.name.to_string(),
         commit: head_id.to_string(),
         created,
         pushed: None,
     };
     let what = if created { "tagged" } else { "already tagged" };
-    if spec.rehearsal || !spec.push {
-        let verdict = Verdict::pass(format!("{what} {} at {}", spec.name, short(head_id)));
+    if tagging.rehearsal || !tagging.tag.push {
+        let verdict = Verdict::pass(format!("{what} {} at {}", tagging.tag.name, short(head_id)));
         return (verdict, Some(record));
     }
     let workdir = repo.workdir().unwrap_or_else(|| repo.path());
-    let refspec = format!("refs/tags/{}", spec.name);
-    let verdict = match push(workdir, spec.remote, &refspec, log, programs) {
+    let refspec = format!("refs/tags/{}", tagging.tag.name);
+    let verdict = match push(workdir, &tagging.tag.remote, &refspec, log, programs) {
         Ok(()) => {
-            record.pushed = Some(spec.remote.to_string());
+            record.pushed = Some(tagging.tag.remote.to_string());
             Verdict::pass(format!(
                 "{what} {} at {} and pushed it to {}",
-                spec.name,
+                tagging.tag.name,
                 short(head_id),
-                spec.remote
+                tagging.tag.remote
             ))
         }
         Err(problem) => Verdict::fail(format!(
             "push of {} to {} failed ({problem}); the local tag stays, and the step's undo deletes it",
-            spec.name, spec.remote
+            tagging.tag.name, tagging.tag.remote
         )),
     };
     (verdict, Some(record))
@@ -92,11 +90,11 @@ pub fn run(
 /// Opens the repository that holds the step's directory and finds the commit to tag, after
 /// checking what can be checked before anything is written: the tag's name, and the remote
 /// when the tag is to be pushed. A failure is the verdict of the step.
-fn open_at_head(spec: &TagSpec<'_>, log: &mut dyn Write) -> Result<(Repository, Oid), Verdict> {
-    let repo = Repository::discover(spec.dir).map_err(|_| {
+fn open_at_head(tagging: &Tagging<'_>, log: &mut dyn Write) -> Result<(Repository, Oid), Verdict> {
+    let repo = Repository::discover(tagging.dir).map_err(|_| {
         Verdict::fail(format!(
             "{} is not in a git repository; a tag step needs one",
-            spec.dir.display()
+            tagging.dir.display()
         ))
     })?;
     let head_id = match repo.head().and_then(|head| head.peel_to_commit()) {
@@ -108,16 +106,16 @@ fn open_at_head(spec: &TagSpec<'_>, log: &mut dyn Write) -> Result<(Repository, 
         }
     };
     let _ = writeln!(log, "HEAD is {head_id}");
-    if !is_valid_name(spec.name) {
+    if !is_valid_name(&tagging.tag.name) {
         return Err(Verdict::fail(format!(
             "`{}` is not a tag name git accepts",
-            spec.name
+            tagging.tag.name
         )));
     }
-    if spec.push && repo.find_remote(spec.remote).is_err() {
+    if tagging.tag.push && repo.find_remote(&tagging.tag.remote).is_err() {
         return Err(Verdict::fail(format!(
             "the repository has no remote `{}` to push the tag to",
-            spec.remote
+            tagging.tag.remote
         )));
     }
     Ok((repo, head_id))
@@ -138,60 +136,70 @@ enum Placement {
 fn place_tag(
     repo: &Repository,
     head_id: Oid,
-    spec: &TagSpec<'_>,
+    tagging: &Tagging<'_>,
     log: &mut dyn Write,
 ) -> Result<Placement, Verdict> {
     let existing = repo
-        .find_reference(&format!("refs/tags/{}", spec.name))
+        .find_reference(&format!("refs/tags/{}", tagging.tag.name))
         .ok()
         .and_then(|reference| reference.peel_to_commit().ok())
         .map(|commit| commit.id());
     match existing {
         Some(commit) if commit != head_id => {
-            let _ = writeln!(log, "tag {} already exists at {commit}", spec.name);
+            let _ = writeln!(log, "tag {} already exists at {commit}", tagging.tag.name);
             Err(Verdict::fail(format!(
                 "tag {} already exists at {}, but HEAD is {}",
-                spec.name,
+                tagging.tag.name,
                 short(commit),
                 short(head_id)
             )))
         }
         Some(_) => {
-            let _ = writeln!(log, "tag {} already points at HEAD", spec.name);
+            let _ = writeln!(log, "tag {} already points at HEAD", tagging.tag.name);
             Ok(Placement::AlreadyAtHead)
         }
-        None if spec.rehearsal => {
+        None if tagging.rehearsal => {
             // A real run signs the tag with the git identity, so a rehearsal checks that
             // there is one: a missing identity must come out before the release, not during it.
             repo.signature().map_err(|error| identity_failure(&error))?;
-            let pushed = if spec.push {
-                format!(" and push it to {}", spec.remote)
+            let pushed = if tagging.tag.push {
+                format!(" and push it to {}", tagging.tag.remote)
             } else {
                 String::new()
             };
             let _ = writeln!(
                 log,
                 "rehearsal: would create tag {} at {head_id}{pushed}",
-                spec.name
+                tagging.tag.name
             );
             Ok(Placement::Rehearsed)
         }
         None => {
-            create_tag(repo, head_id, spec)?;
-            let _ = writeln!(log, "created annotated tag {} at {head_id}", spec.name);
+            create_tag(repo, head_id, tagging)?;
+            let _ = writeln!(
+                log,
+                "created annotated tag {} at {head_id}",
+                tagging.tag.name
+            );
             Ok(Placement::Created)
         }
     }
 }
 
 /// Creates the annotated tag at HEAD, signed with the repository's git identity.
-fn create_tag(repo: &Repository, head_id: Oid, spec: &TagSpec<'_>) -> Result<(), Verdict> {
+fn create_tag(repo: &Repository, head_id: Oid, tagging: &Tagging<'_>) -> Result<(), Verdict> {
     let signature = repo.signature().map_err(|error| identity_failure(&error))?;
     let object = repo
         .find_object(head_id, Some(ObjectType::Commit))
         .map_err(|error| Verdict::fail(format!("cannot read HEAD: {error}")))?;
-    repo.tag(spec.name, &object, &signature, spec.message, false)
-        .map_err(|error| Verdict::fail(format!("cannot create tag {}: {error}", spec.name)))?;
+    repo.tag(
+        &tagging.tag.name,
+        &object,
+        &signature,
+        &tagging.tag.message,
+        false,
+    )
+    .map_err(|error| Verdict::fail(format!("cannot create tag {}: {error}", tagging.tag.name)))?;
     Ok(())
 }
 

@@ -80,40 +80,18 @@ impl SystemEffects {
         let interrupt = self.interrupt_for(context.sheltered);
         let (verdict, tag) = match work {
             Work::Run { command } => return self.command(command, context),
-            Work::Config(config) => (
-                actions::config::run(
-                    &actions::config::ConfigCheck {
-                        file: &config.file,
-                        against: &config.against,
-                        require: &config.require,
-                        same: &config.same,
-                        ignore: &config.ignore,
-                    },
-                    &mut log,
-                ),
-                None,
-            ),
+            Work::Config(config) => (actions::config::run(config, &mut log), None),
             Work::Http(http) => {
                 let interrupted = move || interrupt.requested();
-                let check = actions::http::HttpCheck {
-                    url: &http.url,
-                    status: http.status,
-                    contains: http.contains.as_deref(),
-                    timeout: http.timeout,
-                    interval: http.interval,
-                };
-                (actions::http::run(&check, &mut log, &interrupted), None)
+                (actions::http::run(http, &mut log, &interrupted), None)
             }
             Work::Tag(tag) => {
-                let spec = actions::tag::TagSpec {
-                    name: &tag.name,
-                    message: &tag.message,
-                    push: tag.push,
-                    remote: &tag.remote,
+                let tagging = actions::tag::Tagging {
+                    tag,
                     dir: context.dir,
                     rehearsal: context.rehearsal,
                 };
-                actions::tag::run(&spec, &mut log, &mut programs)
+                actions::tag::run(&tagging, &mut log, &mut programs)
             }
             Work::Untag { tag } => (
                 actions::tag::undo(tag, context.dir, &mut log, &mut programs),

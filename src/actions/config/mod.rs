@@ -23,7 +23,6 @@
 //! own.
 
 use std::io::Write;
-use std::path::Path;
 
 use super::Verdict;
 use crate::text::words::plural;
@@ -35,6 +34,8 @@ use source::Source;
 
 pub mod spec;
 
+use spec::PlannedConfig;
+
 mod compare;
 mod flat;
 mod format;
@@ -43,25 +44,16 @@ mod redact;
 mod report;
 mod source;
 
-/// What to check, as the plan resolved it.
-pub struct ConfigCheck<'a> {
-    pub file: &'a Path,
-    pub against: &'a Path,
-    pub require: &'a [String],
-    pub same: &'a [String],
-    pub ignore: &'a [String],
-}
-
 /// Performs the check, writing every check made and its result to `log`.
-pub fn run(check: &ConfigCheck<'_>, log: &mut dyn Write) -> Verdict {
-    let (file, against) = Source::pair(check.file, check.against);
+pub fn run(check: &PlannedConfig, log: &mut dyn Write) -> Verdict {
+    let (file, against) = Source::pair(&check.file, &check.against);
     let mut report = Report::new(log);
     report.note(format_args!("checking {file} against {against}"));
 
     let file_keys = load_checked(&file, &mut report);
     let against_keys = load_checked(&against, &mut report);
     match &file_keys {
-        Some(keys) => check_required(check.require, keys, &file, &mut report),
+        Some(keys) => check_required(&check.require, keys, &file, &mut report),
         None if !check.require.is_empty() => {
             report.note(format_args!(
                 "required keys not checked: {file} could not be read"
@@ -77,7 +69,7 @@ pub fn run(check: &ConfigCheck<'_>, log: &mut dyn Write) -> Verdict {
                 against: &against,
                 against_keys,
             };
-            pair.compare(check.same, check.ignore, &mut report);
+            pair.compare(&check.same, &check.ignore, &mut report);
         }
         _ => report.note("keys and values not compared: both files must be read first"),
     }
@@ -197,12 +189,12 @@ mod tests {
             let against = self.dir.path().join(against);
             let mut log = Vec::new();
             let verdict = run(
-                &ConfigCheck {
-                    file: &file,
-                    against: &against,
-                    require: &self.require,
-                    same: &self.same,
-                    ignore: &self.ignore,
+                &PlannedConfig {
+                    file,
+                    against,
+                    require: self.require.clone(),
+                    same: self.same.clone(),
+                    ignore: self.ignore.clone(),
                 },
                 &mut log,
             );

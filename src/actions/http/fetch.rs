@@ -12,7 +12,7 @@ use ureq::http::Uri;
 use ureq::tls::{RootCerts, TlsConfig};
 use ureq::{Agent, ResponseExt};
 
-use super::HttpCheck;
+use super::PlannedHttp;
 
 /// How much of a body is searched for `contains`. Health endpoints answer a few bytes; a cap
 /// keeps a URL that streams something huge from filling the memory of the release machine.
@@ -59,7 +59,7 @@ impl Failure {
 }
 
 /// The agent every attempt of one check uses.
-pub(super) fn agent_for(check: &HttpCheck<'_>, roots: RootCerts) -> Agent {
+pub(super) fn agent_for(check: &PlannedHttp, roots: RootCerts) -> Agent {
     // A check that expects a redirect (say, http:// answering 301 to https://) must see the
     // redirect itself rather than where it leads; any other check follows redirects, as a
     // browser or a load balancer's probe would.

@@ -5,7 +5,7 @@
 //! lacks the expected text is quoted briefly, because "starting up" or an error page tells the
 //! engineer more than the status alone.
 
-use super::HttpCheck;
+use super::PlannedHttp;
 use super::fetch::{Answer, BodyPrefix, Failure};
 use crate::text::words::one_line_folded;
 
@@ -31,7 +31,7 @@ impl Outcome {
 }
 
 /// Judges an answer against the check; returns the outcome and the log line's text for it.
-pub(super) fn judge_answer(check: &HttpCheck<'_>, answer: &Answer) -> (Outcome, String) {
+pub(super) fn judge_answer(check: &PlannedHttp, answer: &Answer) -> (Outcome, String) {
     let status = answer.status;
     let origin = match &answer.redirected_to {
         Some(url) => format!("{status} from {url}"),
@@ -42,7 +42,7 @@ pub(super) fn judge_answer(check: &HttpCheck<'_>, answer: &Answer) -> (Outcome, 
         let line = format!("{origin}, {reason}");
         return (Outcome::Unhealthy { status, reason }, line);
     }
-    if let (Some(text), Some(body)) = (check.contains, &answer.body)
+    if let (Some(text), Some(body)) = (check.contains.as_deref(), &answer.body)
         && !contains(&body.bytes, text)
     {
         let reason = format!("body lacks {text:?}");

@@ -13,7 +13,6 @@
 //! request, judging its answer and the polling loop each have a module of their own.
 
 use std::io::Write;
-use std::time::Duration;
 
 use super::Verdict;
 use crate::text::duration::human;
@@ -31,22 +30,15 @@ mod judge;
 mod poll;
 mod tls;
 
-/// What to poll, as the plan resolved it.
-pub struct HttpCheck<'a> {
-    pub url: &'a str,
-    pub status: u16,
-    pub contains: Option<&'a str>,
-    pub timeout: Duration,
-    pub interval: Duration,
-}
+pub use spec::PlannedHttp;
 
 /// Polls until the check passes, `timeout` passes, or `interrupted()` turns true; writes one
 /// line per attempt to `log`.
-pub fn run(check: &HttpCheck<'_>, log: &mut dyn Write, interrupted: &dyn Fn() -> bool) -> Verdict {
-    if let Err(problem) = check_url(check.url) {
+pub fn run(check: &PlannedHttp, log: &mut dyn Write, interrupted: &dyn Fn() -> bool) -> Verdict {
+    if let Err(problem) = check_url(&check.url) {
         let summary = format!("cannot poll {:?}: {problem}", check.url);
-        // The log is a buffer the executor copies to the step's log file; a write that fails
-        // there loses a line of the log, never the verdict, so write errors are ignored.
+        // A write to the step's log that fails loses a line of the log, never the verdict, so
+        // write errors are ignored.
         let _ = writeln!(log, "{summary}");
         return Verdict::fail(summary);
     }
@@ -61,15 +53,15 @@ pub fn run(check: &HttpCheck<'_>, log: &mut dyn Write, interrupted: &dyn Fn() ->
     // An http URL may redirect to https, so the roots are set up for every check; the log
     // names them only where they surely matter.
     let (roots, described) = roots_of_trust();
-    if is_https(check.url) {
+    if is_https(&check.url) {
         let _ = writeln!(log, "trusting {described}");
     }
     Poller::new(check, roots).run(log, interrupted)
 }
 
 /// What a passing answer looks like, in words: `200` or `200 with "ok"`.
-fn expectation(check: &HttpCheck<'_>) -> String {
-    match check.contains {
+fn expectation(check: &PlannedHttp) -> String {
+    match &check.contains {
         Some(text) => format!("{} with {text:?}", check.status),
         None => check.status.to_string(),
     }
@@ -84,6 +76,7 @@ fn attempts(count: u32) -> String {
 mod tests {
     use super::*;
     use fetch::BODY_LIMIT;
+    use std::time::Duration;
 
     use std::io::{self, BufRead};
     use std::net::{TcpListener, TcpStream};
@@ -184,25 +177,22 @@ mod tests {
         )
     }
 
-    fn check<'a>(url: &'a str, contains: Option<&'a str>, timeout_ms: u64) -> HttpCheck<'a> {
-        HttpCheck {
-            url,
+    fn check(url: &str, contains: Option<&str>, timeout_ms: u64) -> PlannedHttp {
+        PlannedHttp {
+            url: url.to_string(),
             status: 200,
-            contains,
+            contains: contains.map(str::to_string),
             timeout: Duration::from_millis(timeout_ms),
             interval: Duration::from_millis(10),
         }
     }
 
     /// Runs a check to its verdict and returns the verdict and the log.
-    fn poll(check: &HttpCheck<'_>) -> (Verdict, String) {
+    fn poll(check: &PlannedHttp) -> (Verdict, String) {
         poll_interrupted(check, &|| false)
     }
 
-    fn poll_interrupted(
-        check: &HttpCheck<'_>,
-        interrupted: &dyn Fn() -> bool,
-    ) -> (Verdict, String) {
+    fn poll_interrupted(check: &PlannedHttp, interrupted: &dyn Fn() -> bool) -> (Verdict, String) {
         let mut log = Vec::new();
         let verdict = run(check, &mut log, interrupted);
         (verdict, String::from_utf8(log).expect("a UTF-8 log"))

@@ -15,7 +15,7 @@ use ureq::tls::RootCerts;
 
 use super::fetch::{Answer, Failure, agent_for, fetch};
 use super::judge::{Outcome, judge_answer};
-use super::{HttpCheck, attempts};
+use super::{PlannedHttp, attempts};
 use crate::actions::Verdict;
 use crate::text::duration::human;
 
@@ -44,7 +44,7 @@ const REQUEST_GRACE: Duration = Duration::from_millis(250);
 
 /// The state of one run of the check: the attempts made so far and what the last one found.
 pub(super) struct Poller<'c> {
-    check: &'c HttpCheck<'c>,
+    check: &'c PlannedHttp,
     agent: Agent,
     started: Instant,
     attempts: u32,
@@ -58,7 +58,7 @@ pub(super) struct Poller<'c> {
 }
 
 impl<'c> Poller<'c> {
-    pub(super) fn new(check: &'c HttpCheck<'c>, roots: RootCerts) -> Poller<'c> {
+    pub(super) fn new(check: &'c PlannedHttp, roots: RootCerts) -> Poller<'c> {
         Poller {
             check,
             agent: agent_for(check, roots),
@@ -118,10 +118,10 @@ impl<'c> Poller<'c> {
             .min(self.check.interval.max(ATTEMPT_TIME));
         let (sender, receiver) = mpsc::channel();
         let agent = self.agent.clone();
-        let url = self.check.url.to_owned();
+        let url = self.check.url.clone();
         // Only an answer with the expected status has its body checked; another status fails
         // the attempt whatever the body says, so its body is not worth the wait.
-        let body_wanted_for = self.check.contains.map(|_| self.check.status);
+        let body_wanted_for = self.check.contains.as_ref().map(|_| self.check.status);
         let spawned = thread::Builder::new()
             .name("shipbook-http".into())
             .spawn(move || {
