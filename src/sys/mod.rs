@@ -10,6 +10,7 @@ pub mod fs;
 pub mod git;
 pub mod interrupt;
 pub mod liveness;
+pub mod log;
 pub mod operator;
 pub mod process;
 pub mod processes;
