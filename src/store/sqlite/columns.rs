@@ -101,6 +101,17 @@ impl<'a, 'stmt> Columns<'a, 'stmt> {
     }
 }
 
+/// The process that owned a run or holds a lock, from the row's `host`, `pid` and `pid_start`.
+pub(super) fn read_owner(row: &Columns<'_, '_>) -> Outcome<crate::store::Owner> {
+    Ok(crate::store::Owner {
+        host: row.get("host")?,
+        pid: row.get("pid")?,
+        pid_start: row
+            .get::<Option<i64>>("pid_start")?
+            .map(|start| start as u64),
+    })
+}
+
 /// A value as an error message shows it: text quoted and shortened, the rest by kind.
 fn shown(value: ValueRef<'_>) -> String {
     const LONGEST: usize = 80;

@@ -6,7 +6,7 @@
 
 use rusqlite::{Connection, TransactionBehavior, named_params};
 
-use super::columns::{Columns, Outcome};
+use super::columns::{Columns, Outcome, read_owner};
 use crate::store::{LockHolder, Owner};
 use crate::text::timestamp::Timestamp;
 
@@ -74,13 +74,7 @@ fn holder(
         return Ok(None);
     };
     let row = Columns::of("locks", row);
-    let owner = Owner {
-        host: row.get("host")?,
-        pid: row.get("pid")?,
-        pid_start: row
-            .get::<Option<i64>>("pid_start")?
-            .map(|start| start as u64),
-    };
+    let owner = read_owner(&row)?;
     let holder = LockHolder {
         run_id: row.get("run_id")?,
         operator: row.get("operator")?,

@@ -7,7 +7,7 @@
 
 use rusqlite::{Connection, OptionalExtension, named_params};
 
-use super::columns::{Columns, Outcome, to_json};
+use super::columns::{Columns, Outcome, read_owner, to_json};
 use crate::store::record::{RunRecord, StepRecord};
 use crate::store::{MAX_CANDIDATES, Owner, RunQuery, mark_interrupted};
 
@@ -266,13 +266,7 @@ fn load_steps(connection: &Connection, run_id: &str) -> Outcome<Vec<StepRecord>>
 }
 
 fn read_run(row: &Columns<'_, '_>) -> Outcome<(RunRecord, Owner)> {
-    let owner = Owner {
-        host: row.get("host")?,
-        pid: row.get("pid")?,
-        pid_start: row
-            .get::<Option<i64>>("pid_start")?
-            .map(|start| start as u64),
-    };
+    let owner = read_owner(row)?;
     let run = RunRecord {
         run_id: row.get("run_id")?,
         runbook: row.get("runbook")?,
