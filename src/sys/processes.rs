@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal, kill_process, test_kill_process};
+use rustix::process::{Pid, Signal, kill_process};
 
 /// The processes that carry `SHIPBOOK_RUN_ID=<run_id>` in their environment: what is left of a
 /// run's steps. Every step's process gets that variable, and its children inherit it.
@@ -28,13 +28,13 @@ pub fn of_run(run_id: &str) -> Vec<u32> {
 
 /// Sends SIGTERM to `pid` and waits up to `patience` for it to be gone.
 pub fn terminate_and_wait(pid: u32, patience: Duration) {
-    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+    let Some(target) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
         return;
     };
     // A process that is already gone is fine.
-    let _ = kill_process(pid, Signal::TERM);
+    let _ = kill_process(target, Signal::TERM);
     let deadline = Instant::now() + patience;
-    while test_kill_process(pid).is_ok() && Instant::now() < deadline {
+    while super::liveness::pid_exists(pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
