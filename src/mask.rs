@@ -4,6 +4,12 @@
 //! split across two reads. `StreamMasker` holds back just enough bytes (one less than the longest
 //! secret) to see any secret whole before it lets text through; nothing else is buffered, so
 //! memory stays bounded whatever the volume. Matching is done by Aho-Corasick in one pass.
+//!
+//! Masking is idempotent: a text is often masked at more than one layer (a problem quoting the
+//! end of a masked log, a record quoting a masked plan), and a `[masked:NAME]` already there is
+//! left whole, even when a one-character secret occurs inside it.
+
+mod json;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
@@ -32,17 +38,26 @@ impl Masker {
                 longest: 0,
             };
         }
+        let tokens: Vec<Vec<u8>> = secrets
+            .iter()
+            .map(|s| format!("[masked:{}]", s.name).into_bytes())
+            .collect();
+        // The patterns are every secret value, each replaced by its token, and then every
+        // token, replaced by itself: a token starts before any secret inside it, so the
+        // leftmost match keeps it whole.
+        let patterns: Vec<&[u8]> = secrets
+            .iter()
+            .map(|s| s.value.as_bytes())
+            .chain(tokens.iter().map(Vec::as_slice))
+            .collect();
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .build(secrets.iter().map(|s| s.value.as_bytes()))
+            .build(&patterns)
             .expect("secret values are plain literals");
         Masker {
             matcher: Some(matcher),
-            replacements: secrets
-                .iter()
-                .map(|s| format!("[masked:{}]", s.name).into_bytes())
-                .collect(),
-            longest: secrets.iter().map(|s| s.value.len()).max().unwrap_or(0),
+            longest: patterns.iter().map(|p| p.len()).max().unwrap_or(0),
+            replacements: tokens.iter().chain(tokens.iter()).cloned().collect(),
         }
     }
 
@@ -154,6 +169,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn masking_twice_is_masking_once() {
+        let masker = Masker::new(&[
+            Secret {
+                name: "T".into(),
+                value: "k".into(),
+            },
+            Secret {
+                name: "WORD".into(),
+                value: "masked".into(),
+            },
+        ]);
+        let once = masker.text("k and masked");
+        assert_eq!(once, "[masked:T] and [masked:WORD]");
+        assert_eq!(masker.text(&once), once);
+        let mut stream = masker.stream();
+        let mut out = Vec::new();
+        for byte in once.as_bytes() {
+            stream.push(std::slice::from_ref(byte), &mut out);
+        }
+        stream.finish(&mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), once);
     }
 
     #[test]

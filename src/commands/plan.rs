@@ -25,8 +25,10 @@ pub fn plan(path: &Path, selection: &Selection, json: bool) -> Result<()> {
     )?;
     let masker = Masker::new(&plan.secrets);
     if json {
-        let text = serde_json::to_string_pretty(&plan).expect("a plan serializes");
-        println!("{}", masker.text(&text));
+        // Masked before encoding: a secret with a `"` or a `\` in it is escaped once encoded,
+        // and would no longer be found.
+        let text = masker.to_json_pretty(&plan).expect("a plan serializes");
+        println!("{text}");
     } else {
         print!("{}", masker.text(&render(&plan)));
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// module, except where a rule below names a narrower one.
 const RULES: &[(&str, &[&str])] = &[
     ("text", &["text"]),
-    ("mask", &[]),
+    ("mask", &["mask"]),
     ("error", &["text"]),
     ("actions::*::spec", &["text"]),
     ("runbook", &["text", "error", "actions::*::spec", "runbook"]),
