@@ -332,7 +332,7 @@ impl Prepared {
         let run_id = self.record.run_id.clone();
         self.lock(&owner, &env, notices)?;
         let logs_dir = self.logs_dir();
-        let result = std::fs::create_dir_all(&logs_dir)
+        let result = crate::sys::fs::create_private_dir_all(&logs_dir)
             .map_err(|source| {
                 Error::io(
                     format!("cannot create the log directory {}", logs_dir.display()),

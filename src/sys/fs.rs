@@ -1,12 +1,59 @@
-//! Files: reading the end of one whatever its size, and writing one atomically.
+//! Files: reading the end of one whatever its size, writing one atomically, and creating the
+//! private files and directories of the state directory.
 //!
 //! A step's log may be gigabytes, and what people need of it is its end: the last lines in the
 //! terminal, the note and the record, the last MiB in a CI group. Seeking to the end first
 //! makes that cost the same for a huge log as for a small one.
+//!
+//! The state directory holds the output of release commands, so what shipbook creates in it is
+//! private: directories 0700, files 0600. The modes are set explicitly after creating, because
+//! the mode given at creation only ever loses bits to the umask, and a umask can also take the
+//! owner's own bits.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+
+/// The mode of every directory shipbook creates in the state directory.
+pub const PRIVATE_DIR: u32 = 0o700;
+/// The mode of every file shipbook creates in the state directory.
+pub const PRIVATE_FILE: u32 = 0o600;
+
+/// Creates `dir` and its missing parents, each private (0700); an existing directory is left
+/// as it is.
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(PRIVATE_DIR).create(dir) {
+        Ok(()) => make_private(dir, PRIVATE_DIR),
+        // Another process made it in the meantime.
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Sets `path` to `mode` (0700 or 0600), whatever the umask made of it.
+pub fn make_private(path: &Path, mode: u32) -> io::Result<()> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// Opens `path` for appending, creating it private (0600) when it does not exist.
+pub fn open_private_append(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(PRIVATE_FILE)
+        .open(path)?;
+    if file.metadata()?.permissions().mode() & 0o777 != PRIVATE_FILE {
+        file.set_permissions(std::fs::Permissions::from_mode(PRIVATE_FILE))?;
+    }
+    Ok(file)
+}
 
 /// The end of a file, as read by `read_tail`.
 pub struct Tail {
@@ -91,7 +138,8 @@ pub enum Existing {
 }
 
 /// Writes a file through a temporary file beside it and a rename, so that no reader (and no
-/// crash) ever sees half of it. Creates the directory when needed.
+/// crash) ever sees half of it. Creates the directory when needed. The file is private (0600),
+/// as tempfile has always made it.
 pub fn write_atomically(path: &Path, text: &str, existing: Existing) -> io::Result<()> {
     use std::io::Write as _;
     let dir = match path.parent() {
@@ -102,6 +150,9 @@ pub fn write_atomically(path: &Path, text: &str, existing: Existing) -> io::Resu
     // tempfile names its random file in the error; the caller knows only the file asked for.
     let mut file =
         tempfile::NamedTempFile::new_in(dir).map_err(|error| io::Error::from(error.kind()))?;
+    // tempfile creates it 0600 less the umask; a note in the state directory is exactly 0600.
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(PRIVATE_FILE))?;
     file.write_all(text.as_bytes())?;
     file.as_file().sync_all()?;
     let persisted = match existing {

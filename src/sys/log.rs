@@ -40,10 +40,8 @@ impl LazyLog {
 impl Write for LazyLog {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         if self.file.is_none() {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
+            // A log holds what a command printed: private to the user (0600).
+            let file = crate::sys::fs::open_private_append(&self.path)?;
             self.file = Some(io::BufWriter::with_capacity(CHUNK, file));
         }
         self.file.as_mut().expect("just opened").write(bytes)

@@ -206,10 +206,7 @@ pub fn sample(
     let _ = std::fs::remove_file(&stdout_path);
     let stdout = String::from_utf8_lossy(&stdout).into_owned();
     {
-        let mut log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)?;
+        let mut log = crate::sys::fs::open_private_append(log)?;
         let _ = writeln!(log, "stdout: {}", masker.text(stdout.trim_end()));
     }
     if outcome.timed_out {

@@ -3,9 +3,14 @@
 //! `--state-dir`, else `$SHIPBOOK_STATE_DIR` (both handled by clap), else `.shipbook/` at the
 //! root of the git repository that holds the runbook, or beside the runbook outside a repository.
 //! Commands without a runbook (history, show, note) start from the current directory instead.
+//!
+//! The state directory is private to the user who runs shipbook, whatever the umask: its logs
+//! and notes hold the output of release commands. `prepare` makes it so.
 
+use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::sys::fs::{PRIVATE_DIR, create_private_dir_all, make_private};
 use crate::sys::git;
 
 pub use super::STATE_DIR_NAME as DIR_NAME;
@@ -36,6 +41,17 @@ pub fn for_current_dir(explicit: Option<&Path>) -> PathBuf {
         Some(root) => root.join(DIR_NAME),
         None => PathBuf::from(DIR_NAME),
     }
+}
+
+/// Creates the state directory with its `logs` and `notes` directories, each private (0700),
+/// and makes private again any of them that an older shipbook (or a loose umask) left open to
+/// others.
+pub fn prepare(state: &Path) -> io::Result<()> {
+    for dir in [state.to_path_buf(), state.join("logs"), notes_dir(state)] {
+        create_private_dir_all(&dir)?;
+        make_private(&dir, PRIVATE_DIR)?;
+    }
+    Ok(())
 }
 
 pub fn logs_dir(state: &Path, run_id: &str) -> PathBuf {

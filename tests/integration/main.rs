@@ -12,6 +12,7 @@ mod init;
 mod json;
 mod metrics;
 mod note;
+mod permissions;
 mod plan;
 mod preconditions;
 mod records;

@@ -39,7 +39,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database in `state_dir`, refusing one that cannot be
     /// trusted and upgrading an older one.
     pub(super) fn open(state_dir: &Path) -> Result<SqliteStore> {
-        std::fs::create_dir_all(state_dir).map_err(|source| Error::StateDir {
+        crate::sys::state::prepare(state_dir).map_err(|source| Error::StateDir {
             path: state_dir.to_path_buf(),
             source,
         })?;
@@ -48,6 +48,8 @@ impl SqliteStore {
             path: path.clone(),
             message,
         };
+        make_database_private(&path)
+            .map_err(|error| failed(format!("cannot make the database private: {error}")))?;
         let mut connection =
             Connection::open(&path).map_err(|error| failed(format!("cannot open: {error}")))?;
         migrations::prepare(&mut connection).map_err(failed)?;
@@ -61,6 +63,23 @@ impl SqliteStore {
             message: fault.to_string(),
         }
     }
+}
+
+/// Creates the database file private (0600) before SQLite opens it, and makes an existing one
+/// and its `-wal` and `-shm` files private again. SQLite creates those two with the database
+/// file's own mode, so a private database keeps them private.
+fn make_database_private(path: &Path) -> std::io::Result<()> {
+    use crate::sys::fs::{PRIVATE_FILE, make_private, open_private_append};
+    open_private_append(path)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut companion = path.as_os_str().to_os_string();
+        companion.push(suffix);
+        let companion = PathBuf::from(companion);
+        if companion.exists() {
+            make_private(&companion, PRIVATE_FILE)?;
+        }
+    }
+    Ok(())
 }
 
 impl Store for SqliteStore {
