@@ -9,7 +9,6 @@
 //! process cannot hold the pipe (and so shipbook) open.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
@@ -87,7 +86,7 @@ fn run_to(
     log: &Path,
     masker: &Masker,
     echo: Echo,
-    stdout: Option<File>,
+    stdout: Option<io::PipeWriter>,
     interrupt: &Interrupt,
 ) -> io::Result<Outcome> {
     let started = Instant::now();
@@ -190,24 +189,18 @@ pub fn sample(
     masker: &Masker,
     interrupt: &Interrupt,
 ) -> io::Result<Result<f64, String>> {
-    let stdout_path = log.with_extension("stdout");
-    let outcome = run_to(
-        spec,
-        log,
-        masker,
-        Echo::None,
-        Some(File::create(&stdout_path)?),
-        interrupt,
-    )?;
-    let mut stdout = Vec::new();
-    File::open(&stdout_path)?
-        .take(64 * 1024)
-        .read_to_end(&mut stdout)?;
-    let _ = std::fs::remove_file(&stdout_path);
-    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    // The value is read from a pipe into memory, never through a file: a metric may print a
+    // secret, and a file would hold it raw on disk, and keep it there after a kill -9.
+    let (reader, writer) = io::pipe()?;
+    let stdout = StdoutReader::start(reader);
+    let outcome = run_to(spec, log, masker, Echo::None, Some(writer), interrupt)?;
+    let raw_stdout = stdout.finish();
+    // What the failure messages quote is masked before it is cut to length, so that no part of
+    // a secret survives the cut.
+    let stdout = masker.text(&raw_stdout);
     {
         let mut log = crate::sys::fs::open_private_append(log)?;
-        let _ = writeln!(log, "stdout: {}", masker.text(stdout.trim_end()));
+        let _ = writeln!(log, "stdout: {}", stdout.trim_end());
     }
     if outcome.timed_out {
         return Ok(Err(format!(
@@ -236,12 +229,57 @@ pub fn sample(
             }
         )));
     }
-    match first_number(&stdout) {
+    match first_number(&raw_stdout) {
         Some(value) => Ok(Ok(value)),
         None => Ok(Err(format!(
             "no number on stdout; it printed: {}",
             quoted_output(&stdout)
         ))),
+    }
+}
+
+/// How much of a metric command's stdout is kept: far more than a number needs.
+const MAX_METRIC_STDOUT: usize = 64 * 1024;
+
+/// Reads a metric command's stdout on a thread of its own, keeping the first
+/// `MAX_METRIC_STDOUT` bytes and draining the rest, so that a talkative command never blocks on
+/// a full pipe.
+struct StdoutReader {
+    kept: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl StdoutReader {
+    fn start(mut reader: io::PipeReader) -> StdoutReader {
+        let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (sender, done) = std::sync::mpsc::channel();
+        let shared = std::sync::Arc::clone(&kept);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(read) = reader.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                if let Ok(mut kept) = shared.lock() {
+                    let room = MAX_METRIC_STDOUT.saturating_sub(kept.len());
+                    kept.extend_from_slice(&buffer[..read.min(room)]);
+                }
+            }
+            let _ = sender.send(());
+        });
+        StdoutReader { kept, done }
+    }
+
+    /// What the command printed, once the pipe is closed. The command's group has been ended
+    /// by then; a process that left the group and holds the pipe is not waited for long.
+    fn finish(self) -> String {
+        let _ = self.done.recv_timeout(Duration::from_secs(1));
+        let kept = self
+            .kept
+            .lock()
+            .map(|kept| kept.clone())
+            .unwrap_or_default();
+        String::from_utf8_lossy(&kept).into_owned()
     }
 }
 

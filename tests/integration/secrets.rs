@@ -1,6 +1,6 @@
 //! Secrets: required before any step, and masked everywhere, even split across pipe reads.
 
-use crate::test::Test;
+use crate::test::{Test, alive, kill, wait_for, wait_for_pid};
 
 const SECRET: &str = "hunter2-very-secret-value";
 
@@ -73,4 +73,55 @@ fn a_secret_never_reaches_logs_records_terminal_json_or_note() {
         "{}",
         note.stdout
     );
+}
+
+#[test]
+fn a_metric_output_never_reaches_the_disk_unmasked_even_after_kill_9_and_resume() {
+    let test = Test::new()
+        .runbook(
+            "web",
+            r#"[runbook]
+name = "web"
+dir = ".."
+
+[secrets]
+env = ["DEPLOY_TOKEN"]
+
+[[metrics]]
+name = "p95"
+# The first sampling says the secret, then hangs until the test kills it.
+command = "echo \"$DEPLOY_TOKEN 42\"; if [ ! -e metric.pid ]; then echo $$ > metric.pid; sleep 300; fi"
+better = "lower"
+
+[[steps]]
+id = "deploy"
+run = "true"
+"#,
+        )
+        .env("DEPLOY_TOKEN", SECRET);
+    let mut shipbook = test.spawn(&["run", "runbooks/web.toml"]);
+    let metric = wait_for_pid("the metric to start", &test.join("metric.pid"));
+    kill(shipbook.id(), "KILL");
+    shipbook.wait().unwrap();
+    // The metric's process group outlives shipbook; end it as a person would before resuming.
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{metric}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("the metric to end", || !alive(metric));
+    let state = test.join(".shipbook");
+    assert_eq!(
+        crate::test::files_containing(&state, SECRET.as_bytes()),
+        Vec::<std::path::PathBuf>::new(),
+        "after kill -9"
+    );
+
+    test.shipbook(&["resume", "last"]).success();
+    assert_eq!(
+        crate::test::files_containing(&state, SECRET.as_bytes()),
+        Vec::<std::path::PathBuf>::new(),
+        "after the resume"
+    );
+    assert_eq!(test.last_run()["status"], "succeeded");
 }

@@ -287,3 +287,22 @@ pub fn wait_for_pid(what: &str, path: &Path) -> i32 {
     });
     read_pid(path)
 }
+
+/// The files under `dir` (at any depth) whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle))
+        {
+            found.push(path);
+        }
+    }
+    found
+}
