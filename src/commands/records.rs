@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::sys::state;
+use crate::text::controls::escape_controls;
 use crate::text::duration::human;
 
 fn open(globals: &Globals) -> Result<Option<Box<dyn Store>>> {
@@ -117,15 +118,16 @@ fn print_run_facts(run: &RunRecord) {
         style(&run.run_id).bold(),
         status_style(run.status)
     );
+    // Texts that may quote what a step printed are shown with control characters escaped.
     if let Some(reason) = &run.status_reason {
-        println!("  {reason}");
+        println!("  {}", escape_controls(reason));
     }
     println!("  runbook   {} ({})", run.runbook, run.runbook_path);
     println!("  mode      {}", run.mode);
     println!("  env       {}", run.env.as_deref().unwrap_or("-"));
     println!("  operator  {}", run.operator);
     if let Some(reason) = &run.reason {
-        println!("  reason    {reason}");
+        println!("  reason    {}", escape_controls(reason));
     }
     if !run.git_sha.is_empty() {
         println!(
@@ -176,13 +178,14 @@ fn print_step(step: &StepRecord) {
         style(&step.id).bold(),
         style(facts.join(", ")).dim()
     );
-    println!("    {}", step.command);
+    println!("    {}", escape_controls(&step.command));
     if let Some(detail) = &step.detail {
-        println!("    {}", style(detail).dim());
+        println!("    {}", style(escape_controls(detail)).dim());
     }
+    // The log keeps what the step printed; shown here, its control characters are escaped.
     if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty()) {
         for line in tail.lines() {
-            println!("    {} {line}", style("│").dim());
+            println!("    {} {}", style("│").dim(), escape_controls(line));
         }
     }
     if let Some(log) = &step.log

@@ -15,6 +15,7 @@ use crate::engine::event::{Event, Observer};
 use crate::error::Result;
 use crate::runbook::{Mode, StepKind};
 use crate::store::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::text::controls::escape_controls;
 use crate::text::duration::human;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,11 @@ impl Reporter {
         if step.name == step.id {
             style(&step.id).bold().to_string()
         } else {
-            format!("{} {}", style(&step.id).bold(), style(&step.name).dim())
+            format!(
+                "{} {}",
+                style(&step.id).bold(),
+                style(escape_controls(&step.name)).dim()
+            )
         }
     }
 
@@ -135,9 +140,11 @@ impl Reporter {
                     format!("{value}{change}")
                 }
                 (Some(value), _) => value.to_string(),
-                (None, Some(problem)) => style(format!("not sampled: {problem}"))
-                    .yellow()
-                    .to_string(),
+                (None, Some(problem)) => {
+                    style(format!("not sampled: {}", escape_controls(problem)))
+                        .yellow()
+                        .to_string()
+                }
                 (None, None) => "not sampled".into(),
             };
             self.line(format!(
@@ -185,7 +192,7 @@ impl Reporter {
                 "{} {}{attempt}: {}",
                 style("▶").cyan(),
                 Self::label(step),
-                style(&step.command).dim()
+                style(escape_controls(&step.command)).dim()
             ));
         }
     }
@@ -199,7 +206,7 @@ impl Reporter {
                 style("↻").yellow(),
                 Self::label(step),
                 step.attempts,
-                step.detail.as_deref().unwrap_or("failed"),
+                escape_controls(step.detail.as_deref().unwrap_or("failed")),
                 human(delay)
             ));
         }
@@ -215,7 +222,7 @@ impl Reporter {
         let detail = step
             .detail
             .as_ref()
-            .map(|d| format!(" {}", style(format!("({d})")).dim()))
+            .map(|d| format!(" {}", style(format!("({})", escape_controls(d))).dim()))
             .unwrap_or_default();
         let label = Self::label(step);
         match step.status {
@@ -229,7 +236,7 @@ impl Reporter {
                 say!(
                     "{} {label} {}",
                     style("-").dim(),
-                    style(step.detail.as_deref().unwrap_or("skipped")).dim()
+                    style(escape_controls(step.detail.as_deref().unwrap_or("skipped"))).dim()
                 );
             }
             StepStatus::Succeeded | StepStatus::Undone | StepStatus::Skipped => {}
@@ -251,7 +258,7 @@ impl Reporter {
             style(what).red().bold(),
             step.detail
                 .as_ref()
-                .map(|d| format!(": {d}"))
+                .map(|d| format!(": {}", escape_controls(d)))
                 .unwrap_or_default()
         );
         // With `-v` the log has just streamed past, so it is not repeated.
@@ -259,8 +266,10 @@ impl Reporter {
             && self.verbosity != Verbosity::Verbose
         {
             say!("{}", style("  ┌ last lines of the log").dim());
+            // What the step printed is shown with its control characters escaped: a
+            // clear-screen or a new title must not reach the terminal. The log keeps the bytes.
             for line in tail.lines() {
-                say!("  {} {line}", style("│").dim());
+                say!("  {} {}", style("│").dim(), escape_controls(line));
             }
         }
         match &step.log {
@@ -289,7 +298,7 @@ impl Reporter {
             if let Some(reason) = &run.status_reason
                 && run.status == RunStatus::Succeeded
             {
-                say!("  {}", style(reason).yellow());
+                say!("  {}", style(escape_controls(reason)).yellow());
             }
         }
         if let Some(note) = &run.note {

@@ -1,8 +1,9 @@
 //! Leaf helpers for text: durations, `{{ variable }}` templates, located diagnostics, the
-//! recorded form of timestamps and the words of messages. They import nothing else of shipbook,
+//! recorded form of timestamps, the words of messages, and control characters made visible. They import nothing else of shipbook,
 //! so every layer above may use them.
 
 pub mod checks;
+pub mod controls;
 pub mod diagnostic;
 pub mod duration;
 pub mod patterns;

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use super::{cell, duration_or_dash};
 use crate::runbook::{Mode, StepKind};
 use crate::store::record::{MetricRecord, Phase, RunRecord, StepRecord, StepStatus, TagRecord};
+use crate::text::controls::escape_controls;
 
 // Writing into a String cannot fail, so the results of `writeln!` are ignored throughout.
 
@@ -187,7 +188,9 @@ pub(super) fn log_tails(out: &mut String, run: &RunRecord) {
     for step in failed {
         if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty()) {
             let _ = writeln!(out, "\n### Last lines of `{}`\n", step.id);
-            let _ = writeln!(out, "```text\n{tail}\n```");
+            // The note is read in a terminal (`shipbook note`) and in CI pages: what the step
+            // printed is quoted with its control characters escaped; the log keeps the bytes.
+            let _ = writeln!(out, "```text\n{}\n```", escape_controls(tail));
             if let Some(log) = &step.log {
                 let _ = writeln!(out, "\nFull log: `{log}`");
             }
