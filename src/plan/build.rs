@@ -32,7 +32,8 @@ impl Plan {
         let overrides = selection
             .vars
             .iter()
-            .map(|argument| variables::parse_override(argument))
+            .enumerate()
+            .map(|(index, argument)| variables::parse_override(index + 1, argument))
             .collect::<Result<Vec<_>>>()?;
         Plan::build(
             runbook,
@@ -318,7 +319,10 @@ fn check_overrides(runbook: &Runbook, overrides: &[(String, String)]) -> Result<
     }
     known.sort();
     known.dedup();
-    for (name, _) in overrides {
+    for (name, value) in overrides {
+        if let Some(source) = crate::runbook::builtin_variable_source(name) {
+            return Err(builtin_override(runbook, name, value, source));
+        }
         if !known.contains(name) {
             let hint = suggest(name, known.iter().map(String::as_str))
                 .map(|close| format!(" (did you mean `{close}`?)"))
@@ -333,6 +337,28 @@ fn check_overrides(runbook: &Runbook, overrides: &[(String, String)]) -> Result<
         }
     }
     Ok(())
+}
+
+/// The error for a `--var` that names a built-in variable. Only `--env` chooses the
+/// environment: it also applies the environment's vars, env and rehearsal gate, which a
+/// `--var env=production` would skip while every command still said production.
+fn builtin_override(runbook: &Runbook, name: &str, value: &str, source: &str) -> Error {
+    let expected = if name == "env" {
+        // The value is named back only when it is one of the runbook's environments: a --var
+        // value is otherwise never repeated, as it may be a secret.
+        let env = if runbook.environments.contains_key(value) {
+            value
+        } else {
+            "NAME"
+        };
+        format!("--env {env} instead, which applies that environment's profile and checks")
+    } else {
+        "no --var for it; --var sets the runbook's own variables".to_string()
+    };
+    Error::usage(
+        format!("--var {name}=…: `{name}` is a built-in variable ({source}); --var cannot set it"),
+        expected,
+    )
 }
 
 /// Reads the values of `[secrets] env`; with `required`, a missing one is an error.

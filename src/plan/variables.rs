@@ -1,8 +1,9 @@
 //! The values behind `{{ name }}`: built-ins, `[vars]`, the environment's vars, and `--var`.
 //!
 //! Later sources win, in the order the README gives: `[vars]`, then
-//! `[environments.E].vars`, then `--var name=value`. The built-ins come first, so a runbook that
-//! defines its own `date` gets its own.
+//! `[environments.E].vars`, then `--var name=value`. The built-ins are not among them: a runbook
+//! that defines one is refused by validation, a `--var` that sets one by the planner, and they
+//! are set last here, so that `{{ env }}` is always the environment whose profile applies.
 
 use std::collections::BTreeMap;
 
@@ -23,20 +24,7 @@ pub struct RunContext<'a> {
 }
 
 pub fn resolve(runbook: &Runbook, context: &RunContext<'_>) -> BTreeMap<String, String> {
-    let git = context.git;
-    let mut values: BTreeMap<String, String> = [
-        ("env", context.env.unwrap_or_default()),
-        ("runbook.name", runbook.name()),
-        ("run.id", context.run_id),
-        ("date", context.date),
-        ("git.sha", &git.sha),
-        ("git.short_sha", &git.short_sha),
-        ("git.branch", &git.branch),
-        ("git.previous_tag", &git.previous_tag),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_string(), value.to_string()))
-    .collect();
+    let mut values = BTreeMap::new();
     for (name, value) in &runbook.vars {
         values.insert(name.clone(), value.get_ref().to_string());
     }
@@ -48,20 +36,39 @@ pub fn resolve(runbook: &Runbook, context: &RunContext<'_>) -> BTreeMap<String, 
     for (name, value) in context.overrides {
         values.insert(name.clone(), value.clone());
     }
+    let git = context.git;
+    for (name, value) in [
+        ("env", context.env.unwrap_or_default()),
+        ("runbook.name", runbook.name()),
+        ("run.id", context.run_id),
+        ("date", context.date),
+        ("git.sha", &git.sha),
+        ("git.short_sha", &git.short_sha),
+        ("git.branch", &git.branch),
+        ("git.previous_tag", &git.previous_tag),
+    ] {
+        values.insert(name.to_string(), value.to_string());
+    }
     values
 }
 
-/// Parses one `--var name=value` argument.
-pub fn parse_override(argument: &str) -> Result<(String, String)> {
-    match argument.split_once('=') {
+/// Parses the `--var name=value` argument at `position` (counted from 1). A malformed one is
+/// named by its position, never quoted: an argument with no `=` may well be a secret's value
+/// given where `name=value` was meant.
+pub fn parse_override(position: usize, argument: &str) -> Result<(String, String)> {
+    let problem = match argument.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
-            Ok((name.trim().to_string(), value.to_string()))
+            return Ok((name.trim().to_string(), value.to_string()));
         }
-        _ => Err(Error::usage(
-            format!("invalid --var `{argument}`"),
-            "--var name=value, such as --var version=1.4.3",
-        )),
-    }
+        Some(_) => "has no name before its `=`",
+        None => "has no `=`",
+    };
+    Err(Error::usage(
+        format!(
+            "invalid --var number {position}: it {problem} (the argument is not repeated here, as it may hold a secret)"
+        ),
+        "--var name=value, such as --var version=1.4.3",
+    ))
 }
 
 #[cfg(test)]
@@ -71,10 +78,13 @@ mod tests {
     #[test]
     fn parses_overrides() {
         assert_eq!(
-            parse_override("version=1.2=3").unwrap(),
+            parse_override(1, "version=1.2=3").unwrap(),
             ("version".to_string(), "1.2=3".to_string())
         );
-        assert!(parse_override("version").is_err());
-        assert!(parse_override("=1").is_err());
+        for malformed in ["s3cr3t", "=s3cr3t"] {
+            let message = parse_override(2, malformed).unwrap_err().to_string();
+            assert!(message.contains("--var number 2"), "{message}");
+            assert!(!message.contains("s3cr3t"), "{message}");
+        }
     }
 }

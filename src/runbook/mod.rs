@@ -196,12 +196,16 @@ impl fmt::Display for OnFailure {
     }
 }
 
-/// A plain value of `[vars]`: strings, numbers and booleans are all accepted and used as text.
+/// A plain value of `[vars]`: a string, an integer or a boolean, used as text. A number with a
+/// fraction is written as a string (`version = "1.10"`): TOML would read 1.10 as 1.1.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Scalar {
     String(String),
     Integer(i64),
+    // A float is read only so that validation can refuse it with its position and its quoted
+    // form, rather than serde refusing it with no word of why.
+    #[schemars(skip)]
     Float(f64),
     Boolean(bool),
 }
@@ -327,6 +331,22 @@ pub enum RehearsalChoice {
     Run,
     /// The rehearsal skips the step, for one that must never run outside a real release.
     Skip,
+}
+
+/// Where a built-in variable's value comes from, or `None` for a name that is not built in.
+/// Built-in variables are never set by a runbook or `--var`: `env` set by hand would render
+/// production commands without the production profile and its checks.
+pub fn builtin_variable_source(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "env" => "the environment chosen with --env",
+        "runbook.name" => "the runbook's name",
+        "run.id" => "the run's id",
+        "date" => "the date of the run",
+        "git.sha" | "git.short_sha" | "git.branch" | "git.previous_tag" => {
+            "read from the git repository"
+        }
+        _ => return None,
+    })
 }
 
 /// The variables every runbook has without defining them.

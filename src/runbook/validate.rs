@@ -10,8 +10,8 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::BUILTIN_VARIABLES;
-use super::{Command, Rollback, Runbook, Step, StepAction};
+use super::{BUILTIN_VARIABLES, builtin_variable_source};
+use super::{Command, Rollback, Runbook, Scalar, Step, StepAction};
 use crate::text::checks::Checks;
 use crate::text::diagnostic::{Diagnostic, narrow_span, suggest};
 use crate::text::duration;
@@ -80,6 +80,10 @@ impl Checker<'_> {
 
     fn check(&mut self, runbook: &Runbook) {
         self.header(runbook);
+        self.variables(&runbook.vars);
+        for environment in runbook.environments.values() {
+            self.variables(&environment.vars);
+        }
         self.environments(runbook);
         self.secrets(runbook);
         self.metrics(runbook);
@@ -104,6 +108,60 @@ impl Checker<'_> {
             let diagnostic = self.error(shell.span(), "`shell` is empty");
             diagnostic.expected =
                 Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
+        }
+    }
+
+    /// Checks the variables of `[vars]` or of one environment: none may take a built-in's name,
+    /// and none may be a float, whose text TOML does not keep (`1.10` would be used as `1.1`).
+    fn variables(&mut self, vars: &BTreeMap<String, Spanned<Scalar>>) {
+        for (name, value) in vars {
+            let key = self.key_span(name, value.span());
+            if let Some(source) = builtin_variable_source(name) {
+                let diagnostic = self.error(
+                    key.clone(),
+                    format!("`{name}` is a built-in variable ({source}); a runbook cannot set it"),
+                );
+                diagnostic.expected = Some(format!(
+                    "a name of your own for this value; built in: {}",
+                    BUILTIN_VARIABLES.join(", ")
+                ));
+            }
+            if let Scalar::Float(number) = value.get_ref() {
+                let written = self.source.get(value.span()).unwrap_or_default().trim();
+                let key_text = self.source.get(key).unwrap_or(name);
+                let used = number.to_string();
+                let message = if used == written {
+                    format!(
+                        "`{name}` is the floating-point number {written}, whose text TOML does not keep (1.10 would be used as 1.1)"
+                    )
+                } else {
+                    format!(
+                        "`{name}` is the floating-point number {written}, which would be used as `{used}`"
+                    )
+                };
+                let diagnostic = self.error(value.span(), message);
+                diagnostic.expected = Some(format!(
+                    "a string, an integer or a boolean; to use it as written: {key_text} = \"{written}\""
+                ));
+            }
+        }
+    }
+
+    /// The span of the key `name` whose value is at `value`: the last occurrence of the name
+    /// before the value, with its quotes when it is quoted.
+    fn key_span(&self, name: &str, value: Range<usize>) -> Range<usize> {
+        let before = self.source.get(..value.start).unwrap_or_default();
+        let Some(start) = before.rfind(name) else {
+            return value;
+        };
+        let end = start + name.len();
+        let quoted = start > 0
+            && matches!(before.as_bytes()[start - 1], b'"' | b'\'')
+            && before.as_bytes().get(end) == Some(&before.as_bytes()[start - 1]);
+        if quoted {
+            start - 1..end + 1
+        } else {
+            start..end
         }
     }
 

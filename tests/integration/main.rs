@@ -25,3 +25,4 @@ mod signals;
 mod store;
 mod tag;
 mod terminal;
+mod variables;

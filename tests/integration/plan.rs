@@ -116,7 +116,7 @@ fn a_var_without_equals_is_refused() {
     ]);
     test.run()
         .code(2)
-        .stderr_has("invalid --var `version`")
+        .stderr_has("invalid --var number 1: it has no `=`")
         .stderr_has("--var name=value");
 }
 

@@ -78,7 +78,7 @@ shell = ["bash", "-c"]
 [vars]
 version = "1.0"
 replicas = 3
-ratio = 0.5
+ratio = "0.5"
 canary = true
 
 [environments.staging]
@@ -112,7 +112,7 @@ run = ["./deploy.sh", "{{ git.previous_tag }}"]
 
 /// Each case replaces one line of `VALID`, making a document that `shipbook check` refuses; the
 /// schema must refuse it too.
-const REFUSED: [(&str, &str, &str); 12] = [
+const REFUSED: [(&str, &str, &str); 13] = [
     (
         "unknown key",
         r#"run = "make lint""#,
@@ -144,6 +144,7 @@ const REFUSED: [(&str, &str, &str); 12] = [
     ),
     ("empty argv", r#"command = ["./p95.sh"]"#, "command = []"),
     ("table as a var", "canary = true", "canary = { a = 1 }"),
+    ("float as a var", "replicas = 3", "replicas = 1.10"),
     ("bad better", r#"better = "lower""#, r#"better = "less""#),
 ];
 

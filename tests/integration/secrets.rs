@@ -125,3 +125,30 @@ run = "true"
     );
     assert_eq!(test.last_run()["status"], "succeeded");
 }
+
+#[test]
+fn a_var_without_equals_is_not_echoed() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            &runbook().replace("[secrets]", "[vars]\ntok = \"none\"\n\n[secrets]"),
+        )
+        .args(&["plan", "runbooks/web.toml", "--var", SECRET]);
+    let run = test
+        .run()
+        .code(2)
+        .stderr_has("no `=`")
+        .stderr_has("--var name=value");
+    assert!(!run.stderr.contains(SECRET), "{}", run.stderr);
+    let equals_first = format!("={SECRET}");
+    test = test.args(&[
+        "plan",
+        "runbooks/web.toml",
+        "--var",
+        "tok=1",
+        "--var",
+        &equals_first,
+    ]);
+    let run = test.run().code(2).stderr_has("--var number 2");
+    assert!(!run.stderr.contains(SECRET), "{}", run.stderr);
+}
