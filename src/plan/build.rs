@@ -13,6 +13,7 @@ use super::{
     Selection, Work,
 };
 use crate::error::{Error, Result};
+use crate::mask::Masker;
 use crate::runbook::{Mode, OnFailure, Runbook};
 use crate::sys::git::GitFacts;
 use crate::text::diagnostic::suggest;
@@ -66,20 +67,23 @@ impl Plan {
                 overrides: &options.overrides,
             },
         );
+        let masker = Masker::new(&secrets);
         let mut renderer = Renderer {
             runbook,
             variables: &variables,
+            masker: &masker,
             diagnostics: Vec::new(),
             env_name: options.env.as_deref(),
             step_dir: PathBuf::new(),
         };
         let body = render_body(&mut renderer, runbook, mode, options)?;
-        let reason = options
-            .reason
-            .clone()
-            .or_else(|| renderer.optional(runbook.header.reason.as_ref()));
-        let owner = renderer.optional(runbook.header.owner.as_ref());
-        let expected = renderer.optional(runbook.header.expected.as_ref());
+        let reason = match &options.reason {
+            Some(reason) => Some(masker.text(reason)),
+            None => renderer.shown_optional(runbook.header.reason.as_ref()),
+        };
+        let owner = renderer.shown_optional(runbook.header.owner.as_ref());
+        let expected = renderer.shown_optional(runbook.header.expected.as_ref());
+        let description = renderer.shown_optional(runbook.header.description.as_ref());
         if !renderer.diagnostics.is_empty() {
             return Err(Error::Runbook {
                 path: runbook.path.clone(),
@@ -100,7 +104,7 @@ impl Plan {
             content_hash: runbook.content_hash.clone(),
             env: options.env.clone(),
             mode,
-            description: runbook.header.description.clone(),
+            description,
             owner,
             expected,
             reason,
@@ -238,7 +242,7 @@ fn render_rollback(
             .collect(),
     };
     Some(PlannedRollback {
-        note: renderer.optional(rollback.note.as_ref()),
+        note: renderer.shown_optional(rollback.note.as_ref()),
         steps,
     })
 }

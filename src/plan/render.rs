@@ -1,6 +1,11 @@
 //! Rendering a runbook's strings for one plan: `{{ variables }}` replaced, commands made ready
 //! to spawn, paths resolved, and a located diagnostic for every variable the chosen environment
 //! does not define.
+//!
+//! A variable may hold a secret's value (`--var token=…`). What runs (a command's arguments, its
+//! environment, a URL) must hold the value itself; what is only shown (a name, a description,
+//! the owner, a question, a command as displayed, a diagnostic) is masked here, once rendered,
+//! so that nothing downstream can show it raw.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -10,6 +15,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::{Action, Confirmation, PlannedStep, ResolvedCommand, Work};
+use crate::mask::Masker;
 use crate::runbook::{self, Command, RehearsalChoice, Runbook, StepAction};
 use crate::text::checks::Resolve;
 use crate::text::diagnostic::{Diagnostic, narrow_span};
@@ -29,6 +35,8 @@ pub struct StepContext<'a> {
 pub struct Renderer<'a> {
     pub runbook: &'a Runbook,
     pub variables: &'a BTreeMap<String, String>,
+    /// Masks the runbook's secrets in what is rendered only to be shown.
+    pub masker: &'a Masker,
     pub diagnostics: Vec<Diagnostic>,
     pub env_name: Option<&'a str>,
     /// The directory that relative paths of the step being rendered start from.
@@ -62,9 +70,16 @@ impl Renderer<'_> {
         );
     }
 
-    /// Renders a string that may be absent, such as a header's `owner`.
-    pub fn optional(&mut self, text: Option<&String>) -> Option<String> {
-        text.map(|text| self.text(text, 0..0))
+    /// Renders a text that is only shown, such as a header's `owner` or a step's `name`,
+    /// masked.
+    pub fn shown(&mut self, text: &Spanned<String>) -> String {
+        let rendered = self.text(text.get_ref(), text.span());
+        self.masker.text(&rendered)
+    }
+
+    /// `shown` for a text that may be absent.
+    pub fn shown_optional(&mut self, text: Option<&Spanned<String>>) -> Option<String> {
+        text.map(|text| self.shown(text))
     }
 
     pub fn command(&mut self, command: &Spanned<Command>, shell: &[String]) -> ResolvedCommand {
@@ -72,21 +87,21 @@ impl Renderer<'_> {
         match command.get_ref() {
             Command::Shell(script) => {
                 let script = self.text(script, span);
+                let display = self.masker.text(&script);
                 let mut argv = shell.to_vec();
-                argv.push(script.clone());
-                ResolvedCommand {
-                    argv,
-                    display: script,
-                }
+                argv.push(script);
+                ResolvedCommand { argv, display }
             }
             Command::Argv(argv) => {
                 let argv: Vec<String> = argv
                     .iter()
                     .map(|arg| self.text(arg, span.clone()))
                     .collect();
+                // Each argument is masked before it is quoted: quoting a secret that holds a
+                // `'` would split it, and it would no longer be found.
                 let display = argv
                     .iter()
-                    .map(|arg| shell_quote(arg))
+                    .map(|arg| shell_quote(&self.masker.text(arg)))
                     .collect::<Vec<_>>()
                     .join(" ");
                 ResolvedCommand { argv, display }
@@ -100,7 +115,7 @@ impl Renderer<'_> {
                 command: self.command(run, shell),
             }),
             StepAction::Confirm(prompt) => Action::Confirm(Confirmation {
-                prompt: self.text(prompt.get_ref(), prompt.span()),
+                prompt: self.shown(prompt),
             }),
             StepAction::Config(config) => {
                 Action::Work(Work::Config(config.get_ref().resolve(config.span(), self)))
@@ -125,8 +140,10 @@ impl Renderer<'_> {
         }
         PlannedStep {
             id: step.id().to_string(),
-            name: step.name.clone().unwrap_or_else(|| step.id().to_string()),
-            description: step.description.clone(),
+            name: self
+                .shown_optional(step.name.as_ref())
+                .unwrap_or_else(|| step.id().to_string()),
+            description: self.shown_optional(step.description.as_ref()),
             action,
             env,
             dir: match &step.dir {
@@ -180,6 +197,9 @@ impl Resolve for Renderer<'_> {
     }
 
     fn error(&mut self, span: Range<usize>, message: String, expected: String) {
+        // A step kind's message may quote a rendered value, such as a refused URL.
+        let message = self.masker.text(&message);
+        let expected = self.masker.text(&expected);
         self.diagnostics
             .push(Diagnostic::new(&self.runbook.path, Some(span), message).expected(expected));
     }

@@ -63,15 +63,19 @@ pub struct Header {
     #[schemars(with = "String", pattern(crate::text::patterns::IDENTIFIER_PATTERN))]
     pub name: Spanned<String>,
     /// What the runbook does, in a sentence.
-    pub description: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
     /// Who owns the change, such as "payments team"; printed in the change note.
-    pub owner: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub owner: Option<Spanned<String>>,
     /// The expected result of the change, such as "p95 of /admin below 200 ms, error rate
     /// unchanged"; printed in the change note.
-    pub expected: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub expected: Option<Spanned<String>>,
     /// The default reason for the change, printed in the record and the change note; `--reason`
     /// overrides it.
-    pub reason: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub reason: Option<Spanned<String>>,
     /// The working directory of the steps, relative to this file (default: the directory that
     /// holds the runbook).
     pub dir: Option<String>,

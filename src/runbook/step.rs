@@ -37,9 +37,11 @@ pub struct RawStep {
     #[schemars(with = "String", pattern(crate::text::patterns::IDENTIFIER_PATTERN))]
     pub id: Spanned<String>,
     /// A display name (default: the id).
-    pub name: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
     /// What the step is for, in a sentence; shown in the plan and the change note.
-    pub description: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
 
     /// Action: run a command, which passes when it exits with status 0. A string runs through
     /// the runbook's `shell`, an array runs directly.
@@ -116,7 +118,8 @@ pub struct RawStep {
 pub struct RawRollback {
     /// What the next engineer should know about rolling back, such as "migrations are backward
     /// compatible"; printed in the change note.
-    pub note: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub note: Option<Spanned<String>>,
     /// The rollback command, such as "./deploy.sh {{ env }} {{ git.previous_tag }}".
     #[schemars(with = "Option<Command>")]
     pub run: Option<Spanned<Command>>,
@@ -156,8 +159,8 @@ impl StepAction {
 #[derive(Debug, Clone)]
 pub struct Step {
     pub id: Spanned<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
+    pub name: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
     pub action: StepAction,
     pub timeout: Option<Spanned<String>>,
     pub retries: Option<Spanned<i64>>,
@@ -180,7 +183,7 @@ impl Step {
 /// The `[rollback]` procedure, its steps checked like `[[steps]]`.
 #[derive(Debug, Clone)]
 pub struct Rollback {
-    pub note: Option<String>,
+    pub note: Option<Spanned<String>>,
     pub run: Option<Spanned<Command>>,
     pub steps: Vec<Step>,
 }

@@ -109,6 +109,21 @@ impl Checker<'_> {
             diagnostic.expected =
                 Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
         }
+        for text in [
+            &header.description,
+            &header.owner,
+            &header.expected,
+            &header.reason,
+        ] {
+            self.shown_text(text.as_ref());
+        }
+    }
+
+    /// Checks a text that is rendered to be shown (a description, a name), when it is set.
+    fn shown_text(&mut self, text: Option<&Spanned<String>>) {
+        if let Some(text) = text {
+            self.check_text(text.get_ref(), text.span());
+        }
     }
 
     /// Checks the variables of `[vars]` or of one environment: none may take a built-in's name,
@@ -228,6 +243,7 @@ impl Checker<'_> {
     }
 
     fn rollback(&mut self, rollback: &Rollback) {
+        self.shown_text(rollback.note.as_ref());
         match (&rollback.run, rollback.steps.is_empty()) {
             (Some(run), false) => {
                 let diagnostic = self.error(
@@ -293,6 +309,8 @@ impl Checker<'_> {
     }
 
     fn step(&mut self, step: &Step) {
+        self.shown_text(step.name.as_ref());
+        self.shown_text(step.description.as_ref());
         match &step.action {
             StepAction::Run(run) => self.command(run),
             StepAction::Confirm(prompt) => self.check_text(prompt.get_ref(), prompt.span()),
