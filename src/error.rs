@@ -84,6 +84,11 @@ pub enum Error {
     NeedsConfirmation { run_id: String, step: String },
 
     #[error(
+        "step `{step}` asks a person \"{question}\", but there is no terminal to ask on and no --yes; no step was run"
+    )]
+    Unanswerable { step: String, question: String },
+
+    #[error(
         "runbook `{}`{} is locked by run {} (operator {}, pid {}, since {})",
         .0.runbook,
         env_suffix(&.0.env),
@@ -139,7 +144,9 @@ impl Error {
             | Error::Io { .. }
             | Error::Precondition { .. }
             | Error::RunFailed { .. } => 1,
-            Error::Declined { .. } | Error::NeedsConfirmation { .. } => 3,
+            Error::Declined { .. }
+            | Error::NeedsConfirmation { .. }
+            | Error::Unanswerable { .. } => 3,
             Error::Locked(_) => 4,
             Error::Interrupted { .. } => 130,
         }
@@ -207,6 +214,11 @@ impl Error {
             Error::NeedsConfirmation { run_id, .. } => vec![
                 "expected: an interactive terminal, or --yes to answer yes in advance".into(),
                 format!("nothing after the confirmation was run (`shipbook show {run_id}`); safe to retry with --yes"),
+            ],
+            Error::Unanswerable { .. } => vec![
+                "expected: an interactive terminal, or --yes to answer yes in advance".into(),
+                "nothing was run and nothing recorded; safe to retry with --yes or from a terminal"
+                    .into(),
             ],
             Error::Locked(_) => vec![
                 "expected: no other run of this runbook and environment in progress".into(),

@@ -27,6 +27,7 @@ impl Executor<'_> {
             Answer::Yes => None,
             Answer::No => Some(Stop::Declined(id)),
             Answer::NoTerminal => Some(Stop::NeedsConfirmation(id)),
+            Answer::Interrupted => Some(Stop::Interrupted),
         }
     }
 
@@ -72,6 +73,11 @@ impl Executor<'_> {
                 StepStatus::Failed,
                 "not answered: no terminal to ask on and no --yes".to_string(),
                 Some(Stop::NeedsConfirmation(id)),
+            ),
+            Answer::Interrupted => (
+                StepStatus::Interrupted,
+                format!("interrupted at the question by {operator} at {now}"),
+                Some(Stop::Interrupted),
             ),
         };
         let duration = self.effects.elapsed().saturating_sub(started);

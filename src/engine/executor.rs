@@ -104,6 +104,7 @@ impl<'a> Executor<'a> {
         mut self,
         finish: impl FnOnce(&RunRecord) -> Result<String>,
     ) -> Result<RunRecord> {
+        self.refuse_unanswerable()?;
         self.observers.emit(Event::RunStarted {
             run: &self.run,
             resumed: self.options.resumed,
@@ -143,9 +144,9 @@ impl<'a> Executor<'a> {
                 ending.undo_report = self.apply_failure_policy()?;
             }
         }
-        // A signal during the undo lets the undo in flight finish, then stops the run as
-        // interrupted.
-        if ending.undo_report.is_some() && self.effects.interrupted() {
+        // A signal during the undo (or at the question whether to undo) lets the undo in flight
+        // finish, then stops the run as interrupted.
+        if matches!(ending.stop, Some(Stop::Failed(_))) && self.effects.interrupted() {
             ending.stop = Some(Stop::Interrupted);
         }
         if ending.stop.is_none()
@@ -305,6 +306,35 @@ impl<'a> Executor<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// A confirmation that will be reached with nobody to answer it is refused before the first
+    /// step, not found after lint and tests have run.
+    fn refuse_unanswerable(&self) -> Result<()> {
+        if self.options.yes || self.effects.can_ask() {
+            return Ok(());
+        }
+        let phases = match self.plan.mode {
+            Mode::Rollback => [Phase::Rollback, Phase::Rollback],
+            Mode::Rehearsal => [Phase::Steps, Phase::Rollback],
+            Mode::Run => [Phase::Steps, Phase::Steps],
+        };
+        for (index, record) in self.run.steps.iter().enumerate() {
+            let Action::Confirm(confirmation) = &self.planned[index].action else {
+                continue;
+            };
+            let done = matches!(record.status, StepStatus::Succeeded | StepStatus::Skipped);
+            if phases.contains(&record.phase)
+                && !done
+                && self.skip_reason(index, record.phase).is_none()
+            {
+                return Err(Error::Unanswerable {
+                    step: record.id.clone(),
+                    question: confirmation.prompt.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Why a step will not run: the plan says so, or a rehearsal skips it.

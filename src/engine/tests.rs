@@ -445,39 +445,85 @@ run = "true"
     assert!(outcome.effects.performed.is_empty());
 }
 
-#[test]
-fn a_confirmation_with_no_terminal_aborts_and_yes_answers_it() {
-    let source = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n[[steps]]\nid = \"ship\"\nrun = \"true\"\n";
-    let outcome = execute(source, ScriptedEffects::new(), OnFailure::Stop);
-    assert!(matches!(
-        outcome.result,
-        Err(Error::NeedsConfirmation { .. })
-    ));
-    assert_eq!(outcome.record.status, RunStatus::Aborted);
-    assert_eq!(outcome.effects.questions, ["Ship?"]);
+const CONFIRM_THEN_SHIP: &str = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"build\"\nrun = \"true\"\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n[[steps]]\nid = \"ship\"\nrun = \"true\"\n";
 
+#[test]
+fn with_nobody_to_ask_a_confirmation_is_refused_before_the_first_step() {
+    let plan = plan(CONFIRM_THEN_SHIP, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let mut effects = ScriptedEffects::new();
+    effects.terminal = false;
+    let mut heard = Heard::default();
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut heard]),
+        &mut effects,
+        options(OnFailure::Stop),
+    )
+    .execute(|_| Ok("note.md".into()));
+    let Err(Error::Unanswerable { step, question }) = result else {
+        panic!("the run should be refused");
+    };
+    assert_eq!((step.as_str(), question.as_str()), ("approve", "Ship?"));
+    assert!(effects.performed.is_empty(), "no step ran");
+    assert!(heard.lines.is_empty(), "nothing was recorded");
+}
+
+#[test]
+fn a_confirmation_is_answered_yes_no_not_at_all_or_interrupted() {
     let outcome = execute(
-        source,
+        CONFIRM_THEN_SHIP,
         ScriptedEffects::new().answers(&[Answer::No]),
         OnFailure::Stop,
     );
     assert!(matches!(outcome.result, Err(Error::Declined { .. })));
+    assert_eq!(outcome.record.status, RunStatus::Aborted);
+    assert_eq!(outcome.effects.questions, ["Ship?"]);
 
-    let plan = plan(source, Mode::Run);
+    // The terminal went away between the start and the question.
+    let outcome = execute(CONFIRM_THEN_SHIP, ScriptedEffects::new(), OnFailure::Stop);
+    assert!(matches!(
+        outcome.result,
+        Err(Error::NeedsConfirmation { .. })
+    ));
+
+    let outcome = execute(
+        CONFIRM_THEN_SHIP,
+        ScriptedEffects::new().answers(&[Answer::Interrupted]),
+        OnFailure::Stop,
+    );
+    assert!(matches!(outcome.result, Err(Error::Interrupted { .. })));
+    assert_eq!(outcome.record.status, RunStatus::Interrupted);
+    assert_eq!(outcome.record.steps[1].status, StepStatus::Interrupted);
+    assert_eq!(outcome.effects.performed_ids(), ["build"]);
+
+    let plan = plan(CONFIRM_THEN_SHIP, Mode::Run);
     let record = new_record(&plan, "run-1", "ann@host", Vec::new());
     let yes = Options {
         yes: true,
         ..options(OnFailure::Stop)
     };
-    let outcome = execute_with(&plan, record, ScriptedEffects::new(), yes);
+    let mut effects = ScriptedEffects::new();
+    effects.terminal = false;
+    let outcome = execute_with(&plan, record, effects, yes);
     assert!(outcome.result.is_ok());
     assert!(outcome.effects.questions.is_empty());
     assert!(
-        outcome.record.steps[0]
+        outcome.record.steps[1]
             .detail
             .as_deref()
             .is_some_and(|d| d.starts_with("answered yes by --yes, operator ann@host"))
     );
+}
+
+#[test]
+fn ctrl_c_at_the_undo_or_stop_question_stops_as_interrupted() {
+    let mut effects = ScriptedEffects::new().attempts("b", &[exit(1)]);
+    effects.undo_answer = Some(Answer::Interrupted);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Ask);
+    assert_eq!(outcome.effects.performed_ids(), ["a", "b"]);
+    assert_eq!(outcome.record.status, RunStatus::Interrupted);
 }
 
 #[test]

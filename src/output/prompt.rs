@@ -1,15 +1,38 @@
 //! Questions put to the person at the terminal: the `confirm` steps, the re-run of a step that
 //! is not idempotent, and what to do after a failure with `on_failure = "ask"`.
 
+use std::io::ErrorKind;
+
 use crate::engine::effects::{Answer, Prompter};
+use crate::sys::interrupt::Interrupt;
 
 /// Asks on the terminal, or answers "no terminal" when there is none to ask on.
 pub struct TerminalPrompter {
     /// Whether stdin and stderr are a terminal.
     pub interactive: bool,
+    /// The run's interrupt: Ctrl-C at a question reaches shipbook as a key, not as a signal
+    /// (the terminal is in raw mode), so the prompter raises it.
+    pub interrupt: Interrupt,
+}
+
+impl TerminalPrompter {
+    /// The answer for a question that could not be asked to the end.
+    fn unanswered(&self, error: &dialoguer::Error) -> Answer {
+        let dialoguer::Error::IO(error) = error;
+        if error.kind() == ErrorKind::Interrupted {
+            self.interrupt.request();
+            Answer::Interrupted
+        } else {
+            Answer::NoTerminal
+        }
+    }
 }
 
 impl Prompter for TerminalPrompter {
+    fn can_ask(&self) -> bool {
+        self.interactive
+    }
+
     fn confirm(&mut self, prompt: &str) -> Answer {
         if !self.interactive {
             return Answer::NoTerminal;
@@ -21,7 +44,7 @@ impl Prompter for TerminalPrompter {
         {
             Ok(Some(true)) => Answer::Yes,
             Ok(_) => Answer::No,
-            Err(_) => Answer::NoTerminal,
+            Err(error) => self.unanswered(&error),
         }
     }
 
@@ -40,7 +63,7 @@ impl Prompter for TerminalPrompter {
         {
             Ok(Some(0)) => Answer::Yes,
             Ok(_) => Answer::No,
-            Err(_) => Answer::NoTerminal,
+            Err(error) => self.unanswered(&error),
         }
     }
 }

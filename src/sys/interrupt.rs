@@ -56,6 +56,12 @@ impl Interrupt {
         Ok(interrupt)
     }
 
+    /// Records an interruption that did not come as a signal (Ctrl-C read as a key at a
+    /// question), so that the run stops as it would for a signal.
+    pub fn request(&self) {
+        self.signals.fetch_add(1, Ordering::SeqCst);
+    }
+
     pub fn requested(&self) -> bool {
         self.signals.load(Ordering::SeqCst) > 0
     }

@@ -138,3 +138,21 @@ run = "exit 1"
         "stop leaves everything:\n{shown}"
     );
 }
+
+/// Ctrl-C at a question is an interruption (exit 130, the run `interrupted`), not a missing
+/// terminal: the engineer stopped the release.
+#[test]
+fn ctrl_c_at_a_confirmation_interrupts_the_run() {
+    let test = Test::new().runbook("web", CONFIRM);
+    let (code, shown) = at_terminal(
+        &test,
+        "run runbooks/web.toml",
+        "Ship v1 to production?",
+        b"\x03",
+    );
+    assert_eq!(code, 130, "{shown}");
+    assert!(!test.join("after").exists());
+    let run = test.last_run();
+    assert_eq!(run["status"], "interrupted", "{run}");
+    assert_eq!(run["steps"][0]["status"], "interrupted", "{run}");
+}
