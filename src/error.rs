@@ -47,6 +47,9 @@ pub enum Error {
     )]
     AmbiguousRun { query: String, matches: Vec<String> },
 
+    #[error("the state directory {} is not a directory", path.display())]
+    StateDirNotADirectory { path: PathBuf },
+
     #[error("cannot use the state directory {}: {source}", path.display())]
     StateDir {
         path: PathBuf,
@@ -138,7 +141,8 @@ impl Error {
             | Error::Usage { .. }
             | Error::MissingSecrets { .. }
             | Error::UnknownRun { .. }
-            | Error::AmbiguousRun { .. } => 2,
+            | Error::AmbiguousRun { .. }
+            | Error::StateDirNotADirectory { .. } => 2,
             Error::StateDir { .. }
             | Error::Store { .. }
             | Error::Io { .. }
@@ -192,6 +196,10 @@ impl Error {
             Error::UnknownRun { .. } | Error::AmbiguousRun { .. } => vec![
                 "expected: a full run id, a unique prefix of one, or `last` (`shipbook history` lists them)".into(),
                 "nothing was changed; safe to retry".into(),
+            ],
+            Error::StateDirNotADirectory { .. } => vec![
+                "expected: a directory for shipbook's records, or a path where one can be made (--state-dir or SHIPBOOK_STATE_DIR chooses another)".into(),
+                "nothing was run or changed; safe to retry with another state directory".into(),
             ],
             Error::StateDir { .. } => vec![
                 "expected: a state directory shipbook can create and write (--state-dir or SHIPBOOK_STATE_DIR chooses another)".into(),

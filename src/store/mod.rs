@@ -77,12 +77,25 @@ pub trait Store {
 
 /// Opens (creating if needed) the record store of a state directory.
 pub fn open(state_dir: &Path) -> Result<Box<dyn Store>> {
+    refuse_non_directory(state_dir)?;
     Ok(Box::new(sqlite::SqliteStore::open(state_dir)?))
+}
+
+/// A state directory path that names something else (a file) is refused by every command,
+/// not taken for an empty record.
+fn refuse_non_directory(state_dir: &Path) -> Result<()> {
+    match std::fs::metadata(state_dir) {
+        Ok(metadata) if !metadata.is_dir() => Err(Error::StateDirNotADirectory {
+            path: state_dir.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Opens the record store of a state directory only if there is one: reading commands must not
 /// create state directories.
 pub fn open_existing(state_dir: &Path) -> Result<Option<Box<dyn Store>>> {
+    refuse_non_directory(state_dir)?;
     if sqlite::SqliteStore::exists(state_dir) {
         open(state_dir).map(Some)
     } else {
