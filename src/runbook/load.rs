@@ -181,6 +181,18 @@ impl Parts {
             "git" => self.git = sections.one(value).unwrap_or_default(),
             "metrics" => self.metrics = sections.each::<Metric>(value, "[[metrics]]"),
             "steps" => {
+                // `steps = []` is a runbook that would "succeed" having done nothing; the
+                // missing `[[steps]]` case is reported by the caller, which sees the whole file.
+                if matches!(value.get_ref(), DeValue::Array(items) if items.is_empty()) {
+                    sections.push(
+                        Diagnostic::new(
+                            path,
+                            Some(key.span()),
+                            "`steps` is empty: the runbook has no steps",
+                        )
+                        .expected("at least one `[[steps]]` table"),
+                    );
+                }
                 let raw = sections.each::<RawStep>(value, "[[steps]]");
                 self.step_ids
                     .push(raw.iter().map(|step| step.id.clone()).collect());

@@ -172,3 +172,23 @@ fn the_readme_starts_with_the_demo_and_the_test_command() {
         );
     }
 }
+
+#[test]
+fn an_empty_steps_array_is_refused_where_it_is_written() {
+    let mut test = Test::new()
+        .runbook("empty", "[runbook]\nname = \"empty\"\nsteps = []\n")
+        .runbook("top", "steps = []\n\n[runbook]\nname = \"top\"\n")
+        .args(&["check", "runbooks/top.toml"]);
+    test.run()
+        .code(2)
+        .stderr_has("`steps` is empty: the runbook has no steps")
+        .stderr_has("--> runbooks/top.toml:1:1")
+        .stderr_has("expected: at least one `[[steps]]` table");
+    // Nothing runs and nothing is recorded: an empty runbook is not a release that succeeded.
+    test.shipbook(&["run", "runbooks/top.toml", "--yes"])
+        .code(2)
+        .stderr_has("no steps");
+    test.shipbook(&["history"])
+        .success()
+        .stderr_has("no runs recorded yet");
+}
