@@ -6,6 +6,7 @@
 //! environment or run: turning them into concrete commands is the plan's job.
 
 mod load;
+mod messages;
 pub mod schema;
 mod step;
 mod validate;

@@ -192,3 +192,75 @@ fn an_empty_steps_array_is_refused_where_it_is_written() {
         .success()
         .stderr_has("no runs recorded yet");
 }
+
+#[test]
+fn an_unknown_key_in_the_header_hides_no_other_error() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            r#"[runbook]
+name = "Web"
+bogus = 1
+colour = "red"
+
+[[steps]]
+id = "build"
+run = "true"
+timeout = "5 min"
+
+[[steps]]
+id = "settings"
+config = { file = "a.toml", against = "b.toml", requir = ["x"] }
+retries = 500
+
+[git]
+brnch = "main"
+"#,
+        )
+        .args(&["check", "runbooks/web.toml"]);
+    let run = test.run().code(2);
+    for (position, message) in [
+        ("2:8", "invalid runbook name `Web`"),
+        ("3:1", "unknown key `bogus`"),
+        ("4:1", "unknown key `colour`"),
+        ("9:11", "invalid duration"),
+        ("13:49", "unknown key `requir`"),
+        ("14:11", "retries = 500 is out of range"),
+        ("17:1", "unknown key `brnch`"),
+    ] {
+        let at = run
+            .stderr
+            .find(&format!("error: {message}"))
+            .unwrap_or_else(|| panic!("no {message:?} in:\n{}", run.stderr));
+        let located = &run.stderr[at..];
+        assert!(
+            located.contains(&format!("runbooks/web.toml:{position}")),
+            "{message} at {position}:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr.contains("7 errors in runbooks/web.toml"),
+        "{}",
+        run.stderr
+    );
+
+    // A header that does not deserialize at all (a value of the wrong type) does not hide the
+    // rest of the file either, nor does a missing one.
+    test.write(
+        "runbooks/web.toml",
+        "[runbook]\nname = 5\n\n[[steps]]\nid = \"Bad\"\nrun = \"true\"\n",
+    );
+    test.shipbook(&["check", "runbooks/web.toml"])
+        .code(2)
+        .stderr_has("invalid step id `Bad`")
+        .stderr_has("2 errors in runbooks/web.toml");
+    test.write(
+        "runbooks/web.toml",
+        "[[steps]]\nid = \"Bad\"\nrun = \"true\"\n",
+    );
+    test.shipbook(&["check", "runbooks/web.toml"])
+        .code(2)
+        .stderr_has("missing the `[runbook]` table")
+        .stderr_has("invalid step id `Bad`");
+}
