@@ -37,11 +37,30 @@ const TOP_LEVEL_KEYS: [&str; 8] = [
 
 /// Reads and validates the runbook at `path`.
 pub fn load(path: &Path) -> Result<Runbook> {
-    let source = std::fs::read_to_string(path).map_err(|source| Error::ReadRunbook {
+    let bytes = std::fs::read(path).map_err(|source| Error::ReadRunbook {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(path, source)
+    match String::from_utf8(bytes) {
+        Ok(source) => parse(path, source),
+        Err(error) => Err(not_utf8(path, error.as_bytes(), error.utf8_error())),
+    }
+}
+
+/// A runbook that is not UTF-8 text was found and read: the problem is in the file, at a
+/// place, and is reported like any other error in it rather than as a file that cannot be read.
+fn not_utf8(path: &Path, bytes: &[u8], error: std::str::Utf8Error) -> Error {
+    let at = error.valid_up_to();
+    let byte = bytes.get(at).copied().unwrap_or_default();
+    // The text up to the bad byte is valid, so positions in the lossy text are the file's.
+    let text = String::from_utf8_lossy(bytes);
+    let diagnostic = Diagnostic::new(
+        path,
+        Some(at..at + 1),
+        format!("not UTF-8 text: byte 0x{byte:02X} is not part of a UTF-8 character"),
+    )
+    .expected("a runbook saved as UTF-8 text, as TOML requires (convert it with `iconv -t UTF-8`)");
+    runbook_error(path, &text, vec![diagnostic])
 }
 
 /// Parses and validates runbook text; `path` is used for messages and relative paths.
@@ -404,7 +423,10 @@ mod tests {
         );
         // Once `runn` is taken out, step `a` is checked further: it has no action.
         assert_eq!(found.len(), 3, "{found:?}");
-        assert!(found[0].starts_with("4:6 step `a` has no action"), "{found:?}");
+        assert!(
+            found[0].starts_with("4:6 step `a` has no action"),
+            "{found:?}"
+        );
         assert!(found[1].starts_with("5:1 unknown key `runn`"), "{found:?}");
         assert!(found[2].starts_with("9:11 wrong type"), "{found:?}");
     }

@@ -166,9 +166,7 @@ impl fmt::Display for StepKind {
 }
 
 /// What to do when a step fails after its retries.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailure {
     /// Ask in a terminal whether to undo or stop; stop when there is no terminal.
@@ -179,23 +177,46 @@ pub enum OnFailure {
     Stop,
 }
 
-impl OnFailure {
-    pub fn parse(text: &str) -> Option<OnFailure> {
-        [OnFailure::Ask, OnFailure::Undo, OnFailure::Stop]
-            .into_iter()
-            .find(|policy| policy.to_string() == text)
-    }
+/// Reads and names the values of an enum the runbook writes as one of a few lowercase names,
+/// in the order of its variants: a value of the wrong type then says what was found and lists
+/// the names (see `text::choice`). A unit test checks the names against serde's.
+macro_rules! named_choices {
+    ($type:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl $type {
+            /// The names the runbook writes, in the order of the variants.
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            pub fn parse(text: &str) -> Option<$type> {
+                match text {
+                    $($name => Some($type::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($type::$variant => $name,)+
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::text::choice::deserialize_choice(deserializer, $type::NAMES, $type::parse)
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-impl fmt::Display for OnFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OnFailure::Ask => "ask",
-            OnFailure::Undo => "undo",
-            OnFailure::Stop => "stop",
-        })
-    }
-}
+named_choices!(OnFailure { Ask = "ask", Undo = "undo", Stop = "stop" });
+named_choices!(Better { Lower = "lower", Higher = "higher" });
+named_choices!(RehearsalChoice { Run = "run", Skip = "skip" });
 
 /// A plain value of `[vars]`: strings, numbers and booleans are all accepted and used as text.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
@@ -264,9 +285,7 @@ pub struct GitRules {
 }
 
 /// Which direction of a metric is an improvement.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Better {
     /// Lower values are better, as for a latency.
@@ -319,9 +338,7 @@ impl Command {
 }
 
 /// `rehearsal = "run" | "skip"`: what `shipbook rehearse` does with a step.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RehearsalChoice {
     /// The rehearsal runs the step (the default).
@@ -341,3 +358,29 @@ pub const BUILTIN_VARIABLES: [&str; 8] = [
     "git.branch",
     "git.previous_tag",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names a runbook is read with are the names serde writes (and the schema lists).
+    #[test]
+    fn named_choices_match_their_serde_names() {
+        fn check<T: serde::Serialize + fmt::Display>(values: &[T], names: &[&str]) {
+            assert_eq!(values.len(), names.len());
+            for (value, name) in values.iter().zip(names) {
+                assert_eq!(serde_json::to_value(value).unwrap(), *name);
+                assert_eq!(value.to_string(), *name);
+            }
+        }
+        check(
+            &[OnFailure::Ask, OnFailure::Undo, OnFailure::Stop],
+            OnFailure::NAMES,
+        );
+        check(&[Better::Lower, Better::Higher], Better::NAMES);
+        check(
+            &[RehearsalChoice::Run, RehearsalChoice::Skip],
+            RehearsalChoice::NAMES,
+        );
+    }
+}

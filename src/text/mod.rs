@@ -3,6 +3,7 @@
 //! so every layer above may use them.
 
 pub mod checks;
+pub mod choice;
 pub mod diagnostic;
 pub mod duration;
 pub mod patterns;

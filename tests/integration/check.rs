@@ -264,3 +264,84 @@ brnch = "main"
         .stderr_has("missing the `[runbook]` table")
         .stderr_has("invalid step id `Bad`");
 }
+
+#[test]
+fn type_errors_are_named_in_the_words_of_a_runbook() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            r#"[runbook]
+name = "web"
+on_failure = 5
+
+[environments.staging]
+
+[[steps]]
+id = "tag"
+tag = "v1"
+
+[[steps]]
+id = "build"
+run = "true"
+retries = "two"
+
+[[steps]]
+id = "deploy"
+run = "true"
+only = "staging"
+
+[[steps]]
+id = "health"
+http = { url = "http://127.0.0.1:1/", status = "200" }
+"#,
+        )
+        .args(&["check", "runbooks/web.toml"]);
+    let run = test.run().code(2);
+    let stderr = &run.stderr;
+    for rust in [
+        "i64",
+        "u16",
+        "struct",
+        "TagSpec",
+        "sequence",
+        "wanted string",
+    ] {
+        assert!(!stderr.contains(rust), "{rust:?} in:\n{stderr}");
+    }
+    for (found, expected) in [
+        ("integer `5`", "one of `ask`, `undo`, `stop`"),
+        (
+            "string \"v1\"",
+            "a table with the keys `name`, `message`, `push`, `remote`",
+        ),
+        ("string \"two\"", "an integer"),
+        ("string \"staging\"", "an array"),
+        ("string \"200\"", "a whole number from 0 to 65535"),
+    ] {
+        let message = format!("wrong type: found {found}");
+        let at = stderr
+            .find(&message)
+            .unwrap_or_else(|| panic!("no {message:?} in:\n{stderr}"));
+        let rest = &stderr[at..];
+        let expected_line = rest.lines().find(|l| l.contains("= expected:")).unwrap();
+        assert!(expected_line.ends_with(expected), "{message}:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_runbook_that_is_not_utf8_is_located_like_any_error() {
+    let mut test = Test::new().args(&["check", "runbooks/latin1.toml"]);
+    std::fs::create_dir_all(test.join("runbooks")).unwrap();
+    std::fs::write(
+        test.join("runbooks/latin1.toml"),
+        b"[runbook]\nname = \"web\"\ndescription = \"caf\xe9\"\n",
+    )
+    .unwrap();
+    let run = test
+        .run()
+        .code(2)
+        .stderr_has("error: not UTF-8 text: byte 0xE9")
+        .stderr_has("--> runbooks/latin1.toml:3:19")
+        .stderr_has("expected: a runbook saved as UTF-8 text");
+    assert!(!run.stderr.contains("right path"), "{}", run.stderr);
+}
