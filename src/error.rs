@@ -8,17 +8,19 @@ use std::path::PathBuf;
 
 use crate::text::diagnostic::Diagnostic;
 use crate::text::timestamp::Timestamp;
-use crate::text::words::plural;
+use crate::text::words::grouped;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The runbook does not validate; each diagnostic points into the file.
-    #[error("{} in {}", plural(diagnostics.len(), "error"), path.display())]
+    /// The runbook does not validate; each diagnostic points into the file. `diagnostics` are
+    /// those shown, `total` counts every error found (see `text::diagnostic::shown`).
+    #[error("{} in {}", errors_counted(*total), path.display())]
     Runbook {
         path: PathBuf,
         diagnostics: Vec<Diagnostic>,
+        total: usize,
     },
 
     #[error("cannot read runbook {}: {source}", path.display())]
@@ -123,6 +125,15 @@ pub struct Lock {
     pub holder_host: String,
 }
 
+/// "1 error", "4,260 errors".
+pub fn errors_counted(count: usize) -> String {
+    if count == 1 {
+        "1 error".into()
+    } else {
+        format!("{} errors", grouped(count))
+    }
+}
+
 fn env_suffix(env: &str) -> String {
     if env.is_empty() {
         String::new()
@@ -153,6 +164,17 @@ impl Error {
             | Error::Unanswerable { .. } => 3,
             Error::Locked(_) => 4,
             Error::Interrupted { .. } => 130,
+        }
+    }
+
+    /// The error of a runbook whose `source` has these problems: sorted, located, and limited
+    /// to what a person can read (a few per line, a few dozen per file, the rest counted).
+    pub fn runbook(path: &std::path::Path, source: &str, diagnostics: Vec<Diagnostic>) -> Self {
+        let shown = crate::text::diagnostic::shown(source, diagnostics);
+        Error::Runbook {
+            path: path.to_path_buf(),
+            diagnostics: shown.diagnostics,
+            total: shown.total,
         }
     }
 

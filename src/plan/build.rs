@@ -80,14 +80,11 @@ impl Plan {
         let owner = renderer.optional(runbook.header.owner.as_ref());
         let expected = renderer.optional(runbook.header.expected.as_ref());
         if !renderer.diagnostics.is_empty() {
-            return Err(Error::Runbook {
-                path: runbook.path.clone(),
-                diagnostics: renderer
-                    .diagnostics
-                    .into_iter()
-                    .map(|d| d.locate(&runbook.source))
-                    .collect(),
-            });
+            return Err(Error::runbook(
+                &runbook.path,
+                &runbook.source,
+                renderer.diagnostics,
+            ));
         }
         let environment = options
             .env

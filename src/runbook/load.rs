@@ -100,16 +100,7 @@ struct Parsed {
 }
 
 fn runbook_error(path: &Path, source: &str, diagnostics: Vec<Diagnostic>) -> Error {
-    let mut diagnostics: Vec<Diagnostic> = diagnostics
-        .into_iter()
-        .map(|diagnostic| diagnostic.locate(source))
-        .collect();
-    diagnostics.sort_by_key(|d| (d.line, d.column));
-    diagnostics.dedup();
-    Error::Runbook {
-        path: path.to_path_buf(),
-        diagnostics,
-    }
+    Error::runbook(path, source, diagnostics)
 }
 
 /// Deserializes each section on its own, pushing a diagnostic for each one that fails. Returns
@@ -315,21 +306,25 @@ impl Sections<'_> {
 /// Deserializes one section. serde stops at the first unknown key, so each one found takes
 /// out every unknown key of its table at once (serde's message lists the known ones), reports
 /// each, and tries again: one `check` lists every unknown key, and then the errors of the rest of
-/// the table. Each pass empties a table of unknown keys, so the passes are at most as many as
-/// the section has tables.
+/// the table. Each pass empties one table of unknown keys; the passes are limited, because each
+/// reads the whole section again, and a section of many tables (`[environments]`) each with
+/// an unknown key would otherwise cost the square of its size.
 fn deserialize<T: DeserializeOwned>(
     path: &Path,
     value: &Spanned<DeValue<'_>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<T> {
+    /// Past this many tables with unknown keys, a section's next error is reported as it is.
+    const MAX_PASSES: usize = 20;
     let mut value = value.clone();
-    loop {
+    for pass in 1.. {
         let error = match T::deserialize(value.clone().into_deserializer()) {
             Ok(parsed) => return Some(parsed),
             Err(error) => error,
         };
         let span = error.span().or_else(|| Some(value.span()));
-        if let (Some(known), Some(key_span)) = (known_keys(error.message()), &span)
+        if pass <= MAX_PASSES
+            && let (Some(known), Some(key_span)) = (known_keys(error.message()), &span)
             && let Some(table) = table_with_key(value.get_mut(), key_span)
         {
             let before = diagnostics.len();
@@ -339,8 +334,9 @@ fn deserialize<T: DeserializeOwned>(
             }
         }
         diagnostics.push(humanize(path, span, error.message()));
-        return None;
+        break;
     }
+    None
 }
 
 /// The keys a table accepts, from serde's "unknown field" message, which lists them.

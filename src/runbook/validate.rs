@@ -13,7 +13,7 @@ use toml::Spanned;
 use super::BUILTIN_VARIABLES;
 use super::{Command, Rollback, Runbook, Step, StepAction};
 use crate::text::checks::Checks;
-use crate::text::diagnostic::{Diagnostic, narrow_span, suggest};
+use crate::text::diagnostic::{Diagnostic, LineIndex, narrow_span, suggest};
 use crate::text::duration;
 use crate::text::template;
 
@@ -33,6 +33,7 @@ pub fn validate(
         check_names,
         path: &runbook.path,
         source: &runbook.source,
+        lines: LineIndex::new(&runbook.source),
         diagnostics: Vec::new(),
         known_variables: known_variables(runbook),
         environments: runbook.environments.keys().map(String::as_str).collect(),
@@ -59,6 +60,8 @@ struct Checker<'a> {
     check_names: bool,
     path: &'a Path,
     source: &'a str,
+    /// Line numbers for "first defined on line N", found without rescanning the source.
+    lines: LineIndex,
     diagnostics: Vec<Diagnostic>,
     known_variables: BTreeSet<String>,
     environments: Vec<&'a str>,
@@ -201,7 +204,7 @@ impl Checker<'_> {
         what: &str,
     ) {
         if let Some(first) = seen.get(name.get_ref().as_str()) {
-            let (first_line, _) = crate::text::diagnostic::line_column(self.source, first.start);
+            let first_line = self.lines.line_of(first.start);
             let diagnostic = self.error(
                 name.span(),
                 format!("duplicate {what} `{}`", name.get_ref()),

@@ -345,3 +345,55 @@ fn a_runbook_that_is_not_utf8_is_located_like_any_error() {
         .stderr_has("expected: a runbook saved as UTF-8 text");
     assert!(!run.stderr.contains("right path"), "{}", run.stderr);
 }
+
+#[test]
+fn errors_are_limited_per_line_and_per_file_and_long_lines_are_cut() {
+    // One line holding 2,000 bad key characters, then 300 lines with one each: before, every
+    // error quoted its whole line, so the output grew with the square of the line.
+    let mut runbook = String::from("[runbook]\nname = \"web\"\n\n");
+    runbook.push_str(&"a$".repeat(2000));
+    runbook.push_str(" = 1\n");
+    runbook.push_str(&"b$c = 1\n".repeat(300));
+    let mut test = Test::new()
+        .runbook("web", &runbook)
+        .args(&["check", "runbooks/web.toml"]);
+    let run = test.run().code(2);
+    let stderr = &run.stderr;
+    assert!(
+        stderr.len() < 32 * 1024,
+        "{} bytes:\n{stderr}",
+        stderr.len()
+    );
+    assert_eq!(
+        stderr.matches("--> runbooks/web.toml:4:").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= and 1,997 more on this line, not shown"),
+        "{stderr}"
+    );
+    // Every error is counted, and the file shows fifty of them.
+    let summary = stderr
+        .lines()
+        .find(|line| line.contains(" errors in runbooks/web.toml"))
+        .expect("a summary");
+    let total: usize = summary["error: ".len()..summary.find(" errors").unwrap()]
+        .replace(',', "")
+        .parse()
+        .unwrap();
+    assert!(total > 2300, "{summary}");
+    assert!(summary.contains("(50 shown above, and "), "{summary}");
+    assert_eq!(
+        stderr.matches("error: invalid TOML").count(),
+        50,
+        "{stderr}"
+    );
+    // The long line is shown as a window around the caret, cut where it was cut.
+    let quoted = stderr
+        .lines()
+        .find(|line| line.starts_with("4 | "))
+        .expect("the line is quoted");
+    assert!(quoted.ends_with('…'), "{quoted}");
+    assert!(quoted.chars().count() < 200, "{quoted}");
+}
