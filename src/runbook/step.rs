@@ -45,7 +45,7 @@ pub struct RawStep {
     /// the runbook's `shell`, an array runs directly.
     #[schemars(with = "Option<Command>")]
     pub run: Option<Spanned<Command>>,
-    /// Action: check a configuration file (TOML, JSON or `.env`, by extension) against a
+    /// Action: check a configuration file (TOML, JSON, YAML or `.env`, by its name) against a
     /// reference file.
     #[schemars(with = "Option<ConfigSpec>")]
     pub config: Option<Spanned<ConfigSpec>>,
