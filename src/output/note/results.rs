@@ -154,7 +154,7 @@ pub(super) fn metrics(out: &mut String, run: &RunRecord) {
 
 /// One metric's row: its values, the change in percent, and the verdict with its guard.
 fn metric_row(out: &mut String, metric: &MetricRecord) {
-    let value = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    let value = |v: Option<f64>| v.map_or_else(|| "-".to_string(), crate::text::number::display);
     let change = metric
         .change_percent()
         .map_or_else(|| "-".to_string(), |c| format!("{c:+.1}%"));
