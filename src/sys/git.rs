@@ -76,6 +76,19 @@ impl GitFacts {
     }
 }
 
+/// The names of every tag of the repository containing `path`; none outside a repository.
+pub fn tag_names(path: &Path) -> Vec<String> {
+    discover(path)
+        .and_then(|repo| repo.tag_names(None).ok())
+        .map(|names| {
+            (0..names.len())
+                .filter_map(|i| names.get(i).ok().flatten())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The newest tag reachable from HEAD, as `git describe --tags --abbrev=0` gives it.
 fn previous_tag(repo: &Repository) -> Option<String> {
     let mut options = DescribeOptions::new();
