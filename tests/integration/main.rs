@@ -5,6 +5,7 @@ mod test;
 
 mod check;
 mod ci;
+mod concurrency;
 mod config_check;
 mod exit_codes;
 mod http_check;
