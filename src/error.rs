@@ -60,6 +60,13 @@ pub enum Error {
     #[error("record store {}: {message}", path.display())]
     Store { path: PathBuf, message: String },
 
+    /// The record store's database was deleted or replaced while a run was recording into it.
+    #[error(
+        "record store {}: the database was deleted or replaced while run {run_id} was recording into it; the record of this run is lost",
+        path.display()
+    )]
+    RecordLost { path: PathBuf, run_id: String },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -145,6 +152,7 @@ impl Error {
             | Error::StateDirNotADirectory { .. } => 2,
             Error::StateDir { .. }
             | Error::Store { .. }
+            | Error::RecordLost { .. }
             | Error::Io { .. }
             | Error::Precondition { .. }
             | Error::RunFailed { .. } => 1,
@@ -208,6 +216,10 @@ impl Error {
             Error::Store { .. } => vec![
                 "the record store was left as it was; nothing was run".into(),
                 "safe to retry with another --state-dir, or once the database is repaired".into(),
+            ],
+            Error::RecordLost { .. } => vec![
+                "the run stopped there: the steps shown above ran (the last one to its end), and no later step was started".into(),
+                "not safe to simply retry: check what those steps did first; a new run records into a new database".into(),
             ],
             Error::Io { .. } => vec!["check the path and permissions; the record of any run so far is kept".into()],
             Error::Precondition { expected, .. } => vec![

@@ -7,6 +7,7 @@ mod check;
 mod ci;
 mod concurrency;
 mod config_check;
+mod crash_leftovers;
 mod exit_codes;
 mod http_check;
 mod init;

@@ -28,6 +28,28 @@ const DATABASE: &str = "shipbook.db";
 pub(super) struct SqliteStore {
     connection: Connection,
     path: PathBuf,
+    /// The device and inode of the database file as opened. SQLite goes on writing into a file
+    /// that was deleted (or replaced) under it, and every write succeeds into nothing: each
+    /// write of a run first checks that the file at `path` is still this one.
+    file: FileIdentity,
+}
+
+/// Which file a path named: its device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> std::io::Result<FileIdentity> {
+        use std::os::unix::fs::MetadataExt as _;
+        let metadata = std::fs::metadata(path)?;
+        Ok(FileIdentity {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
 }
 
 impl SqliteStore {
@@ -51,7 +73,25 @@ impl SqliteStore {
         let mut connection =
             Connection::open(&path).map_err(|error| failed(format!("cannot open: {error}")))?;
         migrations::prepare(&mut connection).map_err(failed)?;
-        Ok(SqliteStore { connection, path })
+        let file = FileIdentity::of(&path)
+            .map_err(|error| failed(format!("cannot read what file it is: {error}")))?;
+        Ok(SqliteStore {
+            connection,
+            path,
+            file,
+        })
+    }
+
+    /// Refuses to write the record of `run_id` into a database file that is no longer the one
+    /// at the store's path: what is written there would be lost when the store is closed.
+    fn still_in_place(&self, run_id: &str) -> Result<()> {
+        if FileIdentity::of(&self.path).is_ok_and(|now| now == self.file) {
+            return Ok(());
+        }
+        Err(Error::RecordLost {
+            path: self.path.clone(),
+            run_id: run_id.to_string(),
+        })
     }
 
     /// The store error for a fault of this database.
@@ -65,26 +105,32 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn insert_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::insert_run(&mut self.connection, run, owner).map_err(|fault| self.error(fault))
     }
 
     fn resume_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::resume_run(&mut self.connection, run, owner).map_err(|fault| self.error(fault))
     }
 
     fn insert_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.still_in_place(run_id)?;
         runs::upsert_step(&self.connection, run_id, step).map_err(|fault| self.error(fault))
     }
 
     fn update_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.still_in_place(run_id)?;
         runs::upsert_step(&self.connection, run_id, step).map_err(|fault| self.error(fault))
     }
 
     fn update_metrics(&mut self, run: &RunRecord) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::update_metrics(&self.connection, run).map_err(|fault| self.error(fault))
     }
 
     fn finish_run(&mut self, run: &RunRecord) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::finish_run(&self.connection, run).map_err(|fault| self.error(fault))
     }
 
