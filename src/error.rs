@@ -128,6 +128,9 @@ pub struct Lock {
     pub holder_since: Timestamp,
     /// The host of the holder: only a holder on this host can be stopped by `--force-lock`.
     pub holder_host: String,
+    /// The `shipbook rollback … --force-lock` command for this runbook and environment, ready
+    /// to run as printed.
+    pub force_lock_command: String,
 }
 
 fn env_suffix(env: &str) -> String {
@@ -240,10 +243,13 @@ impl Error {
                 "nothing was run and nothing recorded; safe to retry with --yes or from a terminal"
                     .into(),
             ],
-            Error::Locked(_) => vec![
+            Error::Locked(lock) => vec![
                 "expected: no other run of this runbook and environment in progress".into(),
                 "nothing was run; safe to retry once that run has finished".into(),
-                "in an emergency, `shipbook rollback --force-lock` stops that run and takes the lock".into(),
+                format!(
+                    "in an emergency, `{}` stops that run and takes the lock",
+                    lock.force_lock_command
+                ),
             ],
             Error::Interrupted { way_back, .. } => {
                 let mut lines = vec!["the interrupted step may have been half done".to_string()];

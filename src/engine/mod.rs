@@ -7,6 +7,7 @@ mod attempt;
 pub mod effects;
 pub mod event;
 pub mod executor;
+mod lock;
 mod metrics;
 pub mod preconditions;
 pub mod recorder;

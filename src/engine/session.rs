@@ -14,14 +14,13 @@ use super::event::{Observer, Observers};
 use super::executor::{Executor, Options};
 use super::recorder::Recorder;
 use super::run_record::new_record;
-use super::{preconditions, rehearsal, resume, run_id};
-use crate::error::{Error, Lock, Result};
+use super::{lock, preconditions, rehearsal, resume, run_id};
+use crate::error::{Error, Result};
 use crate::mask::Masker;
 use crate::plan::{Plan, Selection};
 use crate::runbook::{self, Mode, OnFailure};
 use crate::store::record::{Invocation, RunRecord, RunStatus};
-use crate::store::{Owner, Store};
-use crate::sys::interrupt::GRACE_PERIOD;
+use crate::store::{LockHolder, Owner, Store};
 use crate::sys::{git, operator, processes, state};
 use crate::text::timestamp::Timestamp;
 
@@ -246,15 +245,18 @@ fn resumable(previous: &RunRecord, notices: &mut dyn FnMut(Notice)) -> Result<bo
             )));
             Ok(false)
         }
-        RunStatus::Running => Err(Error::Locked(Box::new(Lock {
-            runbook: previous.runbook.clone(),
-            env: previous.env.clone().unwrap_or_default(),
-            holder_run: previous.run_id.clone(),
-            holder_operator: previous.operator.clone(),
-            holder_pid: previous.pid,
-            holder_since: previous.started_at,
-            holder_host: previous.host.clone(),
-        }))),
+        RunStatus::Running => Err(lock::locked(
+            &LockHolder {
+                run_id: previous.run_id.clone(),
+                operator: previous.operator.clone(),
+                pid: previous.pid,
+                since: previous.started_at,
+                host: previous.host.clone(),
+            },
+            &previous.runbook,
+            previous.env.as_deref().unwrap_or_default(),
+            Path::new(&previous.runbook_path),
+        )),
         _ => Ok(true),
     }
 }
@@ -330,7 +332,19 @@ impl Prepared {
         let owner = Owner::this_process();
         let env = self.plan.env.clone().unwrap_or_default();
         let run_id = self.record.run_id.clone();
-        self.lock(&owner, &env, notices)?;
+        lock::take(
+            &mut *self.store,
+            &lock::Claimant {
+                runbook: &self.plan.runbook,
+                env: &env,
+                run_id: &run_id,
+                operator: &self.record.operator,
+                owner: &owner,
+                runbook_path: &self.plan.runbook_path,
+            },
+            self.force_lock,
+            notices,
+        )?;
         let logs_dir = self.logs_dir();
         let result = std::fs::create_dir_all(&logs_dir)
             .map_err(|source| {
@@ -374,55 +388,4 @@ impl Prepared {
         }
         result
     }
-
-    /// Takes the lock of this runbook and environment; `--force-lock` stops the holder first.
-    fn lock(&mut self, owner: &Owner, env: &str, notices: &mut dyn FnMut(Notice)) -> Result<()> {
-        let since = Timestamp::now();
-        let (runbook, run_id, operator) = (
-            &self.plan.runbook,
-            &self.record.run_id,
-            &self.record.operator,
-        );
-        let acquired = self
-            .store
-            .acquire_lock(runbook, env, run_id, operator, owner, since);
-        let taken_over = match acquired {
-            Err(Error::Locked(lock)) if self.force_lock => {
-                stop_holder(&lock, notices);
-                self.store.release_lock(runbook, env, &lock.holder_run)?;
-                self.store
-                    .acquire_lock(runbook, env, run_id, operator, owner, since)?
-            }
-            other => other?,
-        };
-        if let Some(previous) = taken_over {
-            notices(Notice::Warning(format!(
-                "took over the lock of run {} (operator {}, pid {}): its process no longer exists",
-                previous.run_id, previous.operator, previous.pid
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// `--force-lock`: a rollback must not race the release it undoes, so the run holding the lock is
-/// asked to stop (SIGTERM: it stops its step and records itself interrupted), and given the grace
-/// period to do so. A holder on another host cannot be signalled; the lock is taken anyway.
-fn stop_holder(lock: &Lock, notices: &mut dyn FnMut(Notice)) {
-    let (run_id, operator, pid, host) = (
-        &lock.holder_run,
-        &lock.holder_operator,
-        lock.holder_pid,
-        &lock.holder_host,
-    );
-    if *host != operator::hostname() || pid == 0 {
-        notices(Notice::Warning(format!(
-            "--force-lock: took the lock from run {run_id} (operator {operator}, pid {pid} on {host}), which may still be running"
-        )));
-        return;
-    }
-    notices(Notice::Warning(format!(
-        "--force-lock: stopping run {run_id} (operator {operator}, pid {pid}) and taking its lock"
-    )));
-    processes::terminate_and_wait(pid, GRACE_PERIOD * 2);
 }

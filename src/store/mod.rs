@@ -58,9 +58,8 @@ pub trait Store {
     /// One run with its steps.
     fn load_run(&self, run_id: &str) -> Result<RunRecord>;
 
-    /// Takes the lock of a runbook and environment for a run. A lock left by a process that no
-    /// longer exists is taken over, and the returned holder says whose it was; a lock whose
-    /// holder is alive is `Error::Locked`.
+    /// Takes the lock of a runbook and environment for a run, unless a live process holds it.
+    /// A lock left by a process that no longer exists is taken over.
     fn acquire_lock(
         &mut self,
         runbook: &str,
@@ -69,7 +68,7 @@ pub trait Store {
         operator: &str,
         owner: &Owner,
         since: Timestamp,
-    ) -> Result<Option<LockHolder>>;
+    ) -> Result<LockOutcome>;
 
     /// Releases the lock of a runbook and environment, if `run_id` holds it.
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()>;
@@ -103,6 +102,15 @@ pub fn open_existing(state_dir: &Path) -> Result<Option<Box<dyn Store>>> {
     }
 }
 
+/// What came of asking for a lock.
+#[derive(Debug, Clone)]
+pub enum LockOutcome {
+    /// The lock is the run's now. It was free, or held by a process that is gone: `taken_over`.
+    Taken { taken_over: Option<LockHolder> },
+    /// A live process holds it; nothing was written.
+    Held(LockHolder),
+}
+
 /// Who holds a lock, for the message of a run that could not take it.
 #[derive(Debug, Clone)]
 pub struct LockHolder {
@@ -110,6 +118,8 @@ pub struct LockHolder {
     pub operator: String,
     pub pid: u32,
     pub since: Timestamp,
+    /// Only a holder on this host can be stopped by `--force-lock`.
+    pub host: String,
 }
 
 /// The process that owns a run or a lock: enough to tell later whether it still exists.

@@ -260,13 +260,14 @@ pub struct RehearsalCitation {
 }
 
 impl RunRecord {
-    /// The total duration of the steps of one phase, in milliseconds.
+    /// The total duration of the steps of one phase, in milliseconds: `None` when no step of
+    /// the phase ran (a rehearsal that failed before its rollback did not roll back in 0 ms).
     pub fn phase_duration_ms(&self, phase: Phase) -> Option<u64> {
-        let steps: Vec<&StepRecord> = self.steps.iter().filter(|s| s.phase == phase).collect();
-        if steps.is_empty() {
-            return None;
-        }
-        Some(steps.iter().filter_map(|s| s.duration_ms).sum())
+        self.steps
+            .iter()
+            .filter(|s| s.phase == phase)
+            .filter_map(|s| s.duration_ms)
+            .reduce(|total, ms| total + ms)
     }
 
     /// From start to finish, in milliseconds: `None` for a run that has not finished.

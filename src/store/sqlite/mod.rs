@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use self::columns::Fault;
-use self::locks::{Acquired, Claim};
-use crate::error::{Error, Lock, Result};
+use self::locks::Claim;
+use crate::error::{Error, Result};
 use crate::store::record::{RunRecord, StepRecord};
-use crate::store::{LockHolder, Owner, Store, resolve_run_id_with};
+use crate::store::{LockOutcome, Owner, Store, resolve_run_id_with};
 use crate::text::timestamp::Timestamp;
 
 /// The file of the database in the state directory.
@@ -173,7 +173,7 @@ impl Store for SqliteStore {
         operator: &str,
         owner: &Owner,
         since: Timestamp,
-    ) -> Result<Option<LockHolder>> {
+    ) -> Result<LockOutcome> {
         let claim = Claim {
             runbook,
             env,
@@ -182,18 +182,7 @@ impl Store for SqliteStore {
             owner,
             since,
         };
-        match locks::acquire(&mut self.connection, &claim).map_err(|fault| self.error(fault))? {
-            Acquired::Taken { taken_over } => Ok(taken_over),
-            Acquired::Held { holder, host } => Err(Error::Locked(Box::new(Lock {
-                runbook: runbook.to_string(),
-                env: env.to_string(),
-                holder_run: holder.run_id,
-                holder_operator: holder.operator,
-                holder_pid: holder.pid,
-                holder_since: holder.since,
-                holder_host: host,
-            }))),
-        }
+        locks::acquire(&mut self.connection, &claim).map_err(|fault| self.error(fault))
     }
 
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()> {
