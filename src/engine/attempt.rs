@@ -11,13 +11,17 @@ use crate::plan::Work;
 use crate::runbook::Mode;
 use crate::store::record::StepStatus;
 
+/// What a resumed run asks before it runs again a step that is not idempotent.
+pub(super) fn rerun_question(id: &str) -> String {
+    format!("Step `{id}` is not idempotent and may have partly run before. Run it again?")
+}
+
 impl Executor<'_> {
     /// Before a resumed run runs again a step that is not idempotent and may have partly run,
     /// asks (or takes `--yes`). Returns the stop when the answer is not yes.
     pub(super) fn confirm_rerun(&mut self, index: usize) -> Option<Stop> {
         let id = self.planned[index].id.clone();
-        let prompt =
-            format!("Step `{id}` is not idempotent and may have partly run before. Run it again?");
+        let prompt = rerun_question(&id);
         let answer = if self.options.yes {
             Answer::Yes
         } else {

@@ -4,6 +4,7 @@
 //! the world only through the `Effects` trait, whose real implementation is `system`.
 
 mod attempt;
+mod continuation;
 pub mod effects;
 pub mod event;
 pub mod executor;

@@ -437,12 +437,39 @@ run = "true"
         resumed: true,
         ..options(OnFailure::Stop)
     };
-    let outcome = execute_with(&plan, record, ScriptedEffects::new(), resumed);
+    let outcome = execute_with(&plan, record.clone(), ScriptedEffects::new(), resumed);
     assert!(matches!(
         outcome.result,
         Err(Error::NeedsConfirmation { .. })
     ));
     assert!(outcome.effects.performed.is_empty());
+
+    // With no terminal at all, the question is named before anything is run or recorded.
+    let mut effects = ScriptedEffects::new();
+    effects.terminal = false;
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let mut heard = Heard::default();
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut heard]),
+        &mut effects,
+        resumed,
+    )
+    .execute(|_| Ok("note.md".into()));
+    let Err(Error::Unanswerable { step, question }) = result else {
+        panic!("the resume should be refused");
+    };
+    assert_eq!(step, "b");
+    assert_eq!(
+        question,
+        "Step `b` is not idempotent and may have partly run before. Run it again?"
+    );
+    assert!(effects.performed.is_empty(), "no step ran");
+    assert!(heard.lines.is_empty(), "nothing was recorded");
 }
 
 const CONFIRM_THEN_SHIP: &str = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"build\"\nrun = \"true\"\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n[[steps]]\nid = \"ship\"\nrun = \"true\"\n";

@@ -169,7 +169,12 @@ mod tests {
         assert_eq!(pid, std::process::id());
         assert_eq!(start, liveness::process_start(pid));
         assert_eq!(writer_of(".shipbook-12-0-x.tmp"), Some((12, None)));
-        for foreign in [".tmpAb3xYz", ".shipbook-x-1-a.tmp", ".shipbook-12-1.tmp", "note.md"] {
+        for foreign in [
+            ".tmpAb3xYz",
+            ".shipbook-x-1-a.tmp",
+            ".shipbook-12-1.tmp",
+            "note.md",
+        ] {
             assert_eq!(writer_of(foreign), None, "{foreign}");
         }
     }

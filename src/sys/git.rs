@@ -174,11 +174,20 @@ mod tests {
     /// Commits an empty change on top of HEAD, with a fixed author.
     fn commit(repo: &Repository, message: &str) -> Oid {
         let signature = git2::Signature::now("Test", "test@example.test").unwrap();
-        let tree = repo.find_tree(repo.index().unwrap().write_tree().unwrap()).unwrap();
+        let tree = repo
+            .find_tree(repo.index().unwrap().write_tree().unwrap())
+            .unwrap();
         let parent = repo.head().ok().and_then(|head| head.peel_to_commit().ok());
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
-            .unwrap()
+        repo.commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap()
     }
 
     fn tag(repo: &Repository, name: &str, commit: Oid) {

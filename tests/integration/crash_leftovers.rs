@@ -41,7 +41,10 @@ fn temporary_files_of_a_killed_note_writer_are_removed() {
     test.write(&leftover, "half a note");
     // A file of a writer still at work is not touched.
     let pid = std::process::id();
-    let in_flight = format!(".shipbook/notes/.shipbook-{pid}-{}-d4e5f6.tmp", start_of(pid));
+    let in_flight = format!(
+        ".shipbook/notes/.shipbook-{pid}-{}-d4e5f6.tmp",
+        start_of(pid)
+    );
     test.write(&in_flight, "a note being written");
     test.write(".shipbook/notes/.keep", "not shipbook's");
 

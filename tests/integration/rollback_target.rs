@@ -118,7 +118,10 @@ fn the_lock_hint_runs_as_printed() {
         .to_string();
     assert_eq!(
         hint,
-        "shipbook rollback runbooks/web.toml --env production --force-lock"
+        format!(
+            "shipbook rollback {} --env production --force-lock",
+            test.join("runbooks/web.toml").display()
+        )
     );
     // As printed (with --yes, as there is no terminal here to confirm on).
     let mut args: Vec<&str> = hint.split(' ').skip(1).collect();

@@ -215,7 +215,10 @@ mod tests {
         assert_eq!(version, 0);
         prepare(&mut Connection::open(&path).unwrap()).unwrap();
         upgrade(&mut late, version).unwrap();
-        assert_eq!(refuse_what_cannot_be_trusted(&late).unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            refuse_what_cannot_be_trusted(&late).unwrap(),
+            SCHEMA_VERSION
+        );
     }
 
     #[test]
