@@ -106,6 +106,7 @@ pub fn resume(
             force,
         }),
         force_lock: false,
+        closing: Vec::new(),
     }))
 }
 

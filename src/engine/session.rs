@@ -62,6 +62,8 @@ pub struct Prepared {
     /// For a resumed run: what it was prepared from, checked again under the lock.
     pub(super) resumption: Option<Resumption>,
     pub(super) force_lock: bool,
+    /// What to tell the engineer once the run is over, however it ended.
+    pub(super) closing: Vec<Notice>,
 }
 
 /// Prepares a new run, rehearsal or rollback.
@@ -70,6 +72,7 @@ pub fn start(
     state_dir: Option<&Path>,
     notices: &mut dyn FnMut(Notice),
 ) -> Result<Prepared> {
+    rehearsal::check_skip_reason(request.skip_rehearsal.as_deref())?;
     let runbook = load_at_absolute_path(&request.runbook)?;
     if request.mode == Mode::Rollback && runbook.rollback.is_none() {
         return Err(Error::usage(
@@ -91,9 +94,10 @@ pub fn start(
     )
     .map_err(|error| named_as_given(error, &request.runbook))?;
     let state_dir = state::for_runbook(state_dir, &runbook.path);
+    let uncommitted = preconditions::uncommitted(&plan.git, &state_dir, plan.notes_dir.as_deref());
     // A rollback is an emergency: it skips every check but validation and secrets.
     if request.mode != Mode::Rollback {
-        preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
+        preconditions::check_git(&runbook.git, &runbook.path, &uncommitted)?;
     }
     let store = crate::store::open(&state_dir).inspect_err(|_| {
         if request.mode == Mode::Rollback {
@@ -101,6 +105,8 @@ pub fn start(
         }
     })?;
     let mut record = initial_record(&plan, &run_id, request);
+    record.git_dirty = !uncommitted.is_empty();
+    record.uncommitted = preconditions::listed(&uncommitted);
     if request.mode == Mode::Run {
         rehearsal::check(
             &plan,
@@ -110,6 +116,11 @@ pub fn start(
             notices,
         )?;
     }
+    let closing = if request.mode == Mode::Rehearsal {
+        rehearsal::caveats(&runbook, &record)
+    } else {
+        Vec::new()
+    };
     Ok(Prepared {
         on_failure: request.on_failure.unwrap_or(plan.on_failure),
         plan,
@@ -119,6 +130,7 @@ pub fn start(
         yes: request.yes,
         resumption: None,
         force_lock: request.force_lock,
+        closing,
     })
 }
 
@@ -263,6 +275,9 @@ impl Prepared {
         // result (a stale lock is taken over by the next run anyway).
         if let Err(error) = self.store.release_lock(&self.plan.runbook, &env, &run_id) {
             notices(Notice::Failure(error));
+        }
+        for notice in self.closing {
+            notices(notice);
         }
         result
     }

@@ -230,9 +230,10 @@ pub struct Environment {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub env: BTreeMap<String, Spanned<String>>,
-    /// The environment that must hold a succeeded rehearsal of the same commit and runbook
-    /// (rollback included) before `shipbook run` goes ahead here; `--skip-rehearsal REASON`
-    /// overrides it.
+    /// The environment that must hold a succeeded rehearsal (rollback included) of what the run
+    /// will run before `shipbook run` goes ahead here: the same commit from a clean working tree,
+    /// the same runbook, every step the run selects, the same `--var` values;
+    /// `--skip-rehearsal REASON` overrides it.
     #[schemars(with = "Option<String>")]
     pub requires_rehearsal: Option<Spanned<String>>,
 }

@@ -39,15 +39,9 @@ pub trait Store {
     /// Records how a run ended: its status and why, when, its note and final metrics.
     fn finish_run(&mut self, run: &RunRecord) -> Result<()>;
 
-    /// The newest rehearsal of this runbook content at this commit, from a clean working tree,
-    /// in `env`, that wholly succeeded (its rollback included).
-    fn find_rehearsal(
-        &self,
-        runbook: &str,
-        env: &str,
-        content_hash: &str,
-        git_sha: &str,
-    ) -> Result<Option<RunRecord>>;
+    /// The newest rehearsals of `runbook` in `env`, whatever became of them, newest first, at
+    /// most `limit`, with their steps: the rehearsal gate judges each.
+    fn rehearsals(&self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>>;
 
     /// Finds the run a user means: a full id, a unique prefix, or `last`.
     fn resolve_run_id(&self, query: &str) -> Result<String>;

@@ -102,6 +102,10 @@ pub struct RunRecord {
     pub git_sha: String,
     pub git_branch: String,
     pub git_dirty: bool,
+    /// The uncommitted changes that made the tree dirty, at most 20 paths (then how many more),
+    /// for the messages that say why a rehearsal from it does not count.
+    #[serde(default)]
+    pub uncommitted: Vec<String>,
     pub previous_tag: String,
     /// Files changed since the previous tag (or the first commit), for the note.
     pub files_touched: Vec<String>,

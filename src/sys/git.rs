@@ -19,8 +19,12 @@ pub struct GitFacts {
     /// The newest tag reachable from HEAD but not at HEAD (the release before this one), or ""
     /// when there is none.
     pub previous_tag: String,
-    /// Whether the working tree has uncommitted changes (untracked files included).
+    /// Whether the working tree has uncommitted changes (untracked files included), outside
+    /// the default state directory.
     pub dirty: bool,
+    /// The paths with uncommitted changes, relative to `root`, all of them: what counts as a
+    /// change (shipbook's own records do not) is the caller's to decide.
+    pub changed: Vec<String>,
 }
 
 /// Opens the repository that contains `path`, if any.
@@ -67,12 +71,15 @@ impl GitFacts {
             facts.branch = target.trim_start_matches("refs/heads/").to_string();
         }
         facts.previous_tag = previous_tag(&repo).unwrap_or_default();
+        if with_status {
+            facts.changed = changed_paths(&repo);
+        }
         // shipbook's own records (the default state directory) do not make a tree dirty.
         let own_records = format!("{}/", super::STATE_DIR_NAME);
-        facts.dirty = with_status
-            && changed_paths(&repo)
-                .iter()
-                .any(|path| !path.starts_with(&own_records));
+        facts.dirty = facts
+            .changed
+            .iter()
+            .any(|path| !path.starts_with(&own_records));
         facts
     }
 }

@@ -17,6 +17,7 @@ mod note;
 mod plan;
 mod preconditions;
 mod records;
+mod rehearsal_gate;
 mod resume;
 mod rollback_target;
 mod run;

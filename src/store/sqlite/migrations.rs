@@ -89,11 +89,19 @@ const HISTORY_INDEX: &str = r#"
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at DESC, run_id DESC);
 "#;
 
+/// Version 4: the uncommitted changes of a run's working tree, and an index for the rehearsals
+/// of a runbook in an environment, newest first.
+const UNCOMMITTED_CHANGES: &str = r#"
+ALTER TABLE runs ADD COLUMN uncommitted TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX runs_by_mode ON runs (runbook, env, mode, started_at DESC);
+"#;
+
 /// Every migration, oldest first; the position + 1 is the version it produces.
 const STEPS: &[M<'static>] = &[
     M::up(RUNS_STEPS_AND_LOCKS),
     M::up(PHASES_METRICS_AND_REHEARSALS),
     M::up(HISTORY_INDEX),
+    M::up(UNCOMMITTED_CHANGES),
 ];
 
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
@@ -185,6 +193,7 @@ pub(super) fn database_at(path: &std::path::Path, version: usize) {
         RUNS_STEPS_AND_LOCKS,
         PHASES_METRICS_AND_REHEARSALS,
         HISTORY_INDEX,
+        UNCOMMITTED_CHANGES,
     ];
     for text in &texts[..version] {
         connection.execute_batch(text).unwrap();
@@ -201,7 +210,7 @@ mod tests {
     #[test]
     fn the_migrations_apply_to_an_empty_database() {
         MIGRATIONS.validate().unwrap();
-        assert_eq!(SCHEMA_VERSION, 3);
+        assert_eq!(SCHEMA_VERSION, 4);
     }
 
     #[test]

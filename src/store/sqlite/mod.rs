@@ -134,17 +134,12 @@ impl Store for SqliteStore {
         runs::finish_run(&self.connection, run).map_err(|fault| self.error(fault))
     }
 
-    fn find_rehearsal(
-        &self,
-        runbook: &str,
-        env: &str,
-        content_hash: &str,
-        git_sha: &str,
-    ) -> Result<Option<RunRecord>> {
-        runs::find_rehearsal(&self.connection, runbook, env, content_hash, git_sha)
+    fn rehearsals(&self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        runs::rehearsal_ids(&self.connection, runbook, env, limit)
             .map_err(|fault| self.error(fault))?
-            .map(|run_id| self.load_run(&run_id))
-            .transpose()
+            .iter()
+            .map(|run_id| self.load_run(run_id))
+            .collect()
     }
 
     fn resolve_run_id(&self, query: &str) -> Result<String> {

@@ -57,6 +57,7 @@ fn sample_run(run_id: &str, owner: &Owner) -> RunRecord {
         git_sha: "abc123".into(),
         git_branch: "main".into(),
         git_dirty: false,
+        uncommitted: Vec::new(),
         previous_tag: "v1.1.0".into(),
         files_touched: vec!["src/app.rs".into(), "Cargo.toml".into()],
         rollback_note: Some("Redeploy the previous tag".into()),
