@@ -153,7 +153,7 @@ fn initial_record(plan: &Plan, run_id: &str, request: &StartRequest) -> RunRecor
             .collect(),
         only: request.selection.only.clone(),
         from: request.selection.from.clone(),
-        on_failure: request.on_failure.map(|p| p.to_string()),
+        on_failure: request.on_failure,
     };
     record
 }
@@ -217,12 +217,7 @@ pub fn resume(
     record
         .resumed
         .push(format!("{} by {}", Timestamp::now(), operator::operator()));
-    let on_failure = previous
-        .invocation
-        .on_failure
-        .as_deref()
-        .and_then(OnFailure::parse)
-        .unwrap_or(plan.on_failure);
+    let on_failure = previous.invocation.on_failure.unwrap_or(plan.on_failure);
     Ok(Some(Prepared {
         plan,
         record,
