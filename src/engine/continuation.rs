@@ -18,7 +18,7 @@ use super::run_record::new_record;
 use super::session::{Notice, Prepared};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Selection};
-use crate::runbook::{self, OnFailure};
+use crate::runbook;
 use crate::store::record::{RunRecord, RunStatus};
 use crate::store::{LockHolder, Store};
 use crate::sys::{operator, processes, state};
@@ -87,12 +87,7 @@ pub fn resume(
     )?;
     let fresh = new_record(&plan, &run_id, &previous.operator, Vec::new());
     let record = merged(&previous, &fresh, force, notices)?;
-    let on_failure = previous
-        .invocation
-        .on_failure
-        .as_deref()
-        .and_then(OnFailure::parse)
-        .unwrap_or(plan.on_failure);
+    let on_failure = previous.invocation.on_failure.unwrap_or(plan.on_failure);
     Ok(Some(Prepared {
         plan,
         record,

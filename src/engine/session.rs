@@ -201,7 +201,7 @@ fn initial_record(plan: &Plan, run_id: &str, request: &StartRequest) -> RunRecor
             .collect(),
         only: request.selection.only.clone(),
         from: request.selection.from.clone(),
-        on_failure: request.on_failure.map(|p| p.to_string()),
+        on_failure: request.on_failure,
     };
     record
 }

@@ -635,3 +635,30 @@ fn a_failing_critical_observer_stops_the_run_before_the_next_step() {
     assert!(result.is_err());
     assert_eq!(effects.performed_ids(), ["a"]);
 }
+
+#[test]
+fn a_resumed_step_counts_its_attempts_on_from_the_earlier_run() {
+    let source =
+        "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"flaky\"\nrun = \"false\"\nretries = 1\n";
+    let plan = plan(source, Mode::Run);
+    let mut record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    record.steps[0].status = StepStatus::Failed;
+    record.steps[0].attempts = 2;
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let effects = ScriptedEffects::new().attempts("flaky", &[exit(1)]);
+    let outcome = execute_with(&plan, record, effects, resumed);
+    assert_eq!(outcome.effects.performed_ids(), ["flaky", "flaky"]);
+    assert_eq!(
+        outcome.effects.log_lines,
+        [
+            "== shipbook: attempt 3 of 4 ==\n",
+            "== shipbook: attempt 4 of 4 ==\n"
+        ]
+    );
+    let step = &outcome.record.steps[0];
+    assert_eq!(step.attempts, 4);
+    assert_eq!(step.detail.as_deref(), Some("passed on attempt 4 of 4"));
+}

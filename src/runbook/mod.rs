@@ -17,6 +17,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::text::names::named_enum;
+
 pub use crate::actions::config::spec::ConfigSpec;
 pub use crate::actions::http::spec::HttpSpec;
 pub use crate::actions::tag::spec::TagSpec;
@@ -96,28 +98,11 @@ pub enum Mode {
     Rollback,
 }
 
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Run => "run",
-            Mode::Rehearsal => "rehearsal",
-            Mode::Rollback => "rollback",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Mode> {
-        [Mode::Run, Mode::Rehearsal, Mode::Rollback]
-            .into_iter()
-            .find(|mode| mode.as_str() == text)
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, so that a column width (the table of `shipbook history`) applies.
-        f.pad(self.as_str())
-    }
-}
+named_enum!(Mode {
+    Run => "run",
+    Rehearsal => "rehearsal",
+    Rollback => "rollback",
+});
 
 /// The kind of a step: its action, or (`Untag`) the built-in undo of a `tag` step. Records,
 /// the reporter and the note tell kinds apart by this, never by a string.
@@ -132,37 +117,14 @@ pub enum StepKind {
     Untag,
 }
 
-impl StepKind {
-    pub const ALL: [StepKind; 6] = [
-        StepKind::Run,
-        StepKind::Confirm,
-        StepKind::Config,
-        StepKind::Tag,
-        StepKind::Http,
-        StepKind::Untag,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepKind::Run => "run",
-            StepKind::Confirm => "confirm",
-            StepKind::Config => "config",
-            StepKind::Tag => "tag",
-            StepKind::Http => "http",
-            StepKind::Untag => "untag",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<StepKind> {
-        StepKind::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-}
-
-impl fmt::Display for StepKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+named_enum!(StepKind {
+    Run => "run",
+    Config => "config",
+    Confirm => "confirm",
+    Tag => "tag",
+    Http => "http",
+    Untag => "untag",
+});
 
 /// What to do when a step fails after its retries.
 #[derive(
@@ -178,23 +140,11 @@ pub enum OnFailure {
     Stop,
 }
 
-impl OnFailure {
-    pub fn parse(text: &str) -> Option<OnFailure> {
-        [OnFailure::Ask, OnFailure::Undo, OnFailure::Stop]
-            .into_iter()
-            .find(|policy| policy.to_string() == text)
-    }
-}
-
-impl fmt::Display for OnFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OnFailure::Ask => "ask",
-            OnFailure::Undo => "undo",
-            OnFailure::Stop => "stop",
-        })
-    }
-}
+named_enum!(OnFailure {
+    Ask => "ask",
+    Undo => "undo",
+    Stop => "stop",
+});
 
 /// A plain value of `[vars]`: strings, numbers and booleans are all accepted and used as text.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
@@ -341,3 +291,16 @@ pub const BUILTIN_VARIABLES: [&str; 8] = [
     "git.branch",
     "git.previous_tag",
 ];
+
+#[cfg(test)]
+mod names_tests {
+    use super::*;
+    use crate::text::names::assert_serde_names;
+
+    #[test]
+    fn every_word_is_the_one_serde_writes() {
+        assert_serde_names(Mode::ALL);
+        assert_serde_names(StepKind::ALL);
+        assert_serde_names(OnFailure::ALL);
+    }
+}

@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod diagnostic;
 pub mod duration;
+pub mod names;
 pub mod patterns;
 pub mod template;
 pub mod timestamp;

@@ -12,7 +12,8 @@ use crate::text::checks::{Checks, Resolve};
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ConfigCheck")]
 pub struct ConfigSpec {
-    /// The file to check, relative to the step's directory; TOML, JSON or `.env`, by extension.
+    /// The file to check, relative to the runbook's `dir` (by default the directory that holds the
+    /// runbook); TOML, JSON or `.env`, by extension.
     pub file: String,
     /// The reference file: both files must have the same set of keys, except those matching
     /// `ignore`.
@@ -31,7 +32,7 @@ pub struct ConfigSpec {
     pub ignore: Vec<String>,
 }
 
-/// A `config` check as it runs: both paths resolved against the step's directory.
+/// A `config` check as it runs: both paths resolved against the runbook's `dir`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedConfig {
     pub file: PathBuf,

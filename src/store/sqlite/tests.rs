@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::migrations::{SCHEMA_VERSION, database_at};
 use super::{DATABASE, SqliteStore};
 use crate::error::Error;
-use crate::runbook::{Better, Mode, StepKind};
+use crate::runbook::{Better, Mode, OnFailure, StepKind};
 use crate::store::record::{
     Invocation, MetricRecord, Phase, RehearsalCitation, RunRecord, RunStatus, StepRecord,
     StepStatus, TagRecord,
@@ -88,7 +88,7 @@ fn sample_run(run_id: &str, owner: &Owner) -> RunRecord {
             vars: vec!["version=1.2.0".into()],
             only: Vec::new(),
             from: Some("deploy".into()),
-            on_failure: Some("undo".into()),
+            on_failure: Some(OnFailure::Undo),
         },
         steps: vec![
             step(0, "build", StepKind::Run, Phase::Steps),

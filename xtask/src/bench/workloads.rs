@@ -25,7 +25,7 @@ pub enum Form {
     Direct,
 }
 
-/// A 20-step runbook of the shape of DESIGN.md section 1, for `check`: variables, two
+/// A 20-step runbook using most of the runbook format, for `check`: variables, two
 /// environments, timeouts, retries, undos, a confirmation and a rollback.
 pub fn check_runbook(steps: usize) -> String {
     let mut text = String::from(
