@@ -15,7 +15,7 @@ use crate::runbook::GitRules;
 use crate::sys::git::{self, GitFacts};
 
 /// How many changed paths a message lists before it summarises the rest.
-pub const MAX_LISTED: usize = 20;
+const MAX_LISTED: usize = 20;
 
 /// The uncommitted changes of the repository (as `facts` found them) that count: every changed
 /// path but those inside `state_dir` and the change notes (and their temporary files) directly
@@ -130,4 +130,51 @@ pub fn check_git(rules: &GitRules, runbook_path: &Path, changes: &[String]) -> R
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn shipbooks_own_records_are_not_uncommitted_changes() {
+        let facts = GitFacts {
+            root: Some(PathBuf::from("/srv/app")),
+            changed: [
+                "state/shipbook.db",
+                "docs/releases/20261122T181503Z-web-3f9a.md",
+                "docs/releases/.shipbook-12-34-Ab3xYz.tmp",
+                "docs/releases/README.md",
+                "docs/releases/old/20261122T181503Z-web-3f9a.md",
+                "src/main.rs",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ..GitFacts::default()
+        };
+        let notes = PathBuf::from("/srv/app/runbooks/../docs/releases");
+        assert_eq!(
+            uncommitted(&facts, Path::new("/srv/app/state"), Some(&notes)),
+            [
+                "docs/releases/README.md",
+                "docs/releases/old/20261122T181503Z-web-3f9a.md",
+                "src/main.rs"
+            ]
+        );
+        assert_eq!(
+            uncommitted(&facts, Path::new("/elsewhere"), None).len(),
+            6,
+            "a state directory outside the repository hides nothing"
+        );
+    }
+
+    #[test]
+    fn long_lists_say_how_many_more() {
+        let paths: Vec<String> = (0..25).map(|i| format!("f{i}")).collect();
+        let shown = listed(&paths);
+        assert_eq!(shown.len(), MAX_LISTED + 1);
+        assert_eq!(shown.last().unwrap(), "… and 5 more");
+    }
 }
