@@ -611,7 +611,8 @@ fn a_failing_critical_observer_stops_the_run_before_the_next_step() {
 
 #[test]
 fn a_resumed_step_counts_its_attempts_on_from_the_earlier_run() {
-    let source = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"flaky\"\nrun = \"false\"\nretries = 1\n";
+    let source =
+        "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"flaky\"\nrun = \"false\"\nretries = 1\n";
     let plan = plan(source, Mode::Run);
     let mut record = new_record(&plan, "run-1", "ann@host", Vec::new());
     record.steps[0].status = StepStatus::Failed;
