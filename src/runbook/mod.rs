@@ -8,7 +8,7 @@
 mod load;
 pub mod schema;
 mod step;
-mod validate;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;

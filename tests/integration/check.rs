@@ -172,3 +172,19 @@ fn the_readme_starts_with_the_demo_and_the_test_command() {
         );
     }
 }
+
+/// `undo-` names the undo steps shipbook adds; a step of the runbook may not take it, so that
+/// an undo's record and log are never mixed with a step's.
+#[test]
+fn a_step_id_may_not_start_with_the_undo_prefix() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            "[runbook]\nname = \"web\"\n\n[[steps]]\nid = \"a\"\nrun = \"true\"\nundo = \"true\"\n\n[[steps]]\nid = \"undo-a\"\nrun = \"true\"\n",
+        )
+        .args(&["check", "runbooks/web.toml"]);
+    test.run()
+        .code(2)
+        .stderr_has("runbooks/web.toml:10:6")
+        .stderr_has("step id `undo-a` starts with `undo-`");
+}
