@@ -62,6 +62,13 @@ pub enum Error {
     #[error("record store {}: {message}", path.display())]
     Store { path: PathBuf, message: String },
 
+    /// The record store's database was deleted or replaced while a run was recording into it.
+    #[error(
+        "record store {}: the database was deleted or replaced while run {run_id} was recording into it; the record of this run is lost",
+        path.display()
+    )]
+    RecordLost { path: PathBuf, run_id: String },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -123,6 +130,9 @@ pub struct Lock {
     pub holder_since: Timestamp,
     /// The host of the holder: only a holder on this host can be stopped by `--force-lock`.
     pub holder_host: String,
+    /// The `shipbook rollback … --force-lock` command for this runbook and environment, ready
+    /// to run as printed.
+    pub force_lock_command: String,
 }
 
 /// "1 error", "4,260 errors".
@@ -156,6 +166,7 @@ impl Error {
             | Error::StateDirNotADirectory { .. } => 2,
             Error::StateDir { .. }
             | Error::Store { .. }
+            | Error::RecordLost { .. }
             | Error::Io { .. }
             | Error::Precondition { .. }
             | Error::RunFailed { .. } => 1,
@@ -231,6 +242,10 @@ impl Error {
                 "the record store was left as it was; nothing was run".into(),
                 "safe to retry with another --state-dir, or once the database is repaired".into(),
             ],
+            Error::RecordLost { .. } => vec![
+                "the run stopped there: the steps shown above ran (the last one to its end), and no later step was started".into(),
+                "not safe to simply retry: check what those steps did first; a new run records into a new database".into(),
+            ],
             Error::Io { .. } => vec!["check the path and permissions; the record of any run so far is kept".into()],
             Error::Precondition { expected, .. } => vec![
                 format!("expected: {expected}"),
@@ -250,10 +265,13 @@ impl Error {
                 "nothing was run and nothing recorded; safe to retry with --yes or from a terminal"
                     .into(),
             ],
-            Error::Locked(_) => vec![
+            Error::Locked(lock) => vec![
                 "expected: no other run of this runbook and environment in progress".into(),
                 "nothing was run; safe to retry once that run has finished".into(),
-                "in an emergency, `shipbook rollback --force-lock` stops that run and takes the lock".into(),
+                format!(
+                    "in an emergency, `{}` stops that run and takes the lock",
+                    lock.force_lock_command
+                ),
             ],
             Error::Interrupted { way_back, .. } => {
                 let mut lines = vec!["the interrupted step may have been half done".to_string()];

@@ -70,7 +70,7 @@ impl Plan {
             variables: &variables,
             diagnostics: Vec::new(),
             env_name: options.env.as_deref(),
-            step_dir: PathBuf::new(),
+            work_dir_of_actions: work_dir(runbook),
         };
         let body = render_body(&mut renderer, runbook, mode, options)?;
         let reason = options
@@ -120,6 +120,15 @@ impl Plan {
     }
 }
 
+/// The runbook's `dir`, where steps run unless they say otherwise, relative to the runbook.
+fn work_dir(runbook: &Runbook) -> PathBuf {
+    clean_path(
+        &runbook
+            .base_dir()
+            .join(runbook.header.dir.as_deref().unwrap_or(".")),
+    )
+}
+
 /// The parts of a plan rendered from the runbook's steps, metrics and rollback.
 struct Body {
     environment_env: BTreeMap<String, String>,
@@ -134,11 +143,7 @@ fn render_body(
     mode: Mode,
     options: &PlanOptions,
 ) -> Result<Body> {
-    let work_dir = clean_path(
-        &runbook
-            .base_dir()
-            .join(runbook.header.dir.as_deref().unwrap_or(".")),
-    );
+    let work_dir = work_dir(runbook);
     let shell: Vec<String> = runbook.header.shell.as_ref().map_or_else(
         || vec!["sh".to_string(), "-c".to_string()],
         |shell| shell.get_ref().clone(),

@@ -9,7 +9,7 @@ mod load;
 mod messages;
 pub mod schema;
 mod step;
-mod validate;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,6 +17,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::text::choice::deserialize_as_choice;
+use crate::text::names::named_enum;
 
 pub use crate::actions::config::spec::ConfigSpec;
 pub use crate::actions::http::spec::HttpSpec;
@@ -97,28 +100,11 @@ pub enum Mode {
     Rollback,
 }
 
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Run => "run",
-            Mode::Rehearsal => "rehearsal",
-            Mode::Rollback => "rollback",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Mode> {
-        [Mode::Run, Mode::Rehearsal, Mode::Rollback]
-            .into_iter()
-            .find(|mode| mode.as_str() == text)
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, so that a column width (the table of `shipbook history`) applies.
-        f.pad(self.as_str())
-    }
-}
+named_enum!(Mode {
+    Run => "run",
+    Rehearsal => "rehearsal",
+    Rollback => "rollback",
+});
 
 /// The kind of a step: its action, or (`Untag`) the built-in undo of a `tag` step. Records,
 /// the reporter and the note tell kinds apart by this, never by a string.
@@ -133,37 +119,14 @@ pub enum StepKind {
     Untag,
 }
 
-impl StepKind {
-    pub const ALL: [StepKind; 6] = [
-        StepKind::Run,
-        StepKind::Confirm,
-        StepKind::Config,
-        StepKind::Tag,
-        StepKind::Http,
-        StepKind::Untag,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepKind::Run => "run",
-            StepKind::Confirm => "confirm",
-            StepKind::Config => "config",
-            StepKind::Tag => "tag",
-            StepKind::Http => "http",
-            StepKind::Untag => "untag",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<StepKind> {
-        StepKind::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-}
-
-impl fmt::Display for StepKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+named_enum!(StepKind {
+    Run => "run",
+    Config => "config",
+    Confirm => "confirm",
+    Tag => "tag",
+    Http => "http",
+    Untag => "untag",
+});
 
 /// What to do when a step fails after its retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -177,46 +140,12 @@ pub enum OnFailure {
     Stop,
 }
 
-/// Reads and names the values of an enum the runbook writes as one of a few lowercase names,
-/// in the order of its variants: a value of the wrong type then says what was found and lists
-/// the names (see `text::choice`). A unit test checks the names against serde's.
-macro_rules! named_choices {
-    ($type:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
-        impl $type {
-            /// The names the runbook writes, in the order of the variants.
-            pub const NAMES: &'static [&'static str] = &[$($name),+];
-
-            pub fn parse(text: &str) -> Option<$type> {
-                match text {
-                    $($name => Some($type::$variant),)+
-                    _ => None,
-                }
-            }
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($type::$variant => $name,)+
-                }
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $type {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::text::choice::deserialize_choice(deserializer, $type::NAMES, $type::parse)
-            }
-        }
-
-        impl fmt::Display for $type {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-named_choices!(OnFailure { Ask = "ask", Undo = "undo", Stop = "stop" });
-named_choices!(Better { Lower = "lower", Higher = "higher" });
-named_choices!(RehearsalChoice { Run = "run", Skip = "skip" });
+named_enum!(OnFailure {
+    Ask => "ask",
+    Undo => "undo",
+    Stop => "stop",
+});
+deserialize_as_choice!(OnFailure);
 
 /// A plain value of `[vars]`: strings, numbers and booleans are all accepted and used as text.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
@@ -252,9 +181,10 @@ pub struct Environment {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub env: BTreeMap<String, Spanned<String>>,
-    /// The environment that must hold a succeeded rehearsal of the same commit and runbook
-    /// (rollback included) before `shipbook run` goes ahead here; `--skip-rehearsal REASON`
-    /// overrides it.
+    /// The environment that must hold a succeeded rehearsal (rollback included) of what the run
+    /// will run before `shipbook run` goes ahead here: the same commit from a clean working tree,
+    /// the same runbook, every step the run selects, the same `--var` values;
+    /// `--skip-rehearsal REASON` overrides it.
     #[schemars(with = "Option<String>")]
     pub requires_rehearsal: Option<Spanned<String>>,
 }
@@ -293,6 +223,12 @@ pub enum Better {
     /// Higher values are better, as for a throughput.
     Higher,
 }
+
+named_enum!(Better {
+    Lower => "lower",
+    Higher => "higher",
+});
+deserialize_as_choice!(Better);
 
 /// One `[[metrics]]` entry: a number sampled before the first step and after the last.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -347,6 +283,12 @@ pub enum RehearsalChoice {
     Skip,
 }
 
+named_enum!(RehearsalChoice {
+    Run => "run",
+    Skip => "skip",
+});
+deserialize_as_choice!(RehearsalChoice);
+
 /// The variables every runbook has without defining them.
 pub const BUILTIN_VARIABLES: [&str; 8] = [
     "env",
@@ -360,27 +302,16 @@ pub const BUILTIN_VARIABLES: [&str; 8] = [
 ];
 
 #[cfg(test)]
-mod tests {
+mod names_tests {
     use super::*;
+    use crate::text::names::assert_serde_names;
 
-    /// The names a runbook is read with are the names serde writes (and the schema lists).
     #[test]
-    fn named_choices_match_their_serde_names() {
-        fn check<T: serde::Serialize + fmt::Display>(values: &[T], names: &[&str]) {
-            assert_eq!(values.len(), names.len());
-            for (value, name) in values.iter().zip(names) {
-                assert_eq!(serde_json::to_value(value).unwrap(), *name);
-                assert_eq!(value.to_string(), *name);
-            }
-        }
-        check(
-            &[OnFailure::Ask, OnFailure::Undo, OnFailure::Stop],
-            OnFailure::NAMES,
-        );
-        check(&[Better::Lower, Better::Higher], Better::NAMES);
-        check(
-            &[RehearsalChoice::Run, RehearsalChoice::Skip],
-            RehearsalChoice::NAMES,
-        );
+    fn every_word_is_the_one_serde_writes() {
+        assert_serde_names(Mode::ALL);
+        assert_serde_names(StepKind::ALL);
+        assert_serde_names(OnFailure::ALL);
+        assert_serde_names(Better::ALL);
+        assert_serde_names(RehearsalChoice::ALL);
     }
 }

@@ -17,6 +17,10 @@ use crate::text::diagnostic::{Diagnostic, LineIndex, narrow_span, suggest};
 use crate::text::duration;
 use crate::text::template;
 
+/// The prefix of the ids of the undo steps shipbook adds after a failure; a runbook's own step
+/// ids may not use it, so that an undo's record and log are never mistaken for a step's.
+pub const UNDO_PREFIX: &str = "undo-";
+
 /// The largest `retries` accepted: more than this is almost certainly a typo.
 pub const MAX_RETRIES: i64 = 100;
 
@@ -232,6 +236,15 @@ impl Checker<'_> {
                 let diagnostic =
                     self.error(id.span(), format!("invalid step id `{}`", id.get_ref()));
                 diagnostic.expected = Some("lowercase letters, digits, `_` and `-`".into());
+            }
+            if id.get_ref().starts_with(UNDO_PREFIX) {
+                let diagnostic = self.error(
+                    id.span(),
+                    format!("step id `{}` starts with `{UNDO_PREFIX}`", id.get_ref()),
+                );
+                diagnostic.expected = Some(format!(
+                    "an id that does not start with `{UNDO_PREFIX}`: shipbook names the undo of step `x` `{UNDO_PREFIX}x`"
+                ));
             }
             self.unique(&mut seen, id, "step id");
         }

@@ -27,6 +27,20 @@ where
     })
 }
 
+/// Implements `Deserialize` for an enum given its words by `named_enum!`, through
+/// `deserialize_choice`.
+macro_rules! deserialize_as_choice {
+    ($type:ident) => {
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::text::choice::deserialize_choice(deserializer, $type::NAMES, $type::parse)
+            }
+        }
+    };
+}
+
+pub(crate) use deserialize_as_choice;
+
 struct ChoiceVisitor<T> {
     names: &'static [&'static str],
     parse: fn(&str) -> Option<T>,

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod choice;
 pub mod diagnostic;
 pub mod duration;
+pub mod names;
 pub mod number;
 pub mod patterns;
 pub mod template;

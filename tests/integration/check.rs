@@ -397,3 +397,19 @@ fn errors_are_limited_per_line_and_per_file_and_long_lines_are_cut() {
     assert!(quoted.ends_with('…'), "{quoted}");
     assert!(quoted.chars().count() < 200, "{quoted}");
 }
+
+/// `undo-` names the undo steps shipbook adds; a step of the runbook may not take it, so that
+/// an undo's record and log are never mixed with a step's.
+#[test]
+fn a_step_id_may_not_start_with_the_undo_prefix() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            "[runbook]\nname = \"web\"\n\n[[steps]]\nid = \"a\"\nrun = \"true\"\nundo = \"true\"\n\n[[steps]]\nid = \"undo-a\"\nrun = \"true\"\n",
+        )
+        .args(&["check", "runbooks/web.toml"]);
+    test.run()
+        .code(2)
+        .stderr_has("runbooks/web.toml:10:6")
+        .stderr_has("step id `undo-a` starts with `undo-`");
+}

@@ -53,8 +53,9 @@ impl ConfigFormat {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ConfigCheck")]
 pub struct ConfigSpec {
-    /// The file to check, relative to the step's directory: TOML, JSON, YAML or `.env`, known by
-    /// its name (`.toml`, `.json`, `.yaml` or `.yml`, `.env` or `.env.NAME`).
+    /// The file to check, relative to the runbook's `dir` (by default the directory that holds the
+    /// runbook): TOML, JSON, YAML or `.env`, known by its name (`.toml`, `.json`, `.yaml` or
+    /// `.yml`, `.env` or `.env.NAME`).
     pub file: String,
     /// The reference file: both files must have the same set of keys, except those matching
     /// `ignore`.
@@ -73,7 +74,7 @@ pub struct ConfigSpec {
     pub ignore: Vec<String>,
 }
 
-/// A `config` check as it runs: both paths resolved against the step's directory.
+/// A `config` check as it runs: both paths resolved against the runbook's `dir`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedConfig {
     pub file: PathBuf,
