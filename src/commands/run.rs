@@ -156,8 +156,11 @@ fn execute(prepared: Prepared, mut display: Display, globals: &Globals) -> Resul
         } else {
             Echo::None
         },
+        prompter: Box::new(TerminalPrompter {
+            interactive,
+            interrupt: interrupt.clone(),
+        }),
         interrupt,
-        prompter: Box::new(TerminalPrompter { interactive }),
         started: std::time::Instant::now(),
     };
     let state_dir = prepared.state_dir.clone();

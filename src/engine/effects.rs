@@ -22,10 +22,15 @@ pub enum Answer {
     No,
     /// There is no terminal to ask on.
     NoTerminal,
+    /// The person pressed Ctrl-C at the question: the run is interrupted.
+    Interrupted,
 }
 
 /// Asks a person. The terminal side implements it; the engine only knows the answers.
 pub trait Prompter {
+    /// Whether there is anyone to ask (a terminal); without one every question is answered
+    /// `NoTerminal`.
+    fn can_ask(&self) -> bool;
     /// A yes/no question; "no" is the default.
     fn confirm(&mut self, prompt: &str) -> Answer;
     /// After a failure with `on_failure = "ask"`: `Yes` is undo, `No` is stop.
@@ -87,6 +92,8 @@ pub trait Effects {
     fn log_tail(&mut self, log: &Path) -> String;
     fn confirm(&mut self, prompt: &str) -> Answer;
     fn undo_or_stop(&mut self, failed_step: &str) -> Answer;
+    /// Whether a question can be put to a person at all.
+    fn can_ask(&self) -> bool;
     /// Waits between attempts; returns true when a signal came meanwhile.
     fn sleep(&mut self, delay: Duration) -> bool;
     /// Time since the run started, from a clock that never goes back.

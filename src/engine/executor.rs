@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 
+use super::attempt::rerun_question;
 use super::effects::Effects;
 use super::event::{Event, Observers};
 use crate::error::{Error, Result};
@@ -104,6 +105,7 @@ impl<'a> Executor<'a> {
         mut self,
         finish: impl FnOnce(&RunRecord) -> Result<String>,
     ) -> Result<RunRecord> {
+        self.refuse_unanswerable()?;
         self.observers.emit(Event::RunStarted {
             run: &self.run,
             resumed: self.options.resumed,
@@ -143,9 +145,9 @@ impl<'a> Executor<'a> {
                 ending.undo_report = self.apply_failure_policy()?;
             }
         }
-        // A signal during the undo lets the undo in flight finish, then stops the run as
-        // interrupted.
-        if ending.undo_report.is_some() && self.effects.interrupted() {
+        // A signal during the undo (or at the question whether to undo) lets the undo in flight
+        // finish, then stops the run as interrupted.
+        if matches!(ending.stop, Some(Stop::Failed(_))) && self.effects.interrupted() {
             ending.stop = Some(Stop::Interrupted);
         }
         if ending.stop.is_none()
@@ -305,6 +307,45 @@ impl<'a> Executor<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// A question that will be reached with nobody to answer it is refused before the first
+    /// step, not found after lint and tests have run: a confirmation, or on resume the question
+    /// whether to run again the first unfinished step of a phase when it is not idempotent
+    /// (as `run_phase` asks it).
+    fn refuse_unanswerable(&self) -> Result<()> {
+        if self.options.yes || self.effects.can_ask() {
+            return Ok(());
+        }
+        let phases = match self.plan.mode {
+            Mode::Rollback => [Phase::Rollback, Phase::Rollback],
+            Mode::Rehearsal => [Phase::Steps, Phase::Rollback],
+            Mode::Run => [Phase::Steps, Phase::Steps],
+        };
+        let mut phases_begun = Vec::new();
+        for (index, record) in self.run.steps.iter().enumerate() {
+            let done = matches!(record.status, StepStatus::Succeeded | StepStatus::Skipped);
+            if !phases.contains(&record.phase)
+                || done
+                || self.skip_reason(index, record.phase).is_some()
+            {
+                continue;
+            }
+            let first_of_phase = !phases_begun.contains(&record.phase);
+            phases_begun.push(record.phase);
+            let question = match &self.planned[index].action {
+                _ if self.options.resumed && first_of_phase && !self.planned[index].idempotent => {
+                    rerun_question(&record.id)
+                }
+                Action::Confirm(confirmation) => confirmation.prompt.clone(),
+                Action::Work(_) => continue,
+            };
+            return Err(Error::Unanswerable {
+                step: record.id.clone(),
+                question,
+            });
+        }
+        Ok(())
     }
 
     /// Why a step will not run: the plan says so, or a rehearsal skips it.

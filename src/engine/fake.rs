@@ -33,12 +33,15 @@ pub struct ScriptedEffects {
     pub sleeps: Vec<Duration>,
     pub questions: Vec<String>,
     pub log_lines: Vec<String>,
+    /// Whether there is a terminal to ask on.
+    pub terminal: bool,
 }
 
 impl ScriptedEffects {
     pub fn new() -> ScriptedEffects {
         ScriptedEffects {
             attempt_time: Duration::from_millis(10),
+            terminal: true,
             ..ScriptedEffects::default()
         }
     }
@@ -138,13 +141,25 @@ impl Effects for ScriptedEffects {
 
     fn confirm(&mut self, prompt: &str) -> Answer {
         self.questions.push(prompt.to_string());
-        self.answers.pop_front().unwrap_or(Answer::NoTerminal)
+        let answer = self.answers.pop_front().unwrap_or(Answer::NoTerminal);
+        if answer == Answer::Interrupted {
+            self.interrupted = true;
+        }
+        answer
     }
 
     fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
         self.questions
             .push(format!("undo or stop after {failed_step}"));
-        self.undo_answer.unwrap_or(Answer::NoTerminal)
+        let answer = self.undo_answer.unwrap_or(Answer::NoTerminal);
+        if answer == Answer::Interrupted {
+            self.interrupted = true;
+        }
+        answer
+    }
+
+    fn can_ask(&self) -> bool {
+        self.terminal
     }
 
     fn sleep(&mut self, delay: Duration) -> bool {

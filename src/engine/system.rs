@@ -163,6 +163,10 @@ impl Effects for SystemEffects {
         self.prompter.undo_or_stop(failed_step)
     }
 
+    fn can_ask(&self) -> bool {
+        self.prompter.can_ask()
+    }
+
     fn sleep(&mut self, delay: Duration) -> bool {
         let until = Instant::now() + delay;
         while Instant::now() < until {

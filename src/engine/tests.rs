@@ -437,47 +437,120 @@ run = "true"
         resumed: true,
         ..options(OnFailure::Stop)
     };
-    let outcome = execute_with(&plan, record, ScriptedEffects::new(), resumed);
+    let outcome = execute_with(&plan, record.clone(), ScriptedEffects::new(), resumed);
     assert!(matches!(
         outcome.result,
         Err(Error::NeedsConfirmation { .. })
     ));
     assert!(outcome.effects.performed.is_empty());
+
+    // With no terminal at all, the question is named before anything is run or recorded.
+    let mut effects = ScriptedEffects::new();
+    effects.terminal = false;
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let mut heard = Heard::default();
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut heard]),
+        &mut effects,
+        resumed,
+    )
+    .execute(|_| Ok("note.md".into()));
+    let Err(Error::Unanswerable { step, question }) = result else {
+        panic!("the resume should be refused");
+    };
+    assert_eq!(step, "b");
+    assert_eq!(
+        question,
+        "Step `b` is not idempotent and may have partly run before. Run it again?"
+    );
+    assert!(effects.performed.is_empty(), "no step ran");
+    assert!(heard.lines.is_empty(), "nothing was recorded");
+}
+
+const CONFIRM_THEN_SHIP: &str = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"build\"\nrun = \"true\"\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n[[steps]]\nid = \"ship\"\nrun = \"true\"\n";
+
+#[test]
+fn with_nobody_to_ask_a_confirmation_is_refused_before_the_first_step() {
+    let plan = plan(CONFIRM_THEN_SHIP, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let mut effects = ScriptedEffects::new();
+    effects.terminal = false;
+    let mut heard = Heard::default();
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut heard]),
+        &mut effects,
+        options(OnFailure::Stop),
+    )
+    .execute(|_| Ok("note.md".into()));
+    let Err(Error::Unanswerable { step, question }) = result else {
+        panic!("the run should be refused");
+    };
+    assert_eq!((step.as_str(), question.as_str()), ("approve", "Ship?"));
+    assert!(effects.performed.is_empty(), "no step ran");
+    assert!(heard.lines.is_empty(), "nothing was recorded");
 }
 
 #[test]
-fn a_confirmation_with_no_terminal_aborts_and_yes_answers_it() {
-    let source = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n[[steps]]\nid = \"ship\"\nrun = \"true\"\n";
-    let outcome = execute(source, ScriptedEffects::new(), OnFailure::Stop);
-    assert!(matches!(
-        outcome.result,
-        Err(Error::NeedsConfirmation { .. })
-    ));
-    assert_eq!(outcome.record.status, RunStatus::Aborted);
-    assert_eq!(outcome.effects.questions, ["Ship?"]);
-
+fn a_confirmation_is_answered_yes_no_not_at_all_or_interrupted() {
     let outcome = execute(
-        source,
+        CONFIRM_THEN_SHIP,
         ScriptedEffects::new().answers(&[Answer::No]),
         OnFailure::Stop,
     );
     assert!(matches!(outcome.result, Err(Error::Declined { .. })));
+    assert_eq!(outcome.record.status, RunStatus::Aborted);
+    assert_eq!(outcome.effects.questions, ["Ship?"]);
 
-    let plan = plan(source, Mode::Run);
+    // The terminal went away between the start and the question.
+    let outcome = execute(CONFIRM_THEN_SHIP, ScriptedEffects::new(), OnFailure::Stop);
+    assert!(matches!(
+        outcome.result,
+        Err(Error::NeedsConfirmation { .. })
+    ));
+
+    let outcome = execute(
+        CONFIRM_THEN_SHIP,
+        ScriptedEffects::new().answers(&[Answer::Interrupted]),
+        OnFailure::Stop,
+    );
+    assert!(matches!(outcome.result, Err(Error::Interrupted { .. })));
+    assert_eq!(outcome.record.status, RunStatus::Interrupted);
+    assert_eq!(outcome.record.steps[1].status, StepStatus::Interrupted);
+    assert_eq!(outcome.effects.performed_ids(), ["build"]);
+
+    let plan = plan(CONFIRM_THEN_SHIP, Mode::Run);
     let record = new_record(&plan, "run-1", "ann@host", Vec::new());
     let yes = Options {
         yes: true,
         ..options(OnFailure::Stop)
     };
-    let outcome = execute_with(&plan, record, ScriptedEffects::new(), yes);
+    let mut effects = ScriptedEffects::new();
+    effects.terminal = false;
+    let outcome = execute_with(&plan, record, effects, yes);
     assert!(outcome.result.is_ok());
     assert!(outcome.effects.questions.is_empty());
     assert!(
-        outcome.record.steps[0]
+        outcome.record.steps[1]
             .detail
             .as_deref()
             .is_some_and(|d| d.starts_with("answered yes by --yes, operator ann@host"))
     );
+}
+
+#[test]
+fn ctrl_c_at_the_undo_or_stop_question_stops_as_interrupted() {
+    let mut effects = ScriptedEffects::new().attempts("b", &[exit(1)]);
+    effects.undo_answer = Some(Answer::Interrupted);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Ask);
+    assert_eq!(outcome.effects.performed_ids(), ["a", "b"]);
+    assert_eq!(outcome.record.status, RunStatus::Interrupted);
 }
 
 #[test]
@@ -561,4 +634,31 @@ fn a_failing_critical_observer_stops_the_run_before_the_next_step() {
     .execute(|_| Ok("note.md".into()));
     assert!(result.is_err());
     assert_eq!(effects.performed_ids(), ["a"]);
+}
+
+#[test]
+fn a_resumed_step_counts_its_attempts_on_from_the_earlier_run() {
+    let source =
+        "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"flaky\"\nrun = \"false\"\nretries = 1\n";
+    let plan = plan(source, Mode::Run);
+    let mut record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    record.steps[0].status = StepStatus::Failed;
+    record.steps[0].attempts = 2;
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let effects = ScriptedEffects::new().attempts("flaky", &[exit(1)]);
+    let outcome = execute_with(&plan, record, effects, resumed);
+    assert_eq!(outcome.effects.performed_ids(), ["flaky", "flaky"]);
+    assert_eq!(
+        outcome.effects.log_lines,
+        [
+            "== shipbook: attempt 3 of 4 ==\n",
+            "== shipbook: attempt 4 of 4 ==\n"
+        ]
+    );
+    let step = &outcome.record.steps[0];
+    assert_eq!(step.attempts, 4);
+    assert_eq!(step.detail.as_deref(), Some("passed on attempt 4 of 4"));
 }

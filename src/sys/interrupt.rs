@@ -2,8 +2,10 @@
 //!
 //! Each step runs in its own process group, so the terminal's Ctrl-C reaches shipbook only. A
 //! signal thread forwards it: the first SIGINT or SIGTERM sends TERM to the running step's group
-//! and KILL after a grace period; a second one sends KILL at once. The executor sees the flag
-//! once the step has ended and records the run as interrupted rather than dying mid-write.
+//! and KILL after a grace period; a second one sends KILL at once. An undo in flight is not
+//! told: it is finished, whatever the signals, so that a half-undone release is not left
+//! behind. The executor sees the flag once the step has ended and records the run as
+//! interrupted rather than dying mid-write.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
@@ -54,6 +56,12 @@ impl Interrupt {
                 }
             })?;
         Ok(interrupt)
+    }
+
+    /// Records an interruption that did not come as a signal (Ctrl-C read as a key at a
+    /// question), so that the run stops as it would for a signal.
+    pub fn request(&self) {
+        self.signals.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn requested(&self) -> bool {

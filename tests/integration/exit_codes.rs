@@ -4,19 +4,28 @@ use crate::test::Test;
 
 const CONFIRM: &str = "[runbook]\nname = \"web\"\ndir = \"..\"\n\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n\n[[steps]]\nid = \"after\"\nrun = \"touch after\"\n";
 
+/// A confirmation that nobody can answer is found before the first step, not after lint and
+/// tests have run: nothing runs and nothing is recorded.
 #[test]
 fn exit_3_when_a_confirmation_has_no_terminal_and_no_yes() {
+    let runbook = CONFIRM.replace(
+        "[[steps]]\nid = \"approve\"",
+        "[[steps]]\nid = \"lint\"\nrun = \"touch linted\"\n\n[[steps]]\nid = \"approve\"",
+    );
     let mut test = Test::new()
-        .runbook("web", CONFIRM)
+        .runbook("web", &runbook)
         .args(&["run", "runbooks/web.toml"]);
     test.run()
         .code(3)
-        .stderr_has("needs a confirmation, but there is no terminal to ask and no --yes")
+        .stderr_has("step `approve` asks a person \"Ship?\", but there is no terminal to ask on and no --yes; no step was run")
         .stderr_has("safe to retry with --yes");
+    assert!(!test.join("linted").exists());
     assert!(!test.join("after").exists());
-    let record = test.last_run();
-    assert_eq!(record["status"], "aborted");
-    assert_eq!(record["steps"][0]["status"], "failed");
+    let history = test.shipbook(&["history", "--json"]).success().json();
+    assert_eq!(history, serde_json::json!([]), "nothing was recorded");
+    test.shipbook(&["run", "runbooks/web.toml", "--yes"])
+        .success();
+    assert!(test.join("after").exists());
 }
 
 #[test]

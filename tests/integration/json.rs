@@ -135,3 +135,18 @@ run = "touch third-ran"
     assert_eq!(run["status"], "succeeded");
     assert!(run["note"].as_str().is_some_and(|note| !note.is_empty()));
 }
+
+/// The terminal going away (stderr closed) does not stop a release either.
+#[test]
+fn a_closed_stderr_does_not_stop_the_release() {
+    let test = Test::new().runbook(
+        "web",
+        "[runbook]\nname = \"web\"\n\n[[steps]]\nid = \"first\"\nrun = \"echo one\"\n\n[[steps]]\nid = \"second\"\nrun = \"touch second-ran\"\n",
+    );
+    let mut child = test.spawn(&["-v", "run", "runbooks/web.toml"]);
+    drop(child.stderr.take());
+    let status = child.wait().expect("shipbook ends");
+    assert_eq!(status.code(), Some(0));
+    assert!(test.join("runbooks/second-ran").exists());
+    assert_eq!(test.last_run()["status"], "succeeded");
+}

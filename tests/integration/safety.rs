@@ -101,7 +101,7 @@ fn rollback_runs_the_procedure_as_a_run_of_its_own() {
     let test = Test::new().runbook("web", UNDOABLE);
     test.shipbook(&["rollback", "runbooks/web.toml"])
         .code(3)
-        .stderr_has("no terminal to ask and no --yes");
+        .stderr_has("no terminal to ask on and no --yes");
     assert!(!test.join("journal").exists());
     test.shipbook(&[
         "rollback",
@@ -441,7 +441,7 @@ fn resume_asks_before_rerunning_a_step_that_is_not_idempotent() {
     test.write("fixed", "");
     test.shipbook(&["resume", "last"])
         .code(3)
-        .stderr_has("no terminal to ask and no --yes");
+        .stderr_has("no terminal to ask on and no --yes");
     test.shipbook(&["resume", "last", "--yes"]).success();
 }
 

@@ -70,3 +70,31 @@ fn outside_a_git_repository_the_state_lives_beside_the_runbook() {
     test.run().success();
     assert!(test.join("runbooks/.shipbook/shipbook.db").exists());
 }
+
+/// A state directory path that is a file is refused by every command with a clear message
+/// (exit 2), not read as an empty record ("no runs recorded yet").
+#[test]
+fn a_state_directory_that_is_a_file_is_refused_by_every_command() {
+    let test = Test::new().runbook(
+        "web",
+        &format!("{RUNBOOK}\n[rollback]\nrun = \"touch rolled-back\"\n"),
+    );
+    test.write(".shipbook", "a file where the state directory should be\n");
+    for args in [
+        &["history"][..],
+        &["show", "last"],
+        &["note", "last"],
+        &["resume", "last"],
+        &["run", "runbooks/web.toml"],
+        &["rehearse", "runbooks/web.toml"],
+        &["rollback", "runbooks/web.toml", "--yes"],
+    ] {
+        test.shipbook(args)
+            .code(2)
+            .stderr_has("the state directory")
+            .stderr_has("is not a directory")
+            .stderr_has("safe to retry with another state directory");
+    }
+    assert!(!test.join("ran").exists());
+    assert!(!test.join("rolled-back").exists());
+}
