@@ -6,6 +6,7 @@ mod test;
 mod check;
 mod ci;
 mod config_check;
+mod containment;
 mod exit_codes;
 mod http_check;
 mod init;
