@@ -20,7 +20,7 @@ use crate::mask::Masker;
 use crate::sys::containment;
 use crate::sys::log::{LazyLog, spawn_copier};
 
-pub use crate::sys::log::{Echo, LogWriter};
+pub use crate::sys::log::{Echo, LogCut, LogWriter};
 // The executor asks this module for the tail of a step's log; the reading is shared with
 // the other readers of logs.
 pub use crate::sys::fs::log_tail;
@@ -51,6 +51,8 @@ pub struct Outcome {
     pub exit: Exit,
     pub timed_out: bool,
     pub interrupted: bool,
+    /// Where the log stopped taking the command's output, when it had to.
+    pub log_cut: Option<LogCut>,
 }
 
 impl Outcome {
@@ -134,6 +136,7 @@ fn run_to(
                 exit: Exit::SpawnFailed { code, message },
                 timed_out: false,
                 interrupted: false,
+                log_cut: None,
             });
         }
     };
@@ -165,7 +168,7 @@ fn run_to(
     interrupt.set_group(0);
     // Only a process that detached itself (setsid) can still hold the pipe now; its output after
     // the grace period is not waited for.
-    let _ = copier.done.recv_timeout(GRACE_PERIOD);
+    let log_cut = copier.done.recv_timeout(GRACE_PERIOD).ok().flatten();
 
     let exit = match (status.code(), status.signal()) {
         (Some(code), _) => Exit::Code(code),
@@ -176,6 +179,7 @@ fn run_to(
         exit,
         timed_out,
         interrupted: interrupt.requested(),
+        log_cut,
     })
 }
 
