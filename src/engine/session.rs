@@ -347,11 +347,12 @@ impl Prepared {
                     on_failure: self.on_failure,
                     resumed: self.resumed,
                 };
-                let mut recorder = Recorder {
-                    store: &mut *self.store,
+                let mut recorder = Recorder::new(
+                    &mut *self.store,
                     owner,
-                    run_id: run_id.clone(),
-                };
+                    run_id.clone(),
+                    self.state_dir.clone(),
+                );
                 let mut all: Vec<&mut dyn Observer> = vec![&mut recorder];
                 all.extend(
                     observers
@@ -368,9 +369,11 @@ impl Prepared {
                 .execute(finish)
             });
         // The lock goes whatever happened; a failure to release it does not hide the run's own
-        // result (a stale lock is taken over by the next run anyway).
+        // result (a stale lock is taken over by the next run anyway, once this process is gone).
         if let Err(error) = self.store.release_lock(&self.plan.runbook, &env, &run_id) {
-            notices(Notice::Failure(error));
+            notices(Notice::Warning(format!(
+                "the lock of this runbook and environment could not be released ({error}); the next run takes it over, since this process will be gone"
+            )));
         }
         result
     }

@@ -8,6 +8,7 @@ mod ci;
 mod config_check;
 mod containment;
 mod exit_codes;
+mod full_disk;
 mod http_check;
 mod init;
 mod json;

@@ -88,6 +88,10 @@ impl Store for SqliteStore {
         runs::finish_run(&self.connection, run).map_err(|fault| self.error(fault))
     }
 
+    fn rewrite_run(&mut self, run: &RunRecord) -> Result<()> {
+        runs::rewrite_run(&mut self.connection, run).map_err(|fault| self.error(fault))
+    }
+
     fn find_rehearsal(
         &self,
         runbook: &str,
