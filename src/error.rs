@@ -8,17 +8,19 @@ use std::path::PathBuf;
 
 use crate::text::diagnostic::Diagnostic;
 use crate::text::timestamp::Timestamp;
-use crate::text::words::plural;
+use crate::text::words::grouped;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The runbook does not validate; each diagnostic points into the file.
-    #[error("{} in {}", plural(diagnostics.len(), "error"), path.display())]
+    /// The runbook does not validate; each diagnostic points into the file. `diagnostics` are
+    /// those shown, `total` counts every error found (see `text::diagnostic::shown`).
+    #[error("{} in {}", errors_counted(*total), path.display())]
     Runbook {
         path: PathBuf,
         diagnostics: Vec<Diagnostic>,
+        total: usize,
     },
 
     #[error("cannot read runbook {}: {source}", path.display())]
@@ -59,6 +61,18 @@ pub enum Error {
     /// The record store cannot be opened or written.
     #[error("record store {}: {message}", path.display())]
     Store { path: PathBuf, message: String },
+
+    /// The record store's database was deleted or replaced while a run was recording into it.
+    #[error(
+        "record store {}: the database was deleted or replaced while run {run_id} was recording into it",
+        path.display()
+    )]
+    RecordLost { path: PathBuf, run_id: String },
+
+    /// The end of a run could not be written into the record store; the record was kept aside
+    /// (`kept` says where, or that it could not be).
+    #[error("{cause}; {kept}")]
+    RecordKeptAside { cause: Box<Error>, kept: String },
 
     #[error("{context}: {source}")]
     Io {
@@ -121,6 +135,18 @@ pub struct Lock {
     pub holder_since: Timestamp,
     /// The host of the holder: only a holder on this host can be stopped by `--force-lock`.
     pub holder_host: String,
+    /// The `shipbook rollback … --force-lock` command for this runbook and environment, ready
+    /// to run as printed.
+    pub force_lock_command: String,
+}
+
+/// "1 error", "4,260 errors".
+pub fn errors_counted(count: usize) -> String {
+    if count == 1 {
+        "1 error".into()
+    } else {
+        format!("{} errors", grouped(count))
+    }
 }
 
 fn env_suffix(env: &str) -> String {
@@ -145,6 +171,8 @@ impl Error {
             | Error::StateDirNotADirectory { .. } => 2,
             Error::StateDir { .. }
             | Error::Store { .. }
+            | Error::RecordLost { .. }
+            | Error::RecordKeptAside { .. }
             | Error::Io { .. }
             | Error::Precondition { .. }
             | Error::RunFailed { .. } => 1,
@@ -153,6 +181,17 @@ impl Error {
             | Error::Unanswerable { .. } => 3,
             Error::Locked(_) => 4,
             Error::Interrupted { .. } => 130,
+        }
+    }
+
+    /// The error of a runbook whose `source` has these problems: sorted, located, and limited
+    /// to what a person can read (a few per line, a few dozen per file, the rest counted).
+    pub fn runbook(path: &std::path::Path, source: &str, diagnostics: Vec<Diagnostic>) -> Self {
+        let shown = crate::text::diagnostic::shown(source, diagnostics);
+        Error::Runbook {
+            path: path.to_path_buf(),
+            diagnostics: shown.diagnostics,
+            total: shown.total,
         }
     }
 
@@ -209,6 +248,11 @@ impl Error {
                 "the record store was left as it was; nothing was run".into(),
                 "safe to retry with another --state-dir, or once the database is repaired".into(),
             ],
+            Error::RecordLost { .. } => vec![
+                "the run stopped there: the steps shown above ran (the last one to its end), and no later step was started".into(),
+                "not safe to simply retry: check what those steps did first; a new run records into a new database".into(),
+            ],
+            Error::RecordKeptAside { cause, .. } => cause.advice(),
             Error::Io { .. } => vec!["check the path and permissions; the record of any run so far is kept".into()],
             Error::Precondition { expected, .. } => vec![
                 format!("expected: {expected}"),
@@ -228,10 +272,13 @@ impl Error {
                 "nothing was run and nothing recorded; safe to retry with --yes or from a terminal"
                     .into(),
             ],
-            Error::Locked(_) => vec![
+            Error::Locked(lock) => vec![
                 "expected: no other run of this runbook and environment in progress".into(),
                 "nothing was run; safe to retry once that run has finished".into(),
-                "in an emergency, `shipbook rollback --force-lock` stops that run and takes the lock".into(),
+                format!(
+                    "in an emergency, `{}` stops that run and takes the lock",
+                    lock.force_lock_command
+                ),
             ],
             Error::Interrupted { way_back, .. } => {
                 let mut lines = vec!["the interrupted step may have been half done".to_string()];

@@ -4,8 +4,9 @@
 //!
 //! Data flows one way: a runbook file becomes a `runbook::Runbook`, which becomes a
 //! `plan::Plan`, which the `engine` executes, telling observers (the record store, the
-//! terminal, JSON, JUnit, the change note) what happens. ARCHITECTURE.md at the root of the
-//! repository gives the modules and the directions their imports may take.
+//! terminal, JSON, JUnit) what happens; the change note is written from the final record.
+//! ARCHITECTURE.md at the root of the repository gives the modules and the directions their
+//! imports may take.
 
 // No function over 80 lines (clippy.toml sets the threshold): a function that long does more
 // than one thing.

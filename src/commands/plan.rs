@@ -51,6 +51,17 @@ pub fn render(plan: &Plan) -> String {
         plural(plan.steps.len(), "step"),
         plan.on_failure
     );
+    if let (Some(required), Some(env)) = (&plan.requires_rehearsal, &plan.env) {
+        let _ = writeln!(
+            out,
+            "       {}",
+            style(format!(
+                "`run` in {env} requires a succeeded rehearsal in {required} of this commit and runbook, rollback included (--skip-rehearsal REASON overrides)"
+            ))
+            .dim()
+        );
+    }
+    out.push_str(&render_metrics(plan));
     // A step's directory is shown only where it differs from the first step's, which is
     // where most runbooks run everything.
     let first_dir = plan.steps.first().map(|step| &step.dir);
@@ -66,6 +77,36 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(out, "       run: {line}");
         }
     }
+    out
+}
+
+/// The metrics, sampled before the first step and after the last: each command, the direction
+/// that is better, and the guard and timeout when there are.
+fn render_metrics(plan: &Plan) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if plan.metrics.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} {}",
+        style("metrics").bold(),
+        style("(sampled before the first step and after the last)").dim()
+    );
+    for metric in &plan.metrics {
+        let _ = writeln!(out, "     {}", style(&metric.name).bold());
+        let _ = writeln!(out, "       run: {}", metric.command.display);
+        let mut facts = vec![format!("{} is better", metric.better)];
+        if let Some(allowed) = metric.max_regression {
+            facts.push(format!("guard: more than {allowed}% worse fails the run"));
+        }
+        if let Some(timeout) = metric.timeout {
+            facts.push(format!("timeout {}", human(timeout)));
+        }
+        let _ = writeln!(out, "       {}", style(facts.join(" · ")).dim());
+    }
+    let _ = writeln!(out, "{}", style("steps").bold());
     out
 }
 

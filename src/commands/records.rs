@@ -10,6 +10,7 @@ use console::style;
 use super::Globals;
 use crate::cli::NoteFormat;
 use crate::error::{Error, Result};
+use crate::runbook::Mode;
 use crate::store::Store;
 use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::sys::state;
@@ -82,10 +83,14 @@ pub fn history(
             run.started_at
         );
     }
-    if runbook.is_some()
-        && let Some(trend) = trend(&runs)
-    {
-        println!("\n{trend}");
+    if runbook.is_some() {
+        let trends = trends(&runs);
+        if !trends.is_empty() {
+            println!();
+        }
+        for trend in trends {
+            println!("{trend}");
+        }
     }
     Ok(())
 }
@@ -240,13 +245,38 @@ fn timeline(run: &RunRecord) -> String {
     out
 }
 
-/// The trend of total durations, oldest to newest, as a sparkline.
-fn trend(runs: &[RunRecord]) -> Option<String> {
+/// One trend of total durations for each mode and environment, the one with the newest run
+/// first: a rehearsal in staging, a release to production and a rollback take different times,
+/// and one line across them would show their mix rather than a change.
+fn trends(runs: &[RunRecord]) -> Vec<String> {
+    let mut kinds: Vec<(Mode, Option<&str>)> = Vec::new();
+    for run in runs {
+        let kind = (run.mode, run.env.as_deref());
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+        .into_iter()
+        .filter_map(|(mode, env)| {
+            let alike: Vec<&RunRecord> = runs
+                .iter()
+                .filter(|run| run.mode == mode && run.env.as_deref() == env)
+                .collect();
+            let place = env.map_or_else(|| "without --env".to_string(), |env| format!("in {env}"));
+            trend(&alike, &format!("{mode} {place}"))
+        })
+        .collect()
+}
+
+/// The trend of the total durations of `runs` (newest first), oldest to newest, as a
+/// sparkline; nothing for fewer than two.
+fn trend(runs: &[&RunRecord], what: &str) -> Option<String> {
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let durations: Vec<u64> = runs
         .iter()
         .rev()
-        .filter_map(RunRecord::duration_ms)
+        .filter_map(|run| run.duration_ms())
         .collect();
     if durations.len() < 2 {
         return None;
@@ -271,7 +301,7 @@ fn trend(runs: &[RunRecord]) -> Option<String> {
     let median = sorted[sorted.len() / 2];
     let last = *durations.last().expect("not empty");
     Some(format!(
-        "trend of total duration, oldest to newest: {spark}  (median {}, last {})",
+        "trend of total duration, {what}, oldest to newest: {spark}  (median {}, last {})",
         human(Duration::from_millis(median)),
         human(Duration::from_millis(last))
     ))

@@ -11,13 +11,17 @@ use crate::plan::Work;
 use crate::runbook::Mode;
 use crate::store::record::StepStatus;
 
+/// What a resumed run asks before it runs again a step that is not idempotent.
+pub(super) fn rerun_question(id: &str) -> String {
+    format!("Step `{id}` is not idempotent and may have partly run before. Run it again?")
+}
+
 impl Executor<'_> {
     /// Before a resumed run runs again a step that is not idempotent and may have partly run,
     /// asks (or takes `--yes`). Returns the stop when the answer is not yes.
     pub(super) fn confirm_rerun(&mut self, index: usize) -> Option<Stop> {
         let id = self.planned[index].id.clone();
-        let prompt =
-            format!("Step `{id}` is not idempotent and may have partly run before. Run it again?");
+        let prompt = rerun_question(&id);
         let answer = if self.options.yes {
             Answer::Yes
         } else {
@@ -90,7 +94,10 @@ impl Executor<'_> {
     ) -> Result<Option<Stop>> {
         let planned = self.planned[index].clone();
         let log = self.options.logs_dir.join(format!("{}.log", planned.id));
-        let max_attempts = planned.retries + 1;
+        // A resumed step's attempts count on from the earlier run's: "attempt 3 of 4", never
+        // "attempt 3 of 2"; this run still gets its first attempt and every retry.
+        let earlier = self.run.steps[index].attempts;
+        let max_attempts = earlier + planned.retries + 1;
         let started = self.effects.elapsed();
         {
             let step = &mut self.run.steps[index];
@@ -108,8 +115,13 @@ impl Executor<'_> {
             rehearsal: self.plan.mode == Mode::Rehearsal,
         };
 
-        let (outcome, attempt) =
-            self.attempt_until_done(index, work, &context, max_attempts, planned.retry_delay)?;
+        let (outcome, attempt) = self.attempt_until_done(
+            index,
+            work,
+            &context,
+            earlier + 1..=max_attempts,
+            planned.retry_delay,
+        )?;
         let duration = self.effects.elapsed().saturating_sub(started);
         self.record_outcome(
             index,
@@ -132,18 +144,18 @@ impl Executor<'_> {
         })
     }
 
-    /// Attempts a step's work until it passes, is interrupted, or has had `max_attempts`,
-    /// waiting `delay` (doubled each time) between attempts. Returns the last outcome and its
-    /// attempt number.
+    /// Attempts a step's work until it passes, is interrupted, or has had the attempts numbered
+    /// `attempts`, waiting `delay` (doubled each time) between attempts. Returns the last outcome
+    /// and its attempt number.
     fn attempt_until_done(
         &mut self,
         index: usize,
         work: &Work,
         context: &WorkContext<'_>,
-        max_attempts: u32,
+        attempts: std::ops::RangeInclusive<u32>,
         mut delay: std::time::Duration,
     ) -> Result<(WorkOutcome, u32)> {
-        let mut attempt = 1;
+        let (mut attempt, max_attempts) = attempts.into_inner();
         let mut previous = None;
         let outcome = loop {
             self.announce_attempt(index, max_attempts, previous)?;

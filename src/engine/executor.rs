@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 
+use super::attempt::rerun_question;
 use super::effects::Effects;
 use super::event::{Event, Observers};
 use crate::error::{Error, Result};
@@ -340,8 +341,10 @@ impl<'a> Executor<'a> {
         Ok(None)
     }
 
-    /// A confirmation that will be reached with nobody to answer it is refused before the first
-    /// step, not found after lint and tests have run.
+    /// A question that will be reached with nobody to answer it is refused before the first
+    /// step, not found after lint and tests have run: a confirmation, or on resume the question
+    /// whether to run again the first unfinished step of a phase when it is not idempotent
+    /// (as `run_phase` asks it).
     fn refuse_unanswerable(&self) -> Result<()> {
         if self.options.yes || self.effects.can_ask() {
             return Ok(());
@@ -351,20 +354,28 @@ impl<'a> Executor<'a> {
             Mode::Rehearsal => [Phase::Steps, Phase::Rollback],
             Mode::Run => [Phase::Steps, Phase::Steps],
         };
+        let mut phases_begun = Vec::new();
         for (index, record) in self.run.steps.iter().enumerate() {
-            let Action::Confirm(confirmation) = &self.planned[index].action else {
-                continue;
-            };
             let done = matches!(record.status, StepStatus::Succeeded | StepStatus::Skipped);
-            if phases.contains(&record.phase)
-                && !done
-                && self.skip_reason(index, record.phase).is_none()
+            if !phases.contains(&record.phase)
+                || done
+                || self.skip_reason(index, record.phase).is_some()
             {
-                return Err(Error::Unanswerable {
-                    step: record.id.clone(),
-                    question: confirmation.prompt.clone(),
-                });
+                continue;
             }
+            let first_of_phase = !phases_begun.contains(&record.phase);
+            phases_begun.push(record.phase);
+            let question = match &self.planned[index].action {
+                _ if self.options.resumed && first_of_phase && !self.planned[index].idempotent => {
+                    rerun_question(&record.id)
+                }
+                Action::Confirm(confirmation) => confirmation.prompt.clone(),
+                Action::Work(_) => continue,
+            };
+            return Err(Error::Unanswerable {
+                step: record.id.clone(),
+                question,
+            });
         }
         Ok(())
     }

@@ -4,9 +4,11 @@
 //! the world only through the `Effects` trait, whose real implementation is `system`.
 
 mod attempt;
+mod continuation;
 pub mod effects;
 pub mod event;
 pub mod executor;
+mod lock;
 mod metrics;
 pub mod preconditions;
 pub mod recorder;

@@ -61,19 +61,15 @@ impl<'a> Recorder<'a> {
     }
 
     /// The end of a run that the store cannot take: the record is kept beside it, and the
-    /// store's error says where (or that it could not be kept at all).
+    /// error says where (or that it could not be kept at all).
     fn keep_aside(&self, error: Error, run: &RunRecord) -> Error {
         let kept = match pending::park(&self.state_dir, run) {
             Ok(parked) => parked.describe(),
             Err(why) => format!("the run's true record could not be kept anywhere else: {why}"),
         };
-        let (path, message) = match error {
-            Error::Store { path, message } => (path, message),
-            other => (self.state_dir.clone(), other.to_string()),
-        };
-        Error::Store {
-            path,
-            message: format!("{message}; {kept}"),
+        Error::RecordKeptAside {
+            cause: Box::new(error),
+            kept,
         }
     }
 }

@@ -85,6 +85,7 @@ pub fn new_record(
         git_sha: plan.git.sha.clone(),
         git_branch: plan.git.branch.clone(),
         git_dirty: plan.git.dirty,
+        uncommitted: Vec::new(),
         previous_tag: plan.git.previous_tag.clone(),
         files_touched,
         rollback_note: plan.rollback.as_ref().and_then(|r| r.note.clone()),

@@ -2,28 +2,31 @@
 //!
 //! Starting a run loads and plans the runbook, checks what must hold before any step (the
 //! `[git]` rules, the rehearsal gate), opens the record store and lays out the record; resuming
-//! one finds the record, refuses when it must, and merges it with the runbook as planned now.
-//! Either way the prepared session then takes the lock, executes with the record store as its
-//! first (and only critical) observer, and releases the lock whatever happened. The command
+//! one (`continuation`) finds the record, refuses when it must, and merges it with the runbook as
+//! planned now. Either way the prepared session then takes the lock (for a resume, checks the
+//! record again under it), executes with the record store as its first (and only critical)
+//! observer, and releases the lock whatever happened. The command
 //! layer only maps arguments to a request and wires the terminal, JSON and JUnit observers.
 
 use std::path::{Path, PathBuf};
 
+use super::continuation::{self, Resumption};
 use super::effects::Effects;
 use super::event::{Observer, Observers};
 use super::executor::{Executor, Options};
 use super::recorder::Recorder;
 use super::run_record::new_record;
-use super::{preconditions, rehearsal, resume, run_id};
-use crate::error::{Error, Lock, Result};
+use super::{lock, preconditions, rehearsal, run_id};
+use crate::error::{Error, Result};
 use crate::mask::Masker;
 use crate::plan::{Plan, Selection};
-use crate::runbook::{self, Mode, OnFailure};
-use crate::store::record::{Invocation, RunRecord, RunStatus};
+use crate::runbook::{self, Mode, OnFailure, Runbook};
+use crate::store::record::{Invocation, RunRecord};
 use crate::store::{Owner, Store};
-use crate::sys::interrupt::GRACE_PERIOD;
-use crate::sys::{git, operator, processes, state};
-use crate::text::timestamp::Timestamp;
+use crate::sys::{git, operator, state};
+use crate::text::diagnostic::Diagnostic;
+
+pub use super::continuation::resume;
 
 /// Something the engineer should know that is not an error: shown by the command layer.
 #[derive(Debug)]
@@ -52,12 +55,15 @@ pub struct StartRequest {
 pub struct Prepared {
     pub plan: Plan,
     pub record: RunRecord,
-    store: Box<dyn Store>,
+    pub(super) store: Box<dyn Store>,
     pub state_dir: PathBuf,
-    yes: bool,
-    on_failure: OnFailure,
-    resumed: bool,
-    force_lock: bool,
+    pub(super) yes: bool,
+    pub(super) on_failure: OnFailure,
+    /// For a resumed run: what it was prepared from, checked again under the lock.
+    pub(super) resumption: Option<Resumption>,
+    pub(super) force_lock: bool,
+    /// What to tell the engineer once the run is over, however it ended.
+    pub(super) closing: Vec<Notice>,
 }
 
 /// Prepares a new run, rehearsal or rollback.
@@ -66,7 +72,8 @@ pub fn start(
     state_dir: Option<&Path>,
     notices: &mut dyn FnMut(Notice),
 ) -> Result<Prepared> {
-    let runbook = runbook::load(&request.runbook)?;
+    rehearsal::check_skip_reason(request.skip_rehearsal.as_deref())?;
+    let runbook = load_at_absolute_path(&request.runbook)?;
     if request.mode == Mode::Rollback && runbook.rollback.is_none() {
         return Err(Error::usage(
             format!(
@@ -84,11 +91,13 @@ pub fn start(
         request.reason.clone(),
         run_id.clone(),
         true,
-    )?;
+    )
+    .map_err(|error| named_as_given(error, &request.runbook))?;
     let state_dir = state::for_runbook(state_dir, &runbook.path);
+    let uncommitted = preconditions::uncommitted(&plan.git, &state_dir, plan.notes_dir.as_deref());
     // A rollback is an emergency: it skips every check but validation and secrets.
     if request.mode != Mode::Rollback {
-        preconditions::check_git(&runbook.git, &runbook.path, &state_dir)?;
+        preconditions::check_git(&runbook.git, &runbook.path, &uncommitted)?;
     }
     let store = crate::store::open(&state_dir).inspect_err(|_| {
         if request.mode == Mode::Rollback {
@@ -96,6 +105,8 @@ pub fn start(
         }
     })?;
     let mut record = initial_record(&plan, &run_id, request);
+    record.git_dirty = !uncommitted.is_empty();
+    record.uncommitted = preconditions::listed(&uncommitted);
     if request.mode == Mode::Run {
         rehearsal::check(
             &plan,
@@ -105,6 +116,11 @@ pub fn start(
             notices,
         )?;
     }
+    let closing = if request.mode == Mode::Rehearsal {
+        rehearsal::caveats(&runbook, &record)
+    } else {
+        Vec::new()
+    };
     Ok(Prepared {
         on_failure: request.on_failure.unwrap_or(plan.on_failure),
         plan,
@@ -112,9 +128,44 @@ pub fn start(
         store,
         state_dir,
         yes: request.yes,
-        resumed: false,
+        resumption: None,
         force_lock: request.force_lock,
+        closing,
     })
+}
+
+/// Loads the runbook of a new run, at its absolute path: the path the record keeps, so that
+/// `resume` finds the runbook from anywhere. A plan's paths follow the runbook's (a `config`
+/// step's files, each step's directory), so a run planned from a relative path would read as
+/// changed when `resume` plans it again from the absolute one, and only `--force` would get past
+/// that, disabling the check that matters.
+fn load_at_absolute_path(path: &Path) -> Result<Runbook> {
+    let mut runbook = runbook::load(path)?;
+    if let Ok(absolute) = std::path::absolute(path) {
+        runbook.path = absolute;
+    }
+    Ok(runbook)
+}
+
+/// A runbook error found while planning names the file as the engineer gave it, as the errors
+/// found while loading do.
+fn named_as_given(error: Error, path: &Path) -> Error {
+    match error {
+        Error::Runbook {
+            diagnostics, total, ..
+        } => Error::Runbook {
+            path: path.to_path_buf(),
+            total,
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|diagnostic| Diagnostic {
+                    path: path.to_path_buf(),
+                    ..diagnostic
+                })
+                .collect(),
+        },
+        other => other,
+    }
 }
 
 /// A rollback that cannot be recorded is not run; the engineer still needs the way back.
@@ -153,163 +204,9 @@ fn initial_record(plan: &Plan, run_id: &str, request: &StartRequest) -> RunRecor
             .collect(),
         only: request.selection.only.clone(),
         from: request.selection.from.clone(),
-        on_failure: request.on_failure.map(|p| p.to_string()),
+        on_failure: request.on_failure,
     };
     record
-}
-
-/// Prepares the continuation of a failed or interrupted run; `None` when it succeeded and there
-/// is nothing to resume.
-pub fn resume(
-    query: &str,
-    yes: bool,
-    force: bool,
-    state_dir: Option<&Path>,
-    notices: &mut dyn FnMut(Notice),
-) -> Result<Option<Prepared>> {
-    let state_dir = state::for_current_dir(state_dir);
-    let Some(store) = crate::store::open_existing(&state_dir)? else {
-        return Err(Error::UnknownRun {
-            query: query.to_string(),
-        });
-    };
-    let run_id = store.resolve_run_id(query)?;
-    let previous = store.load_run(&run_id)?;
-    if !resumable(&previous, notices)? {
-        return Ok(None);
-    }
-    refuse_leftovers(&run_id)?;
-    let runbook = runbook::load(Path::new(&previous.runbook_path))?;
-    if runbook.name() != previous.runbook {
-        return Err(Error::usage(
-            format!(
-                "{} now holds runbook `{}`, not `{}` of run {run_id}",
-                previous.runbook_path,
-                runbook.name(),
-                previous.runbook
-            ),
-            "the runbook the run was started with",
-        ));
-    }
-    let selection = Selection {
-        env: previous.env.clone(),
-        vars: previous
-            .invocation
-            .vars
-            .iter()
-            .map(|var| resume::unmask(var, &runbook))
-            .collect(),
-        only: previous.invocation.only.clone(),
-        from: previous.invocation.from.clone(),
-    };
-    let mode = previous.mode;
-    let plan = Plan::for_selection(
-        &runbook,
-        &selection,
-        mode,
-        previous.reason.clone(),
-        run_id.clone(),
-        true,
-    )?;
-    let fresh = new_record(&plan, &run_id, &previous.operator, Vec::new());
-    refuse_changes(&previous, &fresh, &runbook.content_hash, force, notices)?;
-    let mut record = resume::merge(&previous, fresh, &runbook.content_hash);
-    record
-        .resumed
-        .push(format!("{} by {}", Timestamp::now(), operator::operator()));
-    let on_failure = previous
-        .invocation
-        .on_failure
-        .as_deref()
-        .and_then(OnFailure::parse)
-        .unwrap_or(plan.on_failure);
-    Ok(Some(Prepared {
-        plan,
-        record,
-        store,
-        state_dir,
-        yes,
-        on_failure,
-        resumed: true,
-        force_lock: false,
-    }))
-}
-
-/// Whether a recorded run can be resumed: a succeeded one has nothing left, and a running one
-/// holds its lock.
-fn resumable(previous: &RunRecord, notices: &mut dyn FnMut(Notice)) -> Result<bool> {
-    match previous.status {
-        RunStatus::Succeeded => {
-            notices(Notice::Info(format!(
-                "run {} succeeded; there is nothing to resume",
-                previous.run_id
-            )));
-            Ok(false)
-        }
-        RunStatus::Running => Err(Error::Locked(Box::new(Lock {
-            runbook: previous.runbook.clone(),
-            env: previous.env.clone().unwrap_or_default(),
-            holder_run: previous.run_id.clone(),
-            holder_operator: previous.operator.clone(),
-            holder_pid: previous.pid,
-            holder_since: previous.started_at,
-            holder_host: previous.host.clone(),
-        }))),
-        _ => Ok(true),
-    }
-}
-
-/// A step of a run whose shipbook was killed may still be running in its own process group;
-/// running it again beside itself would be worse than waiting.
-fn refuse_leftovers(run_id: &str) -> Result<()> {
-    let leftovers = processes::of_run(run_id);
-    if leftovers.is_empty() {
-        return Ok(());
-    }
-    let pids: Vec<String> = leftovers.iter().map(u32::to_string).collect();
-    Err(Error::Precondition {
-        message: format!(
-            "processes started by run {run_id} are still running (pid {}): a step of the interrupted run has not ended",
-            pids.join(", ")
-        ),
-        expected: format!(
-            "no process of the run left: wait for them, or stop them (`kill {}`), then resume",
-            pids.join(" ")
-        ),
-    })
-}
-
-/// A runbook that changed since the run started is refused, naming the steps that differ,
-/// unless `--force`.
-fn refuse_changes(
-    previous: &RunRecord,
-    fresh: &RunRecord,
-    content_hash: &str,
-    force: bool,
-    notices: &mut dyn FnMut(Notice),
-) -> Result<()> {
-    let differences = resume::differences(previous, fresh);
-    if previous.content_hash == content_hash && differences.is_empty() {
-        return Ok(());
-    }
-    if force {
-        notices(Notice::Warning(
-            "resuming with the changed runbook (--force)".into(),
-        ));
-        return Ok(());
-    }
-    let detail = if differences.is_empty() {
-        "its steps plan the same, but the file's content changed".to_string()
-    } else {
-        format!("steps that differ: {}", differences.join("; "))
-    };
-    Err(Error::Precondition {
-        message: format!(
-            "runbook {} changed since run {} started; {detail}",
-            previous.runbook_path, previous.run_id
-        ),
-        expected: "the runbook as it was; or --force to resume with the runbook as it is now (steps that succeeded are still not run again)".into(),
-    })
 }
 
 impl Prepared {
@@ -330,44 +227,54 @@ impl Prepared {
         let owner = Owner::this_process();
         let env = self.plan.env.clone().unwrap_or_default();
         let run_id = self.record.run_id.clone();
-        self.lock(&owner, &env, notices)?;
-        let logs_dir = self.logs_dir();
-        let result = std::fs::create_dir_all(&logs_dir)
-            .map_err(|source| {
-                Error::io(
-                    format!("cannot create the log directory {}", logs_dir.display()),
-                    source,
-                )
-            })
-            .and_then(|()| {
-                let options = Options {
-                    yes: self.yes,
-                    logs_dir,
-                    operator: self.record.operator.clone(),
-                    on_failure: self.on_failure,
-                    resumed: self.resumed,
-                };
+        lock::take(
+            &mut *self.store,
+            &lock::Claimant {
+                runbook: &self.plan.runbook,
+                env: &env,
+                run_id: &run_id,
+                operator: &self.record.operator,
+                owner: &owner,
+                runbook_path: &self.plan.runbook_path,
+            },
+            self.force_lock,
+            notices,
+        )?;
+        let resumed = self.resumption.is_some();
+        let result = match self.resumption.take() {
+            Some(resumption) => {
+                continuation::recheck(&*self.store, resumption, self.record, notices)
+            }
+            None => Ok(Some(self.record)),
+        }
+        .and_then(|record| match record {
+            Some(record) => {
                 let mut recorder = Recorder::new(
                     &mut *self.store,
                     owner,
                     run_id.clone(),
                     self.state_dir.clone(),
                 );
-                let mut all: Vec<&mut dyn Observer> = vec![&mut recorder];
-                all.extend(
-                    observers
-                        .into_iter()
-                        .map(|observer| observer as &mut dyn Observer),
-                );
-                Executor::new(
+                let options = Options {
+                    yes: self.yes,
+                    logs_dir: state::logs_dir(&self.state_dir, &run_id),
+                    operator: record.operator.clone(),
+                    on_failure: self.on_failure,
+                    resumed,
+                };
+                run(
                     &self.plan,
-                    self.record,
-                    Observers::new(all),
+                    record,
+                    &mut recorder,
+                    observers,
                     effects,
                     options,
+                    finish,
                 )
-                .execute(finish)
-            });
+            }
+            // Another resume finished the run while this one waited for the lock.
+            None => self.store.load_run(&run_id),
+        });
         // The lock goes whatever happened; a failure to release it does not hide the run's own
         // result (a stale lock is taken over by the next run anyway, once this process is gone).
         if let Err(error) = self.store.release_lock(&self.plan.runbook, &env, &run_id) {
@@ -375,57 +282,37 @@ impl Prepared {
                 "the lock of this runbook and environment could not be released ({error}); the next run takes it over, since this process will be gone"
             )));
         }
-        result
-    }
-
-    /// Takes the lock of this runbook and environment; `--force-lock` stops the holder first.
-    fn lock(&mut self, owner: &Owner, env: &str, notices: &mut dyn FnMut(Notice)) -> Result<()> {
-        let since = Timestamp::now();
-        let (runbook, run_id, operator) = (
-            &self.plan.runbook,
-            &self.record.run_id,
-            &self.record.operator,
-        );
-        let acquired = self
-            .store
-            .acquire_lock(runbook, env, run_id, operator, owner, since);
-        let taken_over = match acquired {
-            Err(Error::Locked(lock)) if self.force_lock => {
-                stop_holder(&lock, notices);
-                self.store.release_lock(runbook, env, &lock.holder_run)?;
-                self.store
-                    .acquire_lock(runbook, env, run_id, operator, owner, since)?
-            }
-            other => other?,
-        };
-        if let Some(previous) = taken_over {
-            notices(Notice::Warning(format!(
-                "took over the lock of run {} (operator {}, pid {}): its process no longer exists",
-                previous.run_id, previous.operator, previous.pid
-            )));
+        for notice in self.closing {
+            notices(notice);
         }
-        Ok(())
+        result
     }
 }
 
-/// `--force-lock`: a rollback must not race the release it undoes, so the run holding the lock is
-/// asked to stop (SIGTERM: it stops its step and records itself interrupted), and given the grace
-/// period to do so. A holder on another host cannot be signalled; the lock is taken anyway.
-fn stop_holder(lock: &Lock, notices: &mut dyn FnMut(Notice)) {
-    let (run_id, operator, pid, host) = (
-        &lock.holder_run,
-        &lock.holder_operator,
-        lock.holder_pid,
-        &lock.holder_host,
+/// Executes the plan with the record store first among the observers.
+fn run(
+    plan: &Plan,
+    record: RunRecord,
+    recorder: &mut Recorder<'_>,
+    observers: Vec<&mut dyn Observer>,
+    effects: &mut dyn Effects,
+    options: Options,
+    finish: impl FnOnce(&RunRecord) -> Result<String>,
+) -> Result<RunRecord> {
+    std::fs::create_dir_all(&options.logs_dir).map_err(|source| {
+        Error::io(
+            format!(
+                "cannot create the log directory {}",
+                options.logs_dir.display()
+            ),
+            source,
+        )
+    })?;
+    let mut all: Vec<&mut dyn Observer> = vec![recorder];
+    all.extend(
+        observers
+            .into_iter()
+            .map(|observer| observer as &mut dyn Observer),
     );
-    if *host != operator::hostname() || pid == 0 {
-        notices(Notice::Warning(format!(
-            "--force-lock: took the lock from run {run_id} (operator {operator}, pid {pid} on {host}), which may still be running"
-        )));
-        return;
-    }
-    notices(Notice::Warning(format!(
-        "--force-lock: stopping run {run_id} (operator {operator}, pid {pid}) and taking its lock"
-    )));
-    processes::terminate_and_wait(pid, GRACE_PERIOD * 2);
+    Executor::new(plan, record, Observers::new(all), effects, options).execute(finish)
 }

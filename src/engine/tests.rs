@@ -437,12 +437,39 @@ run = "true"
         resumed: true,
         ..options(OnFailure::Stop)
     };
-    let outcome = execute_with(&plan, record, ScriptedEffects::new(), resumed);
+    let outcome = execute_with(&plan, record.clone(), ScriptedEffects::new(), resumed);
     assert!(matches!(
         outcome.result,
         Err(Error::NeedsConfirmation { .. })
     ));
     assert!(outcome.effects.performed.is_empty());
+
+    // With no terminal at all, the question is named before anything is run or recorded.
+    let mut effects = ScriptedEffects::new();
+    effects.terminal = false;
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let mut heard = Heard::default();
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut heard]),
+        &mut effects,
+        resumed,
+    )
+    .execute(|_| Ok("note.md".into()));
+    let Err(Error::Unanswerable { step, question }) = result else {
+        panic!("the resume should be refused");
+    };
+    assert_eq!(step, "b");
+    assert_eq!(
+        question,
+        "Step `b` is not idempotent and may have partly run before. Run it again?"
+    );
+    assert!(effects.performed.is_empty(), "no step ran");
+    assert!(heard.lines.is_empty(), "nothing was recorded");
 }
 
 const CONFIRM_THEN_SHIP: &str = "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"build\"\nrun = \"true\"\n[[steps]]\nid = \"approve\"\nconfirm = \"Ship?\"\n[[steps]]\nid = \"ship\"\nrun = \"true\"\n";
@@ -688,4 +715,31 @@ fn a_step_whose_start_the_record_refused_does_not_start() {
         ["a succeeded", "b pending", "c pending"]
     );
     assert_eq!(finished.steps[1].attempts, 0);
+}
+
+#[test]
+fn a_resumed_step_counts_its_attempts_on_from_the_earlier_run() {
+    let source =
+        "[runbook]\nname = \"demo\"\n[[steps]]\nid = \"flaky\"\nrun = \"false\"\nretries = 1\n";
+    let plan = plan(source, Mode::Run);
+    let mut record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    record.steps[0].status = StepStatus::Failed;
+    record.steps[0].attempts = 2;
+    let resumed = Options {
+        resumed: true,
+        ..options(OnFailure::Stop)
+    };
+    let effects = ScriptedEffects::new().attempts("flaky", &[exit(1)]);
+    let outcome = execute_with(&plan, record, effects, resumed);
+    assert_eq!(outcome.effects.performed_ids(), ["flaky", "flaky"]);
+    assert_eq!(
+        outcome.effects.log_lines,
+        [
+            "== shipbook: attempt 3 of 4 ==\n",
+            "== shipbook: attempt 4 of 4 ==\n"
+        ]
+    );
+    let step = &outcome.record.steps[0];
+    assert_eq!(step.attempts, 4);
+    assert_eq!(step.detail.as_deref(), Some("passed on attempt 4 of 4"));
 }

@@ -8,6 +8,7 @@ use super::run_record::step_record;
 use crate::error::Result;
 use crate::plan::{Action, PlannedStep, Work};
 use crate::runbook::OnFailure;
+use crate::runbook::validate::UNDO_PREFIX;
 use crate::store::record::{Phase, StepStatus};
 
 impl Executor<'_> {
@@ -62,7 +63,7 @@ impl Executor<'_> {
                 _ => continue,
             };
             let step = PlannedStep {
-                id: format!("undo-{}", planned.id),
+                id: format!("{UNDO_PREFIX}{}", planned.id),
                 name: format!("Undo {}", planned.name),
                 description: None,
                 action: Action::Work(work.clone()),

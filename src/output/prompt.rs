@@ -16,6 +16,18 @@ pub struct TerminalPrompter {
 }
 
 impl TerminalPrompter {
+    /// The answer that needs no question: no terminal, or a Ctrl-C that came as a signal just
+    /// before the question (the prompt's raw mode, which reads Ctrl-C as a key, was not on yet).
+    fn before_asking(&self) -> Option<Answer> {
+        if !self.interactive {
+            Some(Answer::NoTerminal)
+        } else if self.interrupt.requested() {
+            Some(Answer::Interrupted)
+        } else {
+            None
+        }
+    }
+
     /// The answer for a question that could not be asked to the end.
     fn unanswered(&self, error: &dialoguer::Error) -> Answer {
         let dialoguer::Error::IO(error) = error;
@@ -34,8 +46,8 @@ impl Prompter for TerminalPrompter {
     }
 
     fn confirm(&mut self, prompt: &str) -> Answer {
-        if !self.interactive {
-            return Answer::NoTerminal;
+        if let Some(answer) = self.before_asking() {
+            return answer;
         }
         match dialoguer::Confirm::new()
             .with_prompt(prompt)
@@ -49,8 +61,8 @@ impl Prompter for TerminalPrompter {
     }
 
     fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
-        if !self.interactive {
-            return Answer::NoTerminal;
+        if let Some(answer) = self.before_asking() {
+            return answer;
         }
         match dialoguer::Select::new()
             .with_prompt(format!("Step `{failed_step}` failed. What now?"))

@@ -3,11 +3,16 @@
 
 use console::style;
 
-use crate::error::Error;
-use crate::text::words::plural;
+use crate::error::{Error, errors_counted};
+use crate::text::words::grouped;
 
 pub fn error(error: &Error) {
-    if let Error::Runbook { diagnostics, path } = error {
+    if let Error::Runbook {
+        diagnostics,
+        path,
+        total,
+    } = error
+    {
         for diagnostic in diagnostics {
             let rendered = diagnostic.render();
             let rendered = rendered
@@ -16,10 +21,20 @@ pub fn error(error: &Error) {
                 .unwrap_or(rendered);
             eprintln!("{rendered}");
         }
+        let not_shown = total.saturating_sub(diagnostics.len());
+        let more = if not_shown > 0 {
+            format!(
+                " ({} shown above, and {} more)",
+                diagnostics.len(),
+                grouped(not_shown)
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "{} {} in {}",
+            "{} {} in {}{more}",
             style("error:").red().bold(),
-            plural(diagnostics.len(), "error"),
+            errors_counted(*total),
             path.display()
         );
     } else {

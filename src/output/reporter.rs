@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::runbook::{Mode, StepKind};
 use crate::store::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::text::duration::human;
+use crate::text::number;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -132,9 +133,9 @@ impl Reporter {
                         (Some(change), Some(verdict)) => format!(" ({change:+.1}%, {verdict})"),
                         _ => String::new(),
                     };
-                    format!("{value}{change}")
+                    format!("{}{change}", number::display(value))
                 }
-                (Some(value), _) => value.to_string(),
+                (Some(value), _) => number::display(value),
                 (None, Some(problem)) => style(format!("not sampled: {problem}"))
                     .yellow()
                     .to_string(),

@@ -27,6 +27,7 @@ pub(crate) fn run() -> RunRecord {
         git_sha: "abc123".into(),
         git_branch: "main".into(),
         git_dirty: false,
+        uncommitted: Vec::new(),
         previous_tag: String::new(),
         files_touched: Vec::new(),
         rollback_note: None,

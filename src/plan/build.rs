@@ -70,7 +70,7 @@ impl Plan {
             variables: &variables,
             diagnostics: Vec::new(),
             env_name: options.env.as_deref(),
-            step_dir: PathBuf::new(),
+            work_dir_of_actions: work_dir(runbook),
         };
         let body = render_body(&mut renderer, runbook, mode, options)?;
         let reason = options
@@ -80,14 +80,11 @@ impl Plan {
         let owner = renderer.optional(runbook.header.owner.as_ref());
         let expected = renderer.optional(runbook.header.expected.as_ref());
         if !renderer.diagnostics.is_empty() {
-            return Err(Error::Runbook {
-                path: runbook.path.clone(),
-                diagnostics: renderer
-                    .diagnostics
-                    .into_iter()
-                    .map(|d| d.locate(&runbook.source))
-                    .collect(),
-            });
+            return Err(Error::runbook(
+                &runbook.path,
+                &runbook.source,
+                renderer.diagnostics,
+            ));
         }
         let environment = options
             .env
@@ -123,6 +120,15 @@ impl Plan {
     }
 }
 
+/// The runbook's `dir`, where steps run unless they say otherwise, relative to the runbook.
+fn work_dir(runbook: &Runbook) -> PathBuf {
+    clean_path(
+        &runbook
+            .base_dir()
+            .join(runbook.header.dir.as_deref().unwrap_or(".")),
+    )
+}
+
 /// The parts of a plan rendered from the runbook's steps, metrics and rollback.
 struct Body {
     environment_env: BTreeMap<String, String>,
@@ -137,11 +143,7 @@ fn render_body(
     mode: Mode,
     options: &PlanOptions,
 ) -> Result<Body> {
-    let work_dir = clean_path(
-        &runbook
-            .base_dir()
-            .join(runbook.header.dir.as_deref().unwrap_or(".")),
-    );
+    let work_dir = work_dir(runbook);
     let shell: Vec<String> = runbook.header.shell.as_ref().map_or_else(
         || vec!["sh".to_string(), "-c".to_string()],
         |shell| shell.get_ref().clone(),

@@ -31,8 +31,9 @@ pub struct Renderer<'a> {
     pub variables: &'a BTreeMap<String, String>,
     pub diagnostics: Vec<Diagnostic>,
     pub env_name: Option<&'a str>,
-    /// The directory that relative paths of the step being rendered start from.
-    pub step_dir: PathBuf,
+    /// The runbook's `dir`: relative paths of an action (a config file) start there, as they
+    /// always have; a step's own `dir` is only where its command runs.
+    pub work_dir_of_actions: PathBuf,
 }
 
 impl Renderer<'_> {
@@ -115,9 +116,6 @@ impl Renderer<'_> {
     }
 
     pub fn step(&mut self, step: &runbook::Step, context: &StepContext<'_>) -> PlannedStep {
-        // Relative paths of an action (a config file) start from the runbook's `dir`, as they
-        // always have; the step's own `dir` is where its command runs.
-        self.step_dir = context.work_dir.to_path_buf();
         let action = self.action(&step.action, context.shell);
         let mut env = context.environment_env.clone();
         for (name, value) in &step.env {
@@ -176,7 +174,7 @@ impl Resolve for Renderer<'_> {
 
     fn path(&mut self, text: &str, span: Range<usize>) -> PathBuf {
         let rendered = Renderer::text(self, text, span);
-        clean_path(&self.step_dir.join(rendered))
+        clean_path(&self.work_dir_of_actions.join(rendered))
     }
 
     fn error(&mut self, span: Range<usize>, message: String, expected: String) {

@@ -2,8 +2,10 @@
 //!
 //! serde stops at the first error of whatever it deserializes, so the document is first parsed
 //! into TOML's spanned tree, and then each section and each step is deserialized on its own: a
-//! typo in step 3 and another in step 7 are both reported in one `shipbook check`. Serde's
-//! messages are then reworded for people ("unknown key `runn`", with "did you mean `run`?").
+//! typo in step 3 and another in step 7 are both reported in one `shipbook check`. Unknown keys
+//! are taken out and the section tried again, and a `[runbook]` table that cannot be read does
+//! not stop the rest, so that one error never hides another. Serde's messages are reworded for
+//! people in `messages` ("unknown key `runn`", with "did you mean `run`?").
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::messages::{backticked, humanize, quoted_list, unknown_name};
 use super::step::{RawRollback, RawStep, into_steps};
 use super::{
     Environment, GitRules, Header, Metric, Rollback, Runbook, Scalar, Secrets, Step, validate,
@@ -34,11 +37,30 @@ const TOP_LEVEL_KEYS: [&str; 8] = [
 
 /// Reads and validates the runbook at `path`.
 pub fn load(path: &Path) -> Result<Runbook> {
-    let source = std::fs::read_to_string(path).map_err(|source| Error::ReadRunbook {
+    let bytes = std::fs::read(path).map_err(|source| Error::ReadRunbook {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(path, source)
+    match String::from_utf8(bytes) {
+        Ok(source) => parse(path, source),
+        Err(error) => Err(not_utf8(path, error.as_bytes(), error.utf8_error())),
+    }
+}
+
+/// A runbook that is not UTF-8 text was found and read: the problem is in the file, at a
+/// place, and is reported like any other error in it rather than as a file that cannot be read.
+fn not_utf8(path: &Path, bytes: &[u8], error: std::str::Utf8Error) -> Error {
+    let at = error.valid_up_to();
+    let byte = bytes.get(at).copied().unwrap_or_default();
+    // The text up to the bad byte is valid, so positions in the lossy text are the file's.
+    let text = String::from_utf8_lossy(bytes);
+    let diagnostic = Diagnostic::new(
+        path,
+        Some(at..at + 1),
+        format!("not UTF-8 text: byte 0x{byte:02X} is not part of a UTF-8 character"),
+    )
+    .expected("a runbook saved as UTF-8 text, as TOML requires (convert it with `iconv -t UTF-8`)");
+    runbook_error(path, &text, vec![diagnostic])
 }
 
 /// Parses and validates runbook text; `path` is used for messages and relative paths.
@@ -78,16 +100,7 @@ struct Parsed {
 }
 
 fn runbook_error(path: &Path, source: &str, diagnostics: Vec<Diagnostic>) -> Error {
-    let mut diagnostics: Vec<Diagnostic> = diagnostics
-        .into_iter()
-        .map(|diagnostic| diagnostic.locate(source))
-        .collect();
-    diagnostics.sort_by_key(|d| (d.line, d.column));
-    diagnostics.dedup();
-    Error::Runbook {
-        path: path.to_path_buf(),
-        diagnostics,
-    }
+    Error::runbook(path, source, diagnostics)
 }
 
 /// Deserializes each section on its own, pushing a diagnostic for each one that fails. Returns
@@ -120,22 +133,42 @@ fn deserialize_document(
     for (key, value) in document.get_ref().iter() {
         parts.take(key, value, &mut sections);
     }
-    let Some(header) = parts.header.take() else {
+    // A `[runbook]` table that is missing or did not deserialize has been reported; the rest of
+    // the file is still checked, under a stand-in header that nothing downstream ever sees (the
+    // runbook is refused, since a diagnostic was pushed).
+    let header_span = parts.header.as_ref().map_or(0..0, |h| h.name.span());
+    let header = parts.header.take().unwrap_or_else(|| {
         if !document.get_ref().contains_key("runbook") {
             sections.push(
                 Diagnostic::new(path, Some(0..0), "missing the `[runbook]` table")
                     .expected("a `[runbook]` table with at least `name = \"...\"`"),
             );
         }
-        return None;
-    };
+        stand_in_header()
+    });
     if parts.steps.is_empty() && !document.get_ref().contains_key("steps") {
         sections.push(
-            Diagnostic::new(path, Some(header.name.span()), "the runbook has no steps")
+            Diagnostic::new(path, Some(header_span), "the runbook has no steps")
                 .expected("at least one `[[steps]]` table"),
         );
     }
     Some(parts.into_parsed(path, source, header))
+}
+
+/// The header the rest of a file is checked under when its own `[runbook]` could not be read:
+/// a valid name and no settings, so that it adds no error of its own.
+fn stand_in_header() -> Header {
+    Header {
+        name: Spanned::new(0..0, "runbook".to_string()),
+        description: None,
+        owner: None,
+        expected: None,
+        reason: None,
+        dir: None,
+        shell: None,
+        on_failure: None,
+        notes_dir: None,
+    }
 }
 
 /// The sections of a runbook as they deserialize, one by one.
@@ -181,6 +214,18 @@ impl Parts {
             "git" => self.git = sections.one(value).unwrap_or_default(),
             "metrics" => self.metrics = sections.each::<Metric>(value, "[[metrics]]"),
             "steps" => {
+                // `steps = []` is a runbook that would "succeed" having done nothing; the
+                // missing `[[steps]]` case is reported by the caller, which sees the whole file.
+                if matches!(value.get_ref(), DeValue::Array(items) if items.is_empty()) {
+                    sections.push(
+                        Diagnostic::new(
+                            path,
+                            Some(key.span()),
+                            "`steps` is empty: the runbook has no steps",
+                        )
+                        .expected("at least one `[[steps]]` table"),
+                    );
+                }
                 let raw = sections.each::<RawStep>(value, "[[steps]]");
                 self.step_ids
                     .push(raw.iter().map(|step| step.id.clone()).collect());
@@ -258,73 +303,98 @@ impl Sections<'_> {
     }
 }
 
+/// Deserializes one section. serde stops at the first unknown key, so each one found takes
+/// out every unknown key of its table at once (serde's message lists the known ones), reports
+/// each, and tries again: one `check` lists every unknown key, and then the errors of the rest of
+/// the table. Each pass empties one table of unknown keys; the passes are limited, because each
+/// reads the whole section again, and a section of many tables (`[environments]`) each with
+/// an unknown key would otherwise cost the square of its size.
 fn deserialize<T: DeserializeOwned>(
     path: &Path,
     value: &Spanned<DeValue<'_>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<T> {
-    match T::deserialize(value.clone().into_deserializer()) {
-        Ok(parsed) => Some(parsed),
-        Err(error) => {
-            let span = error.span().or_else(|| Some(value.span()));
-            diagnostics.push(humanize(path, span, error.message()));
-            None
-        }
-    }
-}
-
-/// Rewords serde's messages for people, adding "did you mean" where a name is close.
-fn humanize(path: &Path, span: Option<std::ops::Range<usize>>, message: &str) -> Diagnostic {
-    let message = message.trim();
-    for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some((given, expected)) = rest.split_once('`')
+    /// Past this many tables with unknown keys, a section's next error is reported as it is.
+    const MAX_PASSES: usize = 20;
+    let mut value = value.clone();
+    for pass in 1.. {
+        let error = match T::deserialize(value.clone().into_deserializer()) {
+            Ok(parsed) => return Some(parsed),
+            Err(error) => error,
+        };
+        let span = error.span().or_else(|| Some(value.span()));
+        if pass <= MAX_PASSES
+            && let (Some(known), Some(key_span)) = (known_keys(error.message()), &span)
+            && let Some(table) = table_with_key(value.get_mut(), key_span)
         {
-            let candidates = backticked(expected);
-            let mut diagnostic =
-                Diagnostic::new(path, span.clone(), format!("unknown {noun} `{given}`"));
-            if !candidates.is_empty() {
-                diagnostic = diagnostic.expected(format!("one of {}", quoted_list(&candidates)));
+            let before = diagnostics.len();
+            take_unknown_keys(path, table, &known, diagnostics);
+            if diagnostics.len() > before {
+                continue;
             }
-            if let Some(close) = suggest(given, candidates.iter().copied()) {
-                diagnostic = diagnostic.label(format!("did you mean `{close}`?"));
-            }
-            return diagnostic;
         }
+        diagnostics.push(humanize(path, span, error.message()));
+        break;
     }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let field = rest.trim_end_matches('`');
-        return Diagnostic::new(path, span, format!("missing key `{field}`"))
-            .expected(format!("`{field}` in this table"));
-    }
-    if message.contains("untagged enum Command") {
-        return Diagnostic::new(path, span, "not a command").expected(
-            "a string (run through the runbook's shell) or an array of strings (run directly)",
-        );
-    }
-    if message.contains("untagged enum Scalar") {
-        return Diagnostic::new(path, span, "not a plain value")
-            .expected("a string, number or boolean");
-    }
-    if let Some(rest) = message.strip_prefix("invalid type: ")
-        && let Some((found, expected)) = rest.split_once(", expected ")
-    {
-        return Diagnostic::new(path, span, format!("wrong type: found {found}"))
-            .expected(expected.to_string());
-    }
-    Diagnostic::new(path, span, message.to_string())
+    None
 }
 
-fn backticked(text: &str) -> Vec<&str> {
-    text.split('`').skip(1).step_by(2).collect()
+/// The keys a table accepts, from serde's "unknown field" message, which lists them.
+fn known_keys(message: &str) -> Option<Vec<String>> {
+    let rest = message.trim().strip_prefix("unknown field `")?;
+    let (_, expected) = rest.split_once('`')?;
+    Some(
+        backticked(expected)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
-fn quoted_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The table (anywhere inside `value`) that holds the key written at `key_span`.
+fn table_with_key<'v, 'i>(
+    value: &'v mut DeValue<'i>,
+    key_span: &std::ops::Range<usize>,
+) -> Option<&'v mut DeTable<'i>> {
+    match value {
+        DeValue::Table(table) => {
+            if table.keys().any(|key| key.span() == *key_span) {
+                return Some(table);
+            }
+            table
+                .iter_mut()
+                .find_map(|(_, inner)| table_with_key(inner.get_mut(), key_span))
+        }
+        DeValue::Array(items) => items
+            .iter_mut()
+            .find_map(|item| table_with_key(item.get_mut(), key_span)),
+        _ => None,
+    }
+}
+
+/// Reports and removes every key of `table` that is not one of `known`.
+fn take_unknown_keys(
+    path: &Path,
+    table: &mut DeTable<'_>,
+    known: &[String],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let known_names: Vec<&str> = known.iter().map(String::as_str).collect();
+    let unknown: Vec<Spanned<Cow<'_, str>>> = table
+        .keys()
+        .filter(|key| !known_names.contains(&key.get_ref().as_ref()))
+        .cloned()
+        .collect();
+    for key in unknown {
+        diagnostics.push(unknown_name(
+            path,
+            Some(key.span()),
+            "key",
+            key.get_ref(),
+            &known_names,
+        ));
+        table.remove(&key);
+    }
 }
 
 #[cfg(test)]
@@ -347,9 +417,14 @@ mod tests {
         let found = errors(
             "[runbook]\nname = \"x\"\n[[steps]]\nid = \"a\"\nrunn = \"true\"\n[[steps]]\nid = \"b\"\nrun = \"true\"\nretries = \"two\"\n",
         );
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].starts_with("5:1 unknown key `runn`"), "{found:?}");
-        assert!(found[1].starts_with("9:11 wrong type"), "{found:?}");
+        // Once `runn` is taken out, step `a` is checked further: it has no action.
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0].starts_with("4:6 step `a` has no action"),
+            "{found:?}"
+        );
+        assert!(found[1].starts_with("5:1 unknown key `runn`"), "{found:?}");
+        assert!(found[2].starts_with("9:11 wrong type"), "{found:?}");
     }
 
     #[test]

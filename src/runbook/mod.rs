@@ -6,9 +6,10 @@
 //! environment or run: turning them into concrete commands is the plan's job.
 
 mod load;
+mod messages;
 pub mod schema;
 mod step;
-mod validate;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +17,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::text::choice::deserialize_as_choice;
+use crate::text::names::named_enum;
 
 pub use crate::actions::config::spec::ConfigSpec;
 pub use crate::actions::http::spec::HttpSpec;
@@ -96,28 +100,11 @@ pub enum Mode {
     Rollback,
 }
 
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Run => "run",
-            Mode::Rehearsal => "rehearsal",
-            Mode::Rollback => "rollback",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Mode> {
-        [Mode::Run, Mode::Rehearsal, Mode::Rollback]
-            .into_iter()
-            .find(|mode| mode.as_str() == text)
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, so that a column width (the table of `shipbook history`) applies.
-        f.pad(self.as_str())
-    }
-}
+named_enum!(Mode {
+    Run => "run",
+    Rehearsal => "rehearsal",
+    Rollback => "rollback",
+});
 
 /// The kind of a step: its action, or (`Untag`) the built-in undo of a `tag` step. Records,
 /// the reporter and the note tell kinds apart by this, never by a string.
@@ -132,42 +119,17 @@ pub enum StepKind {
     Untag,
 }
 
-impl StepKind {
-    pub const ALL: [StepKind; 6] = [
-        StepKind::Run,
-        StepKind::Confirm,
-        StepKind::Config,
-        StepKind::Tag,
-        StepKind::Http,
-        StepKind::Untag,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepKind::Run => "run",
-            StepKind::Confirm => "confirm",
-            StepKind::Config => "config",
-            StepKind::Tag => "tag",
-            StepKind::Http => "http",
-            StepKind::Untag => "untag",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<StepKind> {
-        StepKind::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-}
-
-impl fmt::Display for StepKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+named_enum!(StepKind {
+    Run => "run",
+    Config => "config",
+    Confirm => "confirm",
+    Tag => "tag",
+    Http => "http",
+    Untag => "untag",
+});
 
 /// What to do when a step fails after its retries.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailure {
     /// Ask in a terminal whether to undo or stop; stop when there is no terminal.
@@ -178,23 +140,12 @@ pub enum OnFailure {
     Stop,
 }
 
-impl OnFailure {
-    pub fn parse(text: &str) -> Option<OnFailure> {
-        [OnFailure::Ask, OnFailure::Undo, OnFailure::Stop]
-            .into_iter()
-            .find(|policy| policy.to_string() == text)
-    }
-}
-
-impl fmt::Display for OnFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OnFailure::Ask => "ask",
-            OnFailure::Undo => "undo",
-            OnFailure::Stop => "stop",
-        })
-    }
-}
+named_enum!(OnFailure {
+    Ask => "ask",
+    Undo => "undo",
+    Stop => "stop",
+});
+deserialize_as_choice!(OnFailure);
 
 /// A plain value of `[vars]`: strings, numbers and booleans are all accepted and used as text.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
@@ -230,9 +181,10 @@ pub struct Environment {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub env: BTreeMap<String, Spanned<String>>,
-    /// The environment that must hold a succeeded rehearsal of the same commit and runbook
-    /// (rollback included) before `shipbook run` goes ahead here; `--skip-rehearsal REASON`
-    /// overrides it.
+    /// The environment that must hold a succeeded rehearsal (rollback included) of what the run
+    /// will run before `shipbook run` goes ahead here: the same commit from a clean working tree,
+    /// the same runbook, every step the run selects, the same `--var` values;
+    /// `--skip-rehearsal REASON` overrides it.
     #[schemars(with = "Option<String>")]
     pub requires_rehearsal: Option<Spanned<String>>,
 }
@@ -263,9 +215,7 @@ pub struct GitRules {
 }
 
 /// Which direction of a metric is an improvement.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Better {
     /// Lower values are better, as for a latency.
@@ -273,6 +223,12 @@ pub enum Better {
     /// Higher values are better, as for a throughput.
     Higher,
 }
+
+named_enum!(Better {
+    Lower => "lower",
+    Higher => "higher",
+});
+deserialize_as_choice!(Better);
 
 /// One `[[metrics]]` entry: a number sampled before the first step and after the last.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -318,9 +274,7 @@ impl Command {
 }
 
 /// `rehearsal = "run" | "skip"`: what `shipbook rehearse` does with a step.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RehearsalChoice {
     /// The rehearsal runs the step (the default).
@@ -328,6 +282,12 @@ pub enum RehearsalChoice {
     /// The rehearsal skips the step, for one that must never run outside a real release.
     Skip,
 }
+
+named_enum!(RehearsalChoice {
+    Run => "run",
+    Skip => "skip",
+});
+deserialize_as_choice!(RehearsalChoice);
 
 /// The variables every runbook has without defining them.
 pub const BUILTIN_VARIABLES: [&str; 8] = [
@@ -340,3 +300,18 @@ pub const BUILTIN_VARIABLES: [&str; 8] = [
     "git.branch",
     "git.previous_tag",
 ];
+
+#[cfg(test)]
+mod names_tests {
+    use super::*;
+    use crate::text::names::assert_serde_names;
+
+    #[test]
+    fn every_word_is_the_one_serde_writes() {
+        assert_serde_names(Mode::ALL);
+        assert_serde_names(StepKind::ALL);
+        assert_serde_names(OnFailure::ALL);
+        assert_serde_names(Better::ALL);
+        assert_serde_names(RehearsalChoice::ALL);
+    }
+}

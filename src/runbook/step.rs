@@ -45,7 +45,7 @@ pub struct RawStep {
     /// the runbook's `shell`, an array runs directly.
     #[schemars(with = "Option<Command>")]
     pub run: Option<Spanned<Command>>,
-    /// Action: check a configuration file (TOML, JSON or `.env`, by extension) against a
+    /// Action: check a configuration file (TOML, JSON, YAML or `.env`, by its name) against a
     /// reference file.
     #[schemars(with = "Option<ConfigSpec>")]
     pub config: Option<Spanned<ConfigSpec>>,
@@ -185,39 +185,25 @@ pub struct Rollback {
     pub steps: Vec<Step>,
 }
 
-/// The action keys of a step, in the order the runbook format lists them.
-const ACTION_KEYS: [&str; 5] = ["run", "config", "confirm", "tag", "http"];
-
 impl RawStep {
     /// The step with its one action, or the diagnostic that says why it has none or several.
     pub fn into_step(self, path: &Path) -> Result<Step, Box<Diagnostic>> {
-        let present = [
-            self.run.is_some(),
-            self.config.is_some(),
-            self.confirm.is_some(),
-            self.tag.is_some(),
-            self.http.is_some(),
-        ];
-        let keys: Vec<&str> = ACTION_KEYS
-            .iter()
-            .zip(present)
-            .filter_map(|(key, set)| set.then_some(*key))
-            .collect();
-        let action = match (self.run, self.config, self.confirm, self.tag, self.http) {
-            (Some(run), None, None, None, None) => StepAction::Run(run),
-            (None, Some(config), None, None, None) => StepAction::Config(config),
-            (None, None, Some(prompt), None, None) => StepAction::Confirm(prompt),
-            (None, None, None, Some(tag), None) => StepAction::Tag(tag),
-            (None, None, None, None, Some(http)) => StepAction::Http(http),
-            _ => {
-                return Err(Box::new(action_count_error(
-                    path,
-                    self.id.get_ref(),
-                    self.id.span(),
-                    &keys,
-                )));
-            }
-        };
+        let mut actions: Vec<StepAction> = [
+            self.run.map(StepAction::Run),
+            self.config.map(StepAction::Config),
+            self.confirm.map(StepAction::Confirm),
+            self.tag.map(StepAction::Tag),
+            self.http.map(StepAction::Http),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if actions.len() != 1 {
+            let keys: Vec<&str> = actions.iter().map(|a| a.kind().as_str()).collect();
+            let error = action_count_error(path, self.id.get_ref(), self.id.span(), &keys);
+            return Err(Box::new(error));
+        }
+        let action = actions.remove(0);
         Ok(Step {
             id: self.id,
             name: self.name,
@@ -237,6 +223,15 @@ impl RawStep {
     }
 }
 
+/// The action keys a step may have: every kind but the built-in undo of a tag.
+fn action_keys() -> Vec<&'static str> {
+    StepKind::ALL
+        .iter()
+        .filter(|kind| **kind != StepKind::Untag)
+        .map(|kind| kind.as_str())
+        .collect()
+}
+
 /// The error of a step with no action or several, at the step's id.
 fn action_count_error(path: &Path, id: &str, span: Range<usize>, keys: &[&str]) -> Diagnostic {
     let quoted = |keys: &[&str]| {
@@ -247,7 +242,7 @@ fn action_count_error(path: &Path, id: &str, span: Range<usize>, keys: &[&str]) 
     if keys.is_empty() {
         Diagnostic::new(path, Some(span), format!("step `{id}` has no action")).expected(format!(
             "exactly one of {}",
-            quoted(&ACTION_KEYS).join(", ")
+            quoted(&action_keys()).join(", ")
         ))
     } else {
         Diagnostic::new(

@@ -13,9 +13,13 @@ use toml::Spanned;
 use super::BUILTIN_VARIABLES;
 use super::{Command, Rollback, Runbook, Step, StepAction};
 use crate::text::checks::Checks;
-use crate::text::diagnostic::{Diagnostic, narrow_span, suggest};
+use crate::text::diagnostic::{Diagnostic, LineIndex, narrow_span, suggest};
 use crate::text::duration;
 use crate::text::template;
+
+/// The prefix of the ids of the undo steps shipbook adds after a failure; a runbook's own step
+/// ids may not use it, so that an undo's record and log are never mistaken for a step's.
+pub const UNDO_PREFIX: &str = "undo-";
 
 /// The largest `retries` accepted: more than this is almost certainly a typo.
 pub const MAX_RETRIES: i64 = 100;
@@ -33,6 +37,7 @@ pub fn validate(
         check_names,
         path: &runbook.path,
         source: &runbook.source,
+        lines: LineIndex::new(&runbook.source),
         diagnostics: Vec::new(),
         known_variables: known_variables(runbook),
         environments: runbook.environments.keys().map(String::as_str).collect(),
@@ -59,6 +64,8 @@ struct Checker<'a> {
     check_names: bool,
     path: &'a Path,
     source: &'a str,
+    /// Line numbers for "first defined on line N", found without rescanning the source.
+    lines: LineIndex,
     diagnostics: Vec<Diagnostic>,
     known_variables: BTreeSet<String>,
     environments: Vec<&'a str>,
@@ -201,7 +208,7 @@ impl Checker<'_> {
         what: &str,
     ) {
         if let Some(first) = seen.get(name.get_ref().as_str()) {
-            let (first_line, _) = crate::text::diagnostic::line_column(self.source, first.start);
+            let first_line = self.lines.line_of(first.start);
             let diagnostic = self.error(
                 name.span(),
                 format!("duplicate {what} `{}`", name.get_ref()),
@@ -229,6 +236,15 @@ impl Checker<'_> {
                 let diagnostic =
                     self.error(id.span(), format!("invalid step id `{}`", id.get_ref()));
                 diagnostic.expected = Some("lowercase letters, digits, `_` and `-`".into());
+            }
+            if id.get_ref().starts_with(UNDO_PREFIX) {
+                let diagnostic = self.error(
+                    id.span(),
+                    format!("step id `{}` starts with `{UNDO_PREFIX}`", id.get_ref()),
+                );
+                diagnostic.expected = Some(format!(
+                    "an id that does not start with `{UNDO_PREFIX}`: shipbook names the undo of step `x` `{UNDO_PREFIX}x`"
+                ));
             }
             self.unique(&mut seen, id, "step id");
         }

@@ -44,15 +44,9 @@ pub trait Store {
     /// recorded of it: after a write that failed, the record is made whole again.
     fn rewrite_run(&mut self, run: &RunRecord) -> Result<()>;
 
-    /// The newest rehearsal of this runbook content at this commit, from a clean working tree,
-    /// in `env`, that wholly succeeded (its rollback included).
-    fn find_rehearsal(
-        &self,
-        runbook: &str,
-        env: &str,
-        content_hash: &str,
-        git_sha: &str,
-    ) -> Result<Option<RunRecord>>;
+    /// The newest rehearsals of `runbook` in `env`, whatever became of them, newest first, at
+    /// most `limit`, with their steps: the rehearsal gate judges each.
+    fn rehearsals(&self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>>;
 
     /// Finds the run a user means: a full id, a unique prefix, or `last`.
     fn resolve_run_id(&self, query: &str) -> Result<String>;
@@ -63,9 +57,8 @@ pub trait Store {
     /// One run with its steps.
     fn load_run(&self, run_id: &str) -> Result<RunRecord>;
 
-    /// Takes the lock of a runbook and environment for a run. A lock left by a process that no
-    /// longer exists is taken over, and the returned holder says whose it was; a lock whose
-    /// holder is alive is `Error::Locked`.
+    /// Takes the lock of a runbook and environment for a run, unless a live process holds it.
+    /// A lock left by a process that no longer exists is taken over.
     fn acquire_lock(
         &mut self,
         runbook: &str,
@@ -74,7 +67,7 @@ pub trait Store {
         operator: &str,
         owner: &Owner,
         since: Timestamp,
-    ) -> Result<Option<LockHolder>>;
+    ) -> Result<LockOutcome>;
 
     /// Releases the lock of a runbook and environment, if `run_id` holds it.
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()>;
@@ -104,11 +97,21 @@ fn refuse_non_directory(state_dir: &Path) -> Result<()> {
 /// create state directories.
 pub fn open_existing(state_dir: &Path) -> Result<Option<Box<dyn Store>>> {
     refuse_non_directory(state_dir)?;
-    if sqlite::SqliteStore::exists(state_dir) {
+    // A record kept aside counts: the database it belongs in may be the one that went missing.
+    if sqlite::SqliteStore::exists(state_dir) || state_dir.join(pending::PENDING_DIR).is_dir() {
         open(state_dir).map(Some)
     } else {
         Ok(None)
     }
+}
+
+/// What came of asking for a lock.
+#[derive(Debug, Clone)]
+pub enum LockOutcome {
+    /// The lock is the run's now. It was free, or held by a process that is gone: `taken_over`.
+    Taken { taken_over: Option<LockHolder> },
+    /// A live process holds it; nothing was written.
+    Held(LockHolder),
 }
 
 /// Who holds a lock, for the message of a run that could not take it.
@@ -118,6 +121,8 @@ pub struct LockHolder {
     pub operator: String,
     pub pid: u32,
     pub since: Timestamp,
+    /// Only a holder on this host can be stopped by `--force-lock`.
+    pub host: String,
 }
 
 /// The process that owns a run or a lock: enough to tell later whether it still exists.

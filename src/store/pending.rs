@@ -10,8 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::store::Store;
+use crate::error::Error;
 use crate::store::record::RunRecord;
+use crate::store::{Owner, Store};
 use crate::sys::fs::{Existing, write_atomically};
 
 /// The directory of the state directory that holds records waiting to be written in.
@@ -30,7 +31,7 @@ impl Parked {
     pub fn describe(&self) -> String {
         if self.file.starts_with(&self.pending_dir) {
             format!(
-                "the run's true record was kept in {}; the next shipbook command that opens the record store writes it in, once there is space",
+                "the run's true record was kept in {}; the next shipbook command that opens the record store writes it in (once it can be written)",
                 self.file.display()
             )
         } else {
@@ -76,7 +77,8 @@ pub fn park(state_dir: &Path, run: &RunRecord) -> Result<Parked, String> {
 
 /// Writes every record waiting in `pending/` into `store`, removing each one written. One that
 /// cannot be read or written yet stays for the next time; one older than what the store holds
-/// (the run was resumed since) is dropped, not written over it.
+/// (the run was resumed since) is dropped, not written over it; one of a run the store does not
+/// know (its database was deleted or replaced during the run) is added to it.
 pub fn write_in(state_dir: &Path, store: &mut dyn Store) {
     let Ok(entries) = std::fs::read_dir(state_dir.join(PENDING_DIR)) else {
         return;
@@ -92,11 +94,31 @@ pub fn write_in(state_dir: &Path, store: &mut dyn Store) {
         else {
             continue;
         };
-        let Ok(recorded) = store.load_run(&run.run_id) else {
-            continue;
-        };
-        if recorded.resumed.len() > run.resumed.len() || store.rewrite_run(&run).is_ok() {
+        if write_one(store, &run) {
             let _ = std::fs::remove_file(&path);
         }
+    }
+    // Gone once nothing waits in it (removing a directory that is not empty fails).
+    let _ = std::fs::remove_dir(state_dir.join(PENDING_DIR));
+}
+
+/// Writes one kept record into `store`; returns whether it is done with (written, or older than
+/// what the store holds).
+fn write_one(store: &mut dyn Store, run: &RunRecord) -> bool {
+    match store.load_run(&run.run_id) {
+        Ok(recorded) => {
+            recorded.resumed.len() > run.resumed.len() || store.rewrite_run(run).is_ok()
+        }
+        // The database the run was recorded in is gone (deleted or replaced under it): the run
+        // goes into this one, whole.
+        Err(Error::UnknownRun { .. }) => {
+            let owner = Owner {
+                host: run.host.clone(),
+                pid: run.pid,
+                pid_start: None,
+            };
+            store.insert_run(run, &owner).is_ok()
+        }
+        Err(_) => false,
     }
 }

@@ -9,7 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::runbook::{Better, Mode, StepKind};
+use crate::runbook::{Better, Mode, OnFailure, StepKind};
+use crate::text::names::named_enum;
 use crate::text::timestamp::Timestamp;
 
 /// Where a run stands.
@@ -37,27 +38,7 @@ pub enum StepStatus {
     Undone,
 }
 
-macro_rules! string_enum {
-    ($type:ident { $($variant:ident => $text:literal),* $(,)? }) => {
-        impl $type {
-            pub fn as_str(self) -> &'static str {
-                match self { $($type::$variant => $text),* }
-            }
-
-            pub fn parse(text: &str) -> Option<$type> {
-                match text { $($text => Some($type::$variant),)* _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $type {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum!(RunStatus {
+named_enum!(RunStatus {
     Running => "running",
     Succeeded => "succeeded",
     Failed => "failed",
@@ -65,7 +46,7 @@ string_enum!(RunStatus {
     Interrupted => "interrupted",
 });
 
-string_enum!(StepStatus {
+named_enum!(StepStatus {
     Pending => "pending",
     Running => "running",
     Succeeded => "succeeded",
@@ -102,6 +83,10 @@ pub struct RunRecord {
     pub git_sha: String,
     pub git_branch: String,
     pub git_dirty: bool,
+    /// The uncommitted changes that made the tree dirty, at most 20 paths (then how many more),
+    /// for the messages that say why a rehearsal from it does not count.
+    #[serde(default)]
+    pub uncommitted: Vec<String>,
     pub previous_tag: String,
     /// Files changed since the previous tag (or the first commit), for the note.
     pub files_touched: Vec<String>,
@@ -169,7 +154,7 @@ pub enum Phase {
     Rollback,
 }
 
-string_enum!(Phase {
+named_enum!(Phase {
     Steps => "steps",
     Undo => "undo",
     Rollback => "rollback",
@@ -246,7 +231,7 @@ pub struct Invocation {
     pub vars: Vec<String>,
     pub only: Vec<String>,
     pub from: Option<String>,
-    pub on_failure: Option<String>,
+    pub on_failure: Option<OnFailure>,
 }
 
 /// The rehearsal a production run relied on.
@@ -260,17 +245,31 @@ pub struct RehearsalCitation {
 }
 
 impl RunRecord {
-    /// The total duration of the steps of one phase, in milliseconds.
+    /// The total duration of the steps of one phase, in milliseconds: `None` when no step of
+    /// the phase ran (a rehearsal that failed before its rollback did not roll back in 0 ms).
     pub fn phase_duration_ms(&self, phase: Phase) -> Option<u64> {
-        let steps: Vec<&StepRecord> = self.steps.iter().filter(|s| s.phase == phase).collect();
-        if steps.is_empty() {
-            return None;
-        }
-        Some(steps.iter().filter_map(|s| s.duration_ms).sum())
+        self.steps
+            .iter()
+            .filter(|s| s.phase == phase)
+            .filter_map(|s| s.duration_ms)
+            .reduce(|total, ms| total + ms)
     }
 
     /// From start to finish, in milliseconds: `None` for a run that has not finished.
     pub fn duration_ms(&self) -> Option<u64> {
         u64::try_from(self.finished_at?.millis_since(self.started_at)).ok()
+    }
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::*;
+    use crate::text::names::assert_serde_names;
+
+    #[test]
+    fn every_word_is_the_one_serde_writes() {
+        assert_serde_names(RunStatus::ALL);
+        assert_serde_names(StepStatus::ALL);
+        assert_serde_names(Phase::ALL);
     }
 }

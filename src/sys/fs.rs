@@ -1,4 +1,5 @@
-//! Files: reading the end of one whatever its size, and writing one atomically.
+//! Files: reading the end of one whatever its size, and writing one atomically (removing what
+//! a killed writer left).
 //!
 //! A step's log may be gigabytes, and what people need of it is its end: the last lines in the
 //! terminal, the note and the record, the last MiB in a CI group. Seeking to the end first
@@ -7,6 +8,9 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
+
+use crate::sys::liveness;
+use crate::sys::operator::hostname;
 
 /// The end of a file, as read by `read_tail`.
 pub struct Tail {
@@ -49,6 +53,83 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
     all[from..].join("\n")
 }
 
+/// What to do when the file to write already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Replace,
+    /// Keep it and fail with `AlreadyExists`, even for a file created since the caller looked.
+    Keep,
+}
+
+/// Writes a file through a temporary file beside it and a rename, so that no reader (and no
+/// crash) ever sees half of it. Creates the directory when needed. The temporary files that
+/// killed writers left in the directory are removed first.
+pub fn write_atomically(path: &Path, text: &str, existing: Existing) -> io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    remove_leftovers(dir);
+    // tempfile names its random file in the error; the caller knows only the file asked for.
+    let mut file = tempfile::Builder::new()
+        .prefix(&temporary_prefix())
+        .suffix(TEMPORARY_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|error| io::Error::from(error.kind()))?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    let persisted = match existing {
+        Existing::Replace => file.persist(path),
+        Existing::Keep => file.persist_noclobber(path),
+    };
+    persisted.map(drop).map_err(|error| error.error)
+}
+
+/// Temporary files are named `.shipbook-PID-START-RANDOM.tmp` after the process writing them
+/// (its pid and start time, as `liveness` tells processes apart). A writer killed between
+/// creating one and renaming it (`kill -9`, power loss) cannot remove it; the name lets the next
+/// writer in the directory tell such a leftover from the file of a writer still at work.
+const TEMPORARY_PREFIX: &str = ".shipbook-";
+const TEMPORARY_SUFFIX: &str = ".tmp";
+
+fn temporary_prefix() -> String {
+    let pid = std::process::id();
+    let start = liveness::process_start(pid).unwrap_or(0);
+    format!("{TEMPORARY_PREFIX}{pid}-{start}-")
+}
+
+/// The writer a temporary file was named after: its pid, and its start time when known.
+fn writer_of(name: &str) -> Option<(u32, Option<u64>)> {
+    let rest = name
+        .strip_prefix(TEMPORARY_PREFIX)?
+        .strip_suffix(TEMPORARY_SUFFIX)?;
+    let mut parts = rest.splitn(3, '-');
+    let pid = parts.next()?.parse().ok()?;
+    let start: u64 = parts.next()?.parse().ok()?;
+    parts.next()?;
+    Some((pid, (start != 0).then_some(start)))
+}
+
+/// Removes the temporary files in `dir` whose writer is gone. Best-effort: a file that cannot be
+/// removed now is tried again by the next write.
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let host = hostname();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some((pid, start)) = name.to_str().and_then(writer_of) else {
+            continue;
+        };
+        if liveness::is_gone(&host, pid, start) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,33 +161,21 @@ mod tests {
         std::fs::write(&path, long).unwrap();
         assert_eq!(log_tail(&path, 5), "last");
     }
-}
 
-/// What to do when the file to write already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Existing {
-    Replace,
-    /// Keep it and fail with `AlreadyExists`, even for a file created since the caller looked.
-    Keep,
-}
-
-/// Writes a file through a temporary file beside it and a rename, so that no reader (and no
-/// crash) ever sees half of it. Creates the directory when needed.
-pub fn write_atomically(path: &Path, text: &str, existing: Existing) -> io::Result<()> {
-    use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    // tempfile names its random file in the error; the caller knows only the file asked for.
-    let mut file =
-        tempfile::NamedTempFile::new_in(dir).map_err(|error| io::Error::from(error.kind()))?;
-    file.write_all(text.as_bytes())?;
-    file.as_file().sync_all()?;
-    let persisted = match existing {
-        Existing::Replace => file.persist(path),
-        Existing::Keep => file.persist_noclobber(path),
-    };
-    persisted.map(drop).map_err(|error| error.error)
+    #[test]
+    fn temporary_files_name_their_writer() {
+        let prefix = temporary_prefix();
+        let (pid, start) = writer_of(&format!("{prefix}Ab3xYz{TEMPORARY_SUFFIX}")).unwrap();
+        assert_eq!(pid, std::process::id());
+        assert_eq!(start, liveness::process_start(pid));
+        assert_eq!(writer_of(".shipbook-12-0-x.tmp"), Some((12, None)));
+        for foreign in [
+            ".tmpAb3xYz",
+            ".shipbook-x-1-a.tmp",
+            ".shipbook-12-1.tmp",
+            "note.md",
+        ] {
+            assert_eq!(writer_of(foreign), None, "{foreign}");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{DescribeFormatOptions, DescribeOptions, Repository, StatusOptions};
+use git2::{DescribeFormatOptions, DescribeOptions, Oid, Repository, StatusOptions};
 
 /// Facts about the repository at the start of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,10 +16,15 @@ pub struct GitFacts {
     pub short_sha: String,
     /// The branch name, or "" on a detached HEAD or outside a repository.
     pub branch: String,
-    /// The newest tag reachable from HEAD, or "" when there is none.
+    /// The newest tag reachable from HEAD but not at HEAD (the release before this one), or ""
+    /// when there is none.
     pub previous_tag: String,
-    /// Whether the working tree has uncommitted changes (untracked files included).
+    /// Whether the working tree has uncommitted changes (untracked files included), outside
+    /// the default state directory.
     pub dirty: bool,
+    /// The paths with uncommitted changes, relative to `root`, all of them: what counts as a
+    /// change (shipbook's own records do not) is the caller's to decide.
+    pub changed: Vec<String>,
 }
 
 /// Opens the repository that contains `path`, if any.
@@ -66,24 +71,74 @@ impl GitFacts {
             facts.branch = target.trim_start_matches("refs/heads/").to_string();
         }
         facts.previous_tag = previous_tag(&repo).unwrap_or_default();
+        if with_status {
+            facts.changed = changed_paths(&repo);
+        }
         // shipbook's own records (the default state directory) do not make a tree dirty.
         let own_records = format!("{}/", super::STATE_DIR_NAME);
-        facts.dirty = with_status
-            && changed_paths(&repo)
-                .iter()
-                .any(|path| !path.starts_with(&own_records));
+        facts.dirty = facts
+            .changed
+            .iter()
+            .any(|path| !path.starts_with(&own_records));
         facts
     }
 }
 
-/// The newest tag reachable from HEAD, as `git describe --tags --abbrev=0` gives it.
+/// The names of every tag of the repository containing `path`; none outside a repository.
+pub fn tag_names(path: &Path) -> Vec<String> {
+    discover(path)
+        .and_then(|repo| repo.tag_names(None).ok())
+        .map(|names| {
+            (0..names.len())
+                .filter_map(|i| names.get(i).ok().flatten())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The tag of the release before HEAD: the newest tag reachable from HEAD that does not point at
+/// HEAD itself. A release tags HEAD; were that tag the "previous" one, the rollback after the
+/// release would redeploy the release it is meant to undo. Leaving out the tags at HEAD gives
+/// the same answer before the release's tag is made, after it, and when the release is run
+/// again with its tag already there.
 fn previous_tag(repo: &Repository) -> Option<String> {
+    let head = repo.head().ok()?.peel_to_commit().ok()?;
+    if !tagged(repo, head.id()) {
+        return nearest_tag(head.as_object()).map(|(tag, _)| tag);
+    }
+    // The nearest tag among the parents' histories, as `git describe` would choose it.
+    head.parents()
+        .filter_map(|parent| nearest_tag(parent.as_object()))
+        .min_by_key(|(_, distance)| *distance)
+        .map(|(tag, _)| tag)
+}
+
+/// Whether any tag points at `commit`.
+fn tagged(repo: &Repository, commit: Oid) -> bool {
+    let Ok(names) = repo.tag_names(None) else {
+        return false;
+    };
+    names.iter().flatten().flatten().any(|name| {
+        repo.revparse_single(&format!("refs/tags/{name}"))
+            .and_then(|object| object.peel_to_commit())
+            .is_ok_and(|tagged| tagged.id() == commit)
+    })
+}
+
+/// The newest tag reachable from `object`, as `git describe --tags` finds it, with how many
+/// commits lie between them.
+fn nearest_tag(object: &git2::Object<'_>) -> Option<(String, usize)> {
     let mut options = DescribeOptions::new();
     options.describe_tags();
-    let description = repo.describe(&options).ok()?;
+    let description = object.describe(&options).ok()?;
     let mut format = DescribeFormatOptions::new();
-    format.abbreviated_size(0);
-    description.format(Some(&format)).ok()
+    format.always_use_long_format(true);
+    // The long form is `TAG-DISTANCE-gHASH`, and a tag may itself contain `-`.
+    let long = description.format(Some(&format)).ok()?;
+    let mut parts = long.rsplitn(3, '-');
+    let (_hash, distance, tag) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((tag.to_string(), distance.parse().ok()?))
 }
 
 /// Paths with uncommitted changes, untracked files included and ignored files not.
@@ -130,4 +185,54 @@ pub fn files_touched(path: &Path, previous_tag: &str) -> Vec<String> {
                 .map(|p| p.display().to_string())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commits an empty change on top of HEAD, with a fixed author.
+    fn commit(repo: &Repository, message: &str) -> Oid {
+        let signature = git2::Signature::now("Test", "test@example.test").unwrap();
+        let tree = repo
+            .find_tree(repo.index().unwrap().write_tree().unwrap())
+            .unwrap();
+        let parent = repo.head().ok().and_then(|head| head.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        repo.commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap()
+    }
+
+    fn tag(repo: &Repository, name: &str, commit: Oid) {
+        let signature = git2::Signature::now("Test", "test@example.test").unwrap();
+        let object = repo.find_object(commit, None).unwrap();
+        repo.tag(name, &object, &signature, name, false).unwrap();
+    }
+
+    #[test]
+    fn the_previous_tag_is_never_the_one_at_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let first = commit(&repo, "first");
+        assert_eq!(previous_tag(&repo), None);
+        tag(&repo, "v0.1.0-rc-1", first);
+        assert_eq!(previous_tag(&repo), None, "the only tag is at HEAD");
+        let second = commit(&repo, "second");
+        assert_eq!(previous_tag(&repo).as_deref(), Some("v0.1.0-rc-1"));
+        tag(&repo, "v0.1.1", second);
+        commit(&repo, "third");
+        // Before the release tags HEAD, after, and once more with the tag there.
+        assert_eq!(previous_tag(&repo).as_deref(), Some("v0.1.1"));
+        let head = repo.head().unwrap().target().unwrap();
+        tag(&repo, "v0.1.2", head);
+        assert_eq!(previous_tag(&repo).as_deref(), Some("v0.1.1"));
+        assert_eq!(previous_tag(&repo).as_deref(), Some("v0.1.1"));
+    }
 }

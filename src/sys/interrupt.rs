@@ -2,8 +2,10 @@
 //!
 //! Each step runs in its own process group, so the terminal's Ctrl-C reaches shipbook only. A
 //! signal thread forwards it: the first SIGINT or SIGTERM sends TERM to the running step's group
-//! and KILL after a grace period; a second one sends KILL at once. The executor sees the flag
-//! once the step has ended and records the run as interrupted rather than dying mid-write.
+//! and KILL after a grace period; a second one sends KILL at once. An undo in flight is not
+//! told: it is finished, whatever the signals, so that a half-undone release is not left
+//! behind. The executor sees the flag once the step has ended and records the run as
+//! interrupted rather than dying mid-write.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};

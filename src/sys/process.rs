@@ -241,10 +241,10 @@ pub fn sample(
             }
         )));
     }
-    match first_number(&stdout) {
-        Some(value) => Ok(Ok(value)),
-        None => Ok(Err(format!(
-            "no number on stdout; it printed: {}",
+    match crate::text::number::first_number(&stdout) {
+        Ok(value) => Ok(Ok(value)),
+        Err(problem) => Ok(Err(format!(
+            "{problem}; it printed: {}",
             quoted_output(&stdout)
         ))),
     }
@@ -261,32 +261,6 @@ fn quoted_output(text: &str) -> String {
     } else {
         line
     }
-}
-
-/// The first decimal number in `text` ("p95=182.5ms" gives 182.5).
-pub fn first_number(text: &str) -> Option<f64> {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
-        let begins = digit_at(start)
-            || (bytes[start] == b'-' && digit_at(start + 1))
-            || (bytes[start] == b'.' && digit_at(start + 1));
-        if begins {
-            let mut end = start + 1;
-            while end < bytes.len() && (bytes[end].is_ascii_digit() || bytes[end] == b'.') {
-                end += 1;
-            }
-            let candidate = text[start..end].trim_end_matches('.');
-            if let Ok(value) = candidate.parse::<f64>() {
-                return Some(value);
-            }
-            start = end;
-        } else {
-            start += 1;
-        }
-    }
-    None
 }
 
 /// The program's path, found through PATH as the shell would find it. duct sets the child's

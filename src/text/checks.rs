@@ -27,7 +27,8 @@ pub trait Checks {
 pub trait Resolve {
     /// Renders the `{{ }}` placeholders of a string value whose source span is `span`.
     fn text(&mut self, text: &str, span: Range<usize>) -> String;
-    /// Renders a path and resolves it against the step's working directory.
+    /// Renders a path and resolves it against the runbook's `dir`, where relative paths of a
+    /// step's action start.
     fn path(&mut self, text: &str, span: Range<usize>) -> PathBuf;
     /// Reports a value that only turned out wrong once its variables were rendered.
     fn error(&mut self, span: Range<usize>, message: String, expected: String);

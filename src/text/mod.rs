@@ -3,8 +3,11 @@
 //! so every layer above may use them.
 
 pub mod checks;
+pub mod choice;
 pub mod diagnostic;
 pub mod duration;
+pub mod names;
+pub mod number;
 pub mod patterns;
 pub mod template;
 pub mod timestamp;

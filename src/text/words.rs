@@ -13,6 +13,19 @@ pub fn plural(count: usize, noun: &str) -> String {
     }
 }
 
+/// `count` with its thousands grouped by commas, as a count in a message: "4,210".
+pub fn grouped(count: usize) -> String {
+    let digits = count.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// A message whose lines are separate statements (a parser's, say), as one line: the non-blank
 /// lines, trimmed, joined with `; `.
 pub fn one_line_joined(message: &str) -> String {
@@ -52,6 +65,14 @@ mod tests {
         assert_eq!(plural(0, "check"), "0 checks");
         assert_eq!(plural(1, "check"), "1 check");
         assert_eq!(plural(3, "attempt"), "3 attempts");
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(4210), "4,210");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 
     #[test]

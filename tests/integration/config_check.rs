@@ -277,20 +277,75 @@ fn a_missing_file_fails_naming_it() {
 }
 
 #[test]
-fn an_unknown_extension_fails_naming_the_expected_ones() {
+fn a_file_of_an_unsupported_type_is_refused_by_check_before_anything_runs() {
     let test = Test::new().runbook(
         "web",
-        &runbook(r#"{ file = "config/staging.yaml", against = "config/production.toml" }"#),
+        &format!(
+            "[runbook]\nname = \"web\"\ndir = \"..\"\n\n[[steps]]\nid = \"first\"\nrun = \"touch first-ran\"\n\n\
+             [[steps]]\nid = \"staging-config\"\nconfig = {}\n",
+            r#"{ file = "config/staging.ini", against = "config/production.toml" }"#
+        ),
     );
-    test.write("config/staging.yaml", "a: 1\n")
+    test.write("config/staging.ini", "a = 1\n")
         .write("config/production.toml", "a = 1\n");
+    test.shipbook(&["check", "runbooks/web.toml"])
+        .code(2)
+        .stderr_has("error: `config/staging.ini` is not a kind of file the `config` action reads")
+        .stderr_has("--> runbooks/web.toml:11:20")
+        .stderr_has(
+            "expected: a file name ending in .toml, .json, .yaml, .yml or .env (or starting with .env.)",
+        );
+    test.shipbook(&["run", "runbooks/web.toml"]).code(2);
+    assert!(
+        !test.join("first-ran").exists(),
+        "no step runs before the refusal"
+    );
+    // A name known only once its variables are rendered is refused by the plan, again before
+    // the first step.
+    test.write(
+        "runbooks/web.toml",
+        "[runbook]\nname = \"web\"\ndir = \"..\"\n[vars]\nkind = \"ini\"\n\n[[steps]]\nid = \"first\"\nrun = \"touch first-ran\"\n\n\
+         [[steps]]\nid = \"staging-config\"\nconfig = { file = \"config/staging.{{ kind }}\", against = \"config/production.toml\" }\n",
+    );
+    test.shipbook(&["check", "runbooks/web.toml"]).success();
+    test.shipbook(&["run", "runbooks/web.toml"])
+        .code(2)
+        .stderr_has("config/staging.ini` is not a kind of file the `config` action reads");
+    assert!(!test.join("first-ran").exists());
+}
+
+#[test]
+fn yaml_files_are_compared_like_the_others() {
+    let test = Test::new().runbook(
+        "web",
+        &runbook(
+            r#"{ file = "deploy/staging/values.yaml", against = "deploy/production/values.yml", require = ["image.tag"], same = ["image.repository", "ingress.enabled"], ignore = ["replicas", "defaults"] }"#,
+        ),
+    );
+    test.write(
+        "deploy/staging/values.yaml",
+        "# Helm values\nreplicas: 1\nimage:\n  repository: registry.test/web\n  tag: \"1.4.3\"\ningress:\n  enabled: yes\n",
+    )
+    .write(
+        "deploy/production/values.yml",
+        "defaults: &defaults\n  enabled: true\nreplicas: 3\nimage:\n  repository: registry.test/web\n  tag: \"1.4.2\"\ningress:\n  <<: *defaults\n",
+    );
     let (detail, log) = failing(&test);
+    // `yes` is text in YAML 1.2, not `true`: the two files really differ there.
+    assert_eq!(detail, "1 of 6 checks failed: ingress.enabled differs");
+    assert_has(&log, "✓ deploy/staging/values.yaml parses as YAML (4 keys)");
+    assert_has(&log, "✓ image.tag is set in deploy/staging/values.yaml");
+    assert_has(&log, "✓ image.repository is the same in both files");
+
+    test.write(
+        "deploy/staging/values.yaml",
+        "image:\n  repository: registry.test/web\n  tag: \"1.4.3\"\n  tag: \"1.4.4\"\n",
+    );
+    let (detail, _) = failing(&test);
     assert_eq!(
         detail,
-        "1 of 2 checks failed: config/staging.yaml: unknown file type; \
-         expected a name ending in .toml, .json or .env"
+        "1 of 2 checks failed: deploy/staging/values.yaml:4:3: invalid YAML: duplicate mapping key: tag"
     );
-    assert_has(&log, "✗ config/staging.yaml: unknown file type");
 }
 
 #[test]

@@ -226,3 +226,74 @@ fn a_read_only_directory_is_a_clear_error() {
         .stderr_has("cannot create the directory runbooks/")
         .stderr_has("Permission denied");
 }
+
+#[test]
+fn a_released_version_is_not_proposed_again() {
+    let test = Test::new();
+    test.write(
+        "Cargo.toml",
+        "[package]\nname = \"web\"\nversion = \"1.4.3\"\n",
+    );
+    test.commit("release 1.4.3");
+    git(test.path(), &["tag", "v1.4.3"]);
+    git(test.path(), &["tag", "v1.4.10"]);
+    test.shipbook(&["init"])
+        .success()
+        .stderr_has("warning: tag v1.4.3 already exists")
+        .stderr_has("the runbook proposes 1.4.11")
+        .stderr_has("steps cargo-fmt, cargo-clippy, cargo-test, approve, tag v1.4.11");
+    let runbook = test.read("runbooks/release.toml");
+    assert!(runbook.contains("version = \"1.4.11\""), "{runbook}");
+
+    // A version not yet tagged is kept as the manifest says.
+    let fresh = Test::new();
+    fresh.write(
+        "Cargo.toml",
+        "[package]\nname = \"web\"\nversion = \"1.4.4\"\n",
+    );
+    fresh.commit("bump");
+    git(fresh.path(), &["tag", "v1.4.3"]);
+    let run = fresh.shipbook(&["init"]).success();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(
+        fresh
+            .read("runbooks/release.toml")
+            .contains("version = \"1.4.4\"")
+    );
+}
+
+#[test]
+fn init_says_to_commit_what_it_wrote_before_the_first_rehearsal() {
+    let test = Test::new();
+    test.write(
+        "Cargo.toml",
+        "[package]\nname = \"web\"\nversion = \"0.2.0\"\n",
+    );
+    test.commit("a project");
+    let run = test.shipbook(&["init"]).success();
+    run.stderr_has(
+        "git add runbooks/release.toml runbooks/schema.json .gitignore && git commit -m \"Add the release runbook\"",
+    )
+    .stderr_has("commit them before the first rehearsal");
+    // What it says is what stands between init and a rehearsal: the tree is dirty until then.
+    let status = git(test.path(), &["status", "--porcelain"]);
+    assert!(status.contains("runbooks/"), "{status}");
+    git(
+        test.path(),
+        &[
+            "add",
+            "runbooks/release.toml",
+            "runbooks/schema.json",
+            ".gitignore",
+        ],
+    );
+    git(
+        test.path(),
+        &["commit", "-q", "-m", "Add the release runbook"],
+    );
+    assert_eq!(git(test.path(), &["status", "--porcelain"]), "");
+
+    // Once they are committed, a second init that changes nothing has nothing to say about it.
+    let again = test.shipbook(&["init", "--force"]).success();
+    assert!(!again.stderr.contains("git add"), "{}", again.stderr);
+}

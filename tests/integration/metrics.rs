@@ -98,3 +98,45 @@ fn a_metric_that_hangs_obeys_its_timeout() {
         .success()
         .stderr_has("not sampled: before: timed out after 1s");
 }
+
+#[test]
+fn a_grouped_number_is_read_whole_and_values_are_shown_rounded() {
+    // Before the step the command prints "1,234.5 ms" (once read as 1); after it, a value with
+    // more digits than anyone reads.
+    let test = Test::new().runbook(
+        "web",
+        &runbook(
+            "name = \"p95_ms\"\ncommand = \"test -f latency && echo 'p95=182.533333ms' || echo 'p95=1,234.5 ms'\"\nbetter = \"lower\"\nmax_regression = \"10%\"",
+        ),
+    );
+    test.shipbook(&["run", "runbooks/web.toml"])
+        .success()
+        .stderr_has("metric p95_ms before: 1234.5\n")
+        .stderr_has("metric p95_ms after: 182.53 (-85.2%, improved)");
+    let record = test.last_run();
+    assert_eq!(record["metrics"][0]["before"], 1234.5);
+    assert_eq!(
+        record["metrics"][0]["after"], 182.533333,
+        "records keep the value"
+    );
+    let note = test.shipbook(&["note", "last"]).success().stdout;
+    assert!(
+        note.contains("| p95_ms | 1234.5 | 182.53 | -85.2% |"),
+        "{note}"
+    );
+}
+
+#[test]
+fn an_ambiguous_number_is_refused_not_guessed() {
+    let test = Test::new().runbook(
+        "web",
+        &runbook(
+            "name = \"requests\"\ncommand = \"echo 'requests: 1,234'\"\nbetter = \"higher\"\nmax_regression = \"10%\"",
+        ),
+    );
+    test.shipbook(&["run", "runbooks/web.toml"])
+        .code(1)
+        .stderr_has("ambiguous number `1,234` on stdout")
+        .stderr_has("metric `requests` has a guard but could not be sampled before the steps");
+    assert!(!test.join("latency").exists(), "no step ran");
+}

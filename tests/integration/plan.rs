@@ -160,3 +160,70 @@ run = "curl {{ url }}"
         .stderr_has("variable `url` is not defined for environment `production`")
         .stderr_has("runbooks/web.toml:11:13");
 }
+
+#[test]
+fn plan_text_shows_the_metrics_and_the_rehearsal_rule_as_json_does() {
+    let runbook = r#"[runbook]
+name = "web"
+
+[environments.staging]
+
+[environments.production]
+requires_rehearsal = "staging"
+
+[[metrics]]
+name = "p95_ms"
+command = "./p95.sh {{ env }}"
+better = "lower"
+max_regression = "10%"
+timeout = "30s"
+
+[[metrics]]
+name = "rps"
+command = ["./rps.sh"]
+better = "higher"
+
+[[steps]]
+id = "deploy"
+run = "./deploy.sh {{ env }}"
+
+[rollback]
+run = "./deploy.sh {{ env }} previous"
+"#;
+    let test = Test::new().runbook("web", runbook);
+    let json = test
+        .shipbook(&["plan", "runbooks/web.toml", "--env", "production", "--json"])
+        .success()
+        .json();
+    assert_eq!(json["requires_rehearsal"], "staging");
+    assert_eq!(json["metrics"][0]["name"], "p95_ms");
+
+    let text = test
+        .shipbook(&["plan", "runbooks/web.toml", "--env", "production"])
+        .success()
+        .stdout;
+    for line in [
+        "`run` in production requires a succeeded rehearsal in staging of this commit and runbook, rollback included (--skip-rehearsal REASON overrides)",
+        "metrics (sampled before the first step and after the last)",
+        "p95_ms",
+        "run: ./p95.sh production",
+        "lower is better · guard: more than 10% worse fails the run · timeout 30s",
+        "rps",
+        "run: ./rps.sh",
+        "higher is better",
+    ] {
+        assert!(
+            text.lines().any(|shown| shown.trim() == line),
+            "{line:?} not in:\n{text}"
+        );
+    }
+    // Staging itself requires nothing.
+    let staging = test
+        .shipbook(&["plan", "runbooks/web.toml", "--env", "staging"])
+        .success()
+        .stdout;
+    assert!(
+        !staging.contains("requires a succeeded rehearsal"),
+        "{staging}"
+    );
+}

@@ -116,5 +116,59 @@ fn show_draws_a_timeline_with_retries_and_history_a_trend() {
     test.shipbook(&["run", "runbooks/web.toml"]).success();
     test.shipbook(&["history", "--runbook", "web"])
         .success()
-        .stdout_has("trend of total duration, oldest to newest: ");
+        .stdout_has("trend of total duration, run without --env, oldest to newest: ");
+}
+
+#[test]
+fn history_draws_one_trend_per_mode_and_environment() {
+    let test = Test::new().runbook(
+        "web",
+        "[runbook]\nname = \"web\"\n\n[environments.staging]\n[environments.production]\n\n\
+         [[steps]]\nid = \"a\"\nrun = \"true\"\n\n[rollback]\nrun = \"true\"\n",
+    );
+    for args in [
+        &["rehearse", "runbooks/web.toml", "--env", "staging", "--yes"][..],
+        &["run", "runbooks/web.toml", "--env", "production", "--yes"],
+        &["rehearse", "runbooks/web.toml", "--env", "staging", "--yes"],
+        &["run", "runbooks/web.toml", "--env", "production", "--yes"],
+        &[
+            "rollback",
+            "runbooks/web.toml",
+            "--env",
+            "production",
+            "--yes",
+        ],
+        &["run", "runbooks/web.toml", "--env", "staging", "--yes"],
+    ] {
+        test.shipbook(args).success();
+    }
+    let history = test
+        .shipbook(&["history", "--runbook", "web"])
+        .success()
+        .stdout;
+    let trends: Vec<&str> = history
+        .lines()
+        .filter(|line| line.starts_with("trend of total duration"))
+        .collect();
+    // Two rehearsals in staging and two releases to production make a trend each; the one
+    // rollback and the one release to staging are too few for one.
+    assert_eq!(trends.len(), 2, "{history}");
+    assert!(
+        trends[0].starts_with("trend of total duration, run in production, oldest to newest: "),
+        "{history}"
+    );
+    assert!(
+        trends[1].starts_with("trend of total duration, rehearsal in staging, oldest to newest: "),
+        "{history}"
+    );
+    for trend in trends {
+        let spark = trend
+            .split(": ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        assert_eq!(spark.chars().count(), 2, "two runs in each: {trend}");
+    }
 }

@@ -441,7 +441,7 @@ fn resume_asks_before_rerunning_a_step_that_is_not_idempotent() {
     test.write("fixed", "");
     test.shipbook(&["resume", "last"])
         .code(3)
-        .stderr_has("no terminal to ask and no --yes");
+        .stderr_has("no terminal to ask on and no --yes");
     test.shipbook(&["resume", "last", "--yes"]).success();
 }
 

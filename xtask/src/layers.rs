@@ -205,21 +205,80 @@ fn is_test_only(root: &Path, file: &Path) -> bool {
 /// the items of `use crate::{a, b}`, and `super::` paths resolved against the module.
 fn imports(module: &[String], text: &str) -> Vec<(usize, Vec<String>)> {
     let mut found = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("#[cfg(test)]") {
-            break;
-        }
-        if trimmed.starts_with("//") {
-            continue;
-        }
-        for path in paths_in(line) {
+    for (line_number, line) in code_lines(text) {
+        for path in paths_in(&line) {
             if let Some(resolved) = resolve(module, &path) {
-                found.push((index + 1, resolved));
+                found.push((line_number, resolved));
             }
         }
     }
     found
+}
+
+/// The lines of non-test code, with their numbers: comments dropped, each `use` statement
+/// joined into one line (rustfmt spreads a long group over several), and every item under
+/// `#[cfg(test)]` left out, wherever it stands in the file.
+fn code_lines(text: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let trimmed = lines[index].trim_start();
+        if trimmed.starts_with("#[cfg(test)]") {
+            index = end_of_item(&lines, index + 1);
+            continue;
+        }
+        if trimmed.starts_with("//") {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        let mut joined = lines[index].to_string();
+        if is_use(trimmed) {
+            while !joined.contains(';') && index + 1 < lines.len() {
+                index += 1;
+                joined.push(' ');
+                joined.push_str(lines[index].trim());
+            }
+        }
+        out.push((start + 1, joined));
+        index += 1;
+    }
+    out
+}
+
+fn is_use(trimmed: &str) -> bool {
+    trimmed.starts_with("use ")
+        || trimmed.starts_with("pub use ")
+        || trimmed.starts_with("pub(") && trimmed.contains(") use ")
+}
+
+/// The index just past the item that starts at or after `index` (after any further
+/// attributes): a one-line item ends at its `;`, a block at its matching `}`.
+fn end_of_item(lines: &[&str], mut index: usize) -> usize {
+    while index < lines.len() && lines[index].trim_start().starts_with("#[") {
+        index += 1;
+    }
+    let mut depth = 0i32;
+    let mut opened = false;
+    while index < lines.len() {
+        let line = lines[index];
+        for c in line.chars() {
+            match c {
+                '{' => {
+                    depth += 1;
+                    opened = true;
+                }
+                '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        index += 1;
+        if (opened && depth <= 0) || (!opened && line.trim_end().ends_with(';')) {
+            break;
+        }
+    }
+    index
 }
 
 /// The `crate::…` and `super::…` paths in one line of code, as segments.
@@ -243,41 +302,66 @@ fn paths_in(line: &str) -> Vec<Vec<String>> {
     paths
 }
 
-/// `head` followed by `after` (`a::b::c`, or `{a, b::c}`) as full paths.
+/// `head` followed by `after` (`a::b::c`, `{a, b::c}`, or groups within groups) as full paths.
 fn expand(head: String, after: &str) -> Vec<Vec<String>> {
-    if let Some(group) = after.strip_prefix('{') {
-        let inside = group.split('}').next().unwrap_or_default();
-        return inside
-            .split(',')
-            .map(|item| {
-                let mut path = vec![head.clone()];
-                path.extend(segments(item.trim()));
-                path
-            })
-            .collect();
-    }
-    let mut path = vec![head];
-    path.extend(segments(after));
-    vec![path]
+    let prefix: Vec<String> = vec![head];
+    expand_tree(&prefix, after)
 }
 
-fn segments(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for segment in text.split("::") {
-        let ident: String = segment
+/// The paths of a use tree `text` below `prefix`.
+fn expand_tree(prefix: &[String], text: &str) -> Vec<Vec<String>> {
+    let text = text.trim_start();
+    if let Some(group) = text.strip_prefix('{') {
+        return split_group(group)
+            .into_iter()
+            .flat_map(|item| expand_tree(prefix, item))
+            .collect();
+    }
+    let mut path = prefix.to_vec();
+    let mut rest = text;
+    loop {
+        let ident: String = rest
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
         if ident.is_empty() {
             break;
         }
-        let whole = ident.len() == segment.len();
-        out.push(ident);
-        if !whole {
-            break;
+        path.push(ident.clone());
+        rest = &rest[ident.len()..];
+        match rest.strip_prefix("::") {
+            Some(after) if after.trim_start().starts_with('{') => {
+                return expand_tree(&path, after);
+            }
+            Some(after) => rest = after,
+            None => break,
         }
     }
-    out
+    vec![path]
+}
+
+/// The items of a `{…}` group (the text after its `{`), split at its own top-level commas.
+fn split_group(group: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    for (at, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(&group[start..at]);
+                return items.into_iter().filter(|i| !i.trim().is_empty()).collect();
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&group[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&group[start..]);
+    items.into_iter().filter(|i| !i.trim().is_empty()).collect()
 }
 
 /// A path as seen from the crate root: `crate::x::y` is `x::y`; `super::y` in `a::b` is `a::y`.
@@ -398,5 +482,16 @@ mod tests {
         );
         let found: Vec<String> = found.into_iter().map(|(_, p)| p.join("::")).collect();
         assert_eq!(found, ["runbook", "plan::Plan", "engine::effects::Answer"]);
+
+        let found = imports(
+            &module,
+            "use crate::{\n    runbook::{Mode, Step},\n    output,\n};\n#[cfg(test)]\nfn helper() {\n    crate::commands::x();\n}\nuse crate::store;\n",
+        );
+        let found: Vec<String> = found.into_iter().map(|(_, p)| p.join("::")).collect();
+        assert_eq!(
+            found,
+            ["runbook::Mode", "runbook::Step", "output", "store"],
+            "a group over several lines is read, a test-only item is skipped, and what follows it is read"
+        );
     }
 }

@@ -1,70 +1,38 @@
-//! Reading a configuration file: TOML, JSON or `.env`, chosen by the file's name.
+//! Reading a configuration file: TOML, JSON, YAML or `.env`, chosen by the file's name.
 //!
 //! Each format is parsed by its own crate and turned into the one model every comparison works
 //! in, flattened key paths to JSON values, so that a TOML file can be checked against a JSON or
 //! `.env` one. A file that does not parse is reported with the line and column its parser gives,
 //! in the `file:line:column` form shipbook uses for every position.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use super::flat::{Flat, flatten};
 use super::source::Source;
+use super::spec::{CONFIG_FILE_NAMES, ConfigFormat};
 use crate::text::diagnostic::line_column;
 use crate::text::words::one_line_joined;
 
-/// The file formats the action reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Format {
-    Toml,
-    Json,
-    Env,
-}
-
-impl Format {
-    /// The format a file's name says it has. Besides `.env` and `NAME.env`, names like
-    /// `.env.production` count as `.env` files, because that is a common way to name them.
-    fn of(path: &Path) -> Option<Format> {
-        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-        if name.ends_with(".toml") {
-            Some(Format::Toml)
-        } else if name.ends_with(".json") {
-            Some(Format::Json)
-        } else if name.ends_with(".env") || name.starts_with(".env.") {
-            Some(Format::Env)
-        } else {
-            None
-        }
-    }
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Format::Toml => "TOML",
-            Format::Json => "JSON",
-            Format::Env => ".env",
-        }
-    }
-
-    fn parse(self, text: &str) -> Result<Flat, ParseError> {
-        match self {
-            Format::Toml => parse_toml(text),
-            Format::Json => parse_json(text),
-            Format::Env => parse_env(text),
-        }
+/// Parses `text` in `format` into the flattened model.
+fn parse(format: ConfigFormat, text: &str) -> Result<Flat, ParseError> {
+    match format {
+        ConfigFormat::Toml => parse_toml(text),
+        ConfigFormat::Json => parse_json(text),
+        ConfigFormat::Yaml => super::yaml::parse_yaml(text),
+        ConfigFormat::Env => parse_env(text),
     }
 }
 
 /// Why a file's text is not valid in its format, and where, as far as the parser says.
 #[derive(Debug, PartialEq, Eq)]
-struct ParseError {
-    line: Option<usize>,
-    column: Option<usize>,
-    message: String,
+pub(super) struct ParseError {
+    pub(super) line: Option<usize>,
+    pub(super) column: Option<usize>,
+    pub(super) message: String,
 }
 
 impl ParseError {
-    fn without_position(message: impl Into<String>) -> ParseError {
+    pub(super) fn without_position(message: impl Into<String>) -> ParseError {
         ParseError {
             line: None,
             column: None,
@@ -83,10 +51,10 @@ impl ParseError {
 }
 
 /// Reads and flattens one file, or says (naming the file) why it cannot.
-pub(super) fn load(source: &Source<'_>) -> Result<(Format, Flat), String> {
-    let format = Format::of(source.path).ok_or_else(|| {
-        format!("{source}: unknown file type; expected a name ending in .toml, .json or .env")
-    })?;
+pub(super) fn load(source: &Source<'_>) -> Result<(ConfigFormat, Flat), String> {
+    // The plan refuses a name of no known format; this is for a plan made some other way.
+    let format = ConfigFormat::of(source.path)
+        .ok_or_else(|| format!("{source}: unknown file type; expected {CONFIG_FILE_NAMES}"))?;
     let text = std::fs::read_to_string(source.path).map_err(|error| {
         format!(
             "cannot read {source} (expected a {} file there): {error}",
@@ -95,7 +63,7 @@ pub(super) fn load(source: &Source<'_>) -> Result<(Format, Flat), String> {
     })?;
     // Editors on Windows may start a file with a byte order mark, which no parser here accepts.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let flat = format.parse(text).map_err(|error| {
+    let flat = parse(format, text).map_err(|error| {
         format!(
             "{source}{}: invalid {}: {}",
             error.position(),
@@ -174,7 +142,7 @@ fn json_error(error: &serde_json::Error) -> ParseError {
     }
 }
 
-fn json_kind(value: &Value) -> &'static str {
+pub(super) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -230,6 +198,7 @@ fn line_of(text: &str, logical_line: &str) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::actions::config::flat::tests::{key, keys};
+    use std::path::Path;
 
     #[test]
     fn toml_tables_flatten_into_dotted_keys_with_arrays_and_scalars_as_leaves() {
@@ -303,14 +272,16 @@ mod tests {
 
     #[test]
     fn the_format_is_chosen_by_the_file_name() {
-        let format = |name: &str| Format::of(Path::new(name));
-        assert_eq!(format("config/app.toml"), Some(Format::Toml));
-        assert_eq!(format("config/APP.TOML"), Some(Format::Toml));
-        assert_eq!(format("app.json"), Some(Format::Json));
-        assert_eq!(format(".env"), Some(Format::Env));
-        assert_eq!(format("config/production.env"), Some(Format::Env));
-        assert_eq!(format(".env.production"), Some(Format::Env));
-        assert_eq!(format("app.yaml"), None);
+        let format = |name: &str| ConfigFormat::of(Path::new(name));
+        assert_eq!(format("config/app.toml"), Some(ConfigFormat::Toml));
+        assert_eq!(format("config/APP.TOML"), Some(ConfigFormat::Toml));
+        assert_eq!(format("app.json"), Some(ConfigFormat::Json));
+        assert_eq!(format(".env"), Some(ConfigFormat::Env));
+        assert_eq!(format("config/production.env"), Some(ConfigFormat::Env));
+        assert_eq!(format(".env.production"), Some(ConfigFormat::Env));
+        assert_eq!(format("values.yaml"), Some(ConfigFormat::Yaml));
+        assert_eq!(format("compose.YML"), Some(ConfigFormat::Yaml));
+        assert_eq!(format("app.ini"), None);
         assert_eq!(format("Makefile"), None);
         assert_eq!(format("environment"), None);
     }

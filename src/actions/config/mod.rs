@@ -3,12 +3,12 @@
 //! Configuration drift between environments is a common reason a release fails after it has
 //! shipped: a key added to staging but forgotten in production, a cache setting that differs
 //! without anyone deciding it should, a database URL left empty. This action catches that drift
-//! before anything irreversible happens. It reads both files (TOML, JSON or `.env`, chosen by the
-//! file name), flattens each into dotted key paths, and checks that every `require`d key is set,
-//! that both files have the same keys (except `ignore`d ones), and that the keys listed in `same`
-//! have equal values. Every check made goes to the step's log, one per line, so that a passing
-//! step shows what it proved; every problem is found in one attempt, so one run shows all of
-//! them.
+//! before anything irreversible happens. It reads both files (TOML, JSON, YAML or `.env`,
+//! chosen by the file name), flattens each into dotted key paths, and checks that every
+//! `require`d key is set, that both files have the same keys (except `ignore`d ones), and that
+//! the keys listed in `same` have equal values. Every check made goes to the step's log, one per
+//! line, so that a passing step shows what it proved; every problem is found in one attempt, so
+//! one run shows all of them.
 //!
 //! Patterns are dotted paths: `*` matches exactly one segment, `**` any number of segments (zero
 //! or more), and any other segment only itself. A pattern that names a table covers every key
@@ -43,6 +43,7 @@ mod pattern;
 mod redact;
 mod report;
 mod source;
+mod yaml;
 
 /// Performs the check, writing every check made and its result to `log`.
 pub fn run(check: &PlannedConfig, log: &mut dyn Write) -> Verdict {
@@ -486,14 +487,14 @@ mod tests {
     #[test]
     fn an_unknown_extension_says_which_are_expected() {
         let fixture = Fixture::new()
-            .write("a.yaml", "a: 1\n")
+            .write("a.ini", "a = 1\n")
             .write("b.toml", "a = 1\n");
-        let outcome = fixture.check("a.yaml", "b.toml");
-        let a = fixture.label("a.yaml");
+        let outcome = fixture.check("a.ini", "b.toml");
+        let a = fixture.label("a.ini");
         assert_eq!(
             outcome.verdict.summary,
             format!(
-                "1 of 2 checks failed: {a}: unknown file type; expected a name ending in .toml, .json or .env"
+                "1 of 2 checks failed: {a}: unknown file type; expected a file name ending in .toml, .json, .yaml, .yml or .env (or starting with .env.)"
             )
         );
     }

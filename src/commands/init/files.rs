@@ -48,6 +48,35 @@ pub(super) fn gitignore_path(project_dir: &Path) -> PathBuf {
     }
 }
 
+/// Those of `paths` that git sees as uncommitted (new or changed), as given; none outside a
+/// repository.
+pub(super) fn uncommitted<'p>(paths: &[&'p Path]) -> Vec<&'p Path> {
+    let Some(repo) = crate::sys::git::discover(Path::new(".")) else {
+        return Vec::new();
+    };
+    let Some(root) = repo
+        .workdir()
+        .and_then(|dir| std::fs::canonicalize(dir).ok())
+    else {
+        return Vec::new();
+    };
+    let changed = crate::sys::git::changed_paths(&repo);
+    paths
+        .iter()
+        .copied()
+        .filter(|path| {
+            std::fs::canonicalize(path)
+                .ok()
+                .and_then(|full| {
+                    full.strip_prefix(&root)
+                        .ok()
+                        .map(|relative| relative.to_string_lossy().into_owned())
+                })
+                .is_some_and(|relative| changed.contains(&relative))
+        })
+        .collect()
+}
+
 /// What `ignore_state_dir` did to the `.gitignore`.
 pub(super) enum IgnoreChange {
     Created,

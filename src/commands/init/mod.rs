@@ -10,8 +10,13 @@
 //! `.shipbook/` to `.gitignore`, so that the records never make the tree dirty. It never
 //! overwrites a runbook unless asked to with `--force`.
 //!
-//! This module runs the command; `detect` reads the project, `template` writes the runbook's
-//! text, and `files` writes files and the `.gitignore` line.
+//! It proposes a version whose tag does not exist yet, and ends by saying which of the files it
+//! wrote are still to be committed: the runbook requires a clean tree, so a first rehearsal
+//! would otherwise be refused for init's own files.
+//!
+//! This module runs the command; `detect` reads the project, `version` picks the version to
+//! propose, `template` writes the runbook's text, and `files` writes files and the `.gitignore`
+//! line.
 
 use std::path::Path;
 
@@ -26,6 +31,7 @@ use files::{IgnoreChange, WriteError, gitignore_path, ignore_state_dir, write_fi
 mod detect;
 mod files;
 mod template;
+mod version;
 
 const RUNBOOK_DIR: &str = "runbooks";
 const RUNBOOK_FILE: &str = "runbooks/release.toml";
@@ -45,7 +51,12 @@ pub fn init(force: bool, globals: &Globals) -> Result<()> {
         return Err(refuse_overwrite());
     }
 
-    let (project, warnings) = Project::detect(project_dir);
+    let (mut project, mut warnings) = Project::detect(project_dir);
+    let proposal = version::propose(&project.version, &crate::sys::git::tag_names(project_dir));
+    if let version::Proposal::Next { next, .. } = &proposal {
+        project.version.clone_from(next);
+    }
+    warnings.extend(proposal.warning());
     for warning in &warnings {
         eprintln!("{} {warning}", style("warning:").yellow().bold());
     }
@@ -142,4 +153,21 @@ fn tell(project: &Project, schema_change: &str, gitignore: &Path, ignore_change:
     eprintln!("  edit the [rollback] section of {RUNBOOK_FILE} (it fails until you do)");
     eprintln!("  shipbook check                        # validate runbooks/*.toml");
     eprintln!("  shipbook plan {RUNBOOK_FILE}   # the resolved steps; runs nothing");
+    // The runbook says `[git] require_clean = true`, and a rehearsal only counts for a clean
+    // tree: until these files are committed, neither a rehearsal nor a release can start.
+    let written = [Path::new(RUNBOOK_FILE), Path::new(SCHEMA_FILE), gitignore];
+    let uncommitted = files::uncommitted(&written);
+    if !uncommitted.is_empty() {
+        let names: Vec<String> = uncommitted
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        eprintln!(
+            "  git add {} && git commit -m \"Add the release runbook\"",
+            names.join(" ")
+        );
+        eprintln!(
+            "      # commit them before the first rehearsal: the runbook refuses to start with uncommitted changes"
+        );
+    }
 }

@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use super::{cell, duration_or_dash};
+use crate::plan::shell_quote;
 use crate::runbook::{Mode, StepKind};
 use crate::store::record::{MetricRecord, Phase, RunRecord, StepRecord, StepStatus, TagRecord};
 
@@ -27,11 +28,14 @@ pub(super) fn step_tables(out: &mut String, run: &RunRecord, mode: Mode) {
     }
     if main_phase == Phase::Steps && run.steps.iter().any(|s| s.phase == Phase::Rollback) {
         steps_table(out, run, Phase::Rollback, "Rollback, rehearsed");
+        let rollback = match run.phase_duration_ms(Phase::Rollback) {
+            Some(ms) => format!("the rollback took {}", duration_or_dash(Some(ms))),
+            None => "the rollback did not run".to_string(),
+        };
         let _ = writeln!(
             out,
-            "\nThe steps took {}; the rollback took {}.",
+            "\nThe steps took {}; {rollback}.",
             duration_or_dash(run.phase_duration_ms(Phase::Steps)),
-            duration_or_dash(run.phase_duration_ms(Phase::Rollback))
         );
     }
 }
@@ -154,7 +158,7 @@ pub(super) fn metrics(out: &mut String, run: &RunRecord) {
 
 /// One metric's row: its values, the change in percent, and the verdict with its guard.
 fn metric_row(out: &mut String, metric: &MetricRecord) {
-    let value = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    let value = |v: Option<f64>| v.map_or_else(|| "-".to_string(), crate::text::number::display);
     let change = metric
         .change_percent()
         .map_or_else(|| "-".to_string(), |c| format!("{c:+.1}%"));
@@ -213,6 +217,70 @@ pub(super) fn rollback(out: &mut String, run: &RunRecord) {
             if let Some(command) = command {
                 let _ = writeln!(out, "```sh\n{command}\n```");
             }
+            let _ = writeln!(
+                out,
+                "\nThe same with shipbook, recorded, after one confirmation:\n\n```sh\n{}\n```",
+                shipbook_rollback(run)
+            );
         }
+    }
+}
+
+/// The `shipbook rollback` command that runs this rollback: the same runbook, environment and
+/// `--var`s, so that it renders the commands above (`{{ git.previous_tag }}` included: after a
+/// release, that is still the tag before it).
+fn shipbook_rollback(run: &RunRecord) -> String {
+    let mut words = vec![
+        "shipbook rollback".to_string(),
+        shell_quote(&run.runbook_path),
+    ];
+    if let Some(env) = &run.env {
+        words.push(format!("--env {}", shell_quote(env)));
+    }
+    for var in &run.invocation.vars {
+        words.push(format!("--var {}", quote_var(var)));
+    }
+    words.join(" ")
+}
+
+/// A recorded `--var` for a shell: a secret in it was recorded masked as `[masked:NAME]`, and is
+/// given back as `"$NAME"`, from the environment variable it came from.
+fn quote_var(var: &str) -> String {
+    const MASK: &str = "[masked:";
+    let mut quoted = String::new();
+    let mut rest = var;
+    while let Some(start) = rest.find(MASK) {
+        let after = &rest[start + MASK.len()..];
+        let Some(end) = after.find(']') else { break };
+        let name = &after[..end];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            break;
+        }
+        if start > 0 {
+            quoted.push_str(&shell_quote(&rest[..start]));
+        }
+        quoted.push_str(&format!("\"${name}\""));
+        rest = &after[end + 1..];
+    }
+    if !rest.is_empty() || quoted.is_empty() {
+        quoted.push_str(&shell_quote(rest));
+    }
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_vars_are_given_back_as_the_shell_reads_them() {
+        assert_eq!(quote_var("version=1.2"), "version=1.2");
+        assert_eq!(quote_var("message=a b"), "'message=a b'");
+        assert_eq!(quote_var("token=[masked:TOKEN]"), "token=\"$TOKEN\"");
+        assert_eq!(
+            quote_var("pair=[masked:A] [masked:B_2]"),
+            "pair=\"$A\"' '\"$B_2\""
+        );
+        assert_eq!(quote_var("odd=[masked:a b]"), "'odd=[masked:a b]'");
     }
 }

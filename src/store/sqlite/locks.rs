@@ -7,7 +7,7 @@
 use rusqlite::{Connection, TransactionBehavior, named_params};
 
 use super::columns::{Columns, Outcome, read_owner};
-use crate::store::{LockHolder, Owner};
+use crate::store::{LockHolder, LockOutcome, Owner};
 use crate::text::timestamp::Timestamp;
 
 /// Who asks for a lock, and for which run.
@@ -20,24 +20,12 @@ pub(super) struct Claim<'a> {
     pub since: Timestamp,
 }
 
-/// What came of asking for a lock.
-pub(super) enum Acquired {
-    /// The lock is the claimant's now; it was free, or held by a process that is gone (this
-    /// holder).
-    Taken { taken_over: Option<LockHolder> },
-    /// A live process holds it; nothing was written.
-    Held { holder: LockHolder, host: String },
-}
-
-pub(super) fn acquire(connection: &mut Connection, claim: &Claim<'_>) -> Outcome<Acquired> {
+pub(super) fn acquire(connection: &mut Connection, claim: &Claim<'_>) -> Outcome<LockOutcome> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut taken_over = None;
     if let Some((holder, owner)) = holder(&transaction, claim.runbook, claim.env)? {
         if !owner.is_gone() {
-            return Ok(Acquired::Held {
-                holder,
-                host: owner.host,
-            });
+            return Ok(LockOutcome::Held(holder));
         }
         taken_over = Some(holder);
     }
@@ -56,7 +44,7 @@ pub(super) fn acquire(connection: &mut Connection, claim: &Claim<'_>) -> Outcome
         },
     )?;
     transaction.commit()?;
-    Ok(Acquired::Taken { taken_over })
+    Ok(LockOutcome::Taken { taken_over })
 }
 
 /// The current holder of a lock, and its process.
@@ -80,6 +68,7 @@ fn holder(
         operator: row.get("operator")?,
         pid: owner.pid,
         since: row.get("since")?,
+        host: owner.host.clone(),
     };
     Ok(Some((holder, owner)))
 }

@@ -89,11 +89,19 @@ const HISTORY_INDEX: &str = r#"
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at DESC, run_id DESC);
 "#;
 
+/// Version 4: the uncommitted changes of a run's working tree, and an index for the rehearsals
+/// of a runbook in an environment, newest first.
+const UNCOMMITTED_CHANGES: &str = r#"
+ALTER TABLE runs ADD COLUMN uncommitted TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX runs_by_mode ON runs (runbook, env, mode, started_at DESC);
+"#;
+
 /// Every migration, oldest first; the position + 1 is the version it produces.
 const STEPS: &[M<'static>] = &[
     M::up(RUNS_STEPS_AND_LOCKS),
     M::up(PHASES_METRICS_AND_REHEARSALS),
     M::up(HISTORY_INDEX),
+    M::up(UNCOMMITTED_CHANGES),
 ];
 
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
@@ -104,23 +112,42 @@ pub(super) const SCHEMA_VERSION: usize = STEPS.len();
 /// Checks that the database can be trusted, sets the connection up, and upgrades the schema to
 /// [`SCHEMA_VERSION`]. The error is the sentence to show after the database's path.
 pub(super) fn prepare(connection: &mut Connection) -> Result<(), String> {
+    // Another shipbook may be creating or upgrading the same database right now: wait for its
+    // write lock rather than fail, from the first read on.
+    connection
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|error| error.to_string())?;
     let version = refuse_what_cannot_be_trusted(connection)?;
     // Each commit survives the death of the process (not of the machine) at the cost of one
     // append to the write-ahead log, which keeps the cost of a step's record small.
     connection
-        .busy_timeout(std::time::Duration::from_secs(10))
-        .and_then(|()| {
-            connection.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-        })
-        .map_err(|error| error.to_string())?;
-    MIGRATIONS.to_latest(connection).map_err(|error| {
-        format!(
-            "cannot upgrade the schema from version {version} to version {SCHEMA_VERSION}: {}",
-            migration_error_text(&error)
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
-    })
+        .map_err(|error| error.to_string())?;
+    upgrade(connection, version)
+}
+
+/// Applies the migrations the database lacks. `rusqlite_migration` reads the version before its
+/// transaction takes the write lock, so when several shipbooks open a new state directory at
+/// once, all but the first try migrations that the first has applied meanwhile, and fail. A
+/// failure after which the version has moved on is that race, not a fault: the upgrade is tried
+/// again from the version now found (which ends it, the version being the latest). A failure
+/// with the version where it was is the database's own.
+fn upgrade(connection: &mut Connection, mut version: usize) -> Result<(), String> {
+    loop {
+        let Err(error) = MIGRATIONS.to_latest(connection) else {
+            return Ok(());
+        };
+        let now = refuse_what_cannot_be_trusted(connection)?;
+        if now == version {
+            return Err(format!(
+                "cannot upgrade the schema from version {version} to version {SCHEMA_VERSION}: {}",
+                migration_error_text(&error)
+            ));
+        }
+        version = now;
+    }
 }
 
 /// The schema version of a database that may be opened, read without writing anything: a
@@ -166,6 +193,7 @@ pub(super) fn database_at(path: &std::path::Path, version: usize) {
         RUNS_STEPS_AND_LOCKS,
         PHASES_METRICS_AND_REHEARSALS,
         HISTORY_INDEX,
+        UNCOMMITTED_CHANGES,
     ];
     for text in &texts[..version] {
         connection.execute_batch(text).unwrap();
@@ -182,7 +210,24 @@ mod tests {
     #[test]
     fn the_migrations_apply_to_an_empty_database() {
         MIGRATIONS.validate().unwrap();
-        assert_eq!(SCHEMA_VERSION, 3);
+        assert_eq!(SCHEMA_VERSION, 4);
+    }
+
+    #[test]
+    fn an_upgrade_made_meanwhile_by_another_shipbook_is_not_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shipbook.db");
+        // This shipbook reads version 0; another then creates the whole schema before this one
+        // takes the write lock.
+        let mut late = Connection::open(&path).unwrap();
+        let version = refuse_what_cannot_be_trusted(&late).unwrap();
+        assert_eq!(version, 0);
+        prepare(&mut Connection::open(&path).unwrap()).unwrap();
+        upgrade(&mut late, version).unwrap();
+        assert_eq!(
+            refuse_what_cannot_be_trusted(&late).unwrap(),
+            SCHEMA_VERSION
+        );
     }
 
     #[test]

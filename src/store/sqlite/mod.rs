@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use self::columns::Fault;
-use self::locks::{Acquired, Claim};
-use crate::error::{Error, Lock, Result};
+use self::locks::Claim;
+use crate::error::{Error, Result};
 use crate::store::record::{RunRecord, StepRecord};
-use crate::store::{LockHolder, Owner, Store, resolve_run_id_with};
+use crate::store::{LockOutcome, Owner, Store, resolve_run_id_with};
 use crate::text::timestamp::Timestamp;
 
 /// The file of the database in the state directory.
@@ -28,6 +28,28 @@ const DATABASE: &str = "shipbook.db";
 pub(super) struct SqliteStore {
     connection: Connection,
     path: PathBuf,
+    /// The device and inode of the database file as opened. SQLite goes on writing into a file
+    /// that was deleted (or replaced) under it, and every write succeeds into nothing: each
+    /// write of a run first checks that the file at `path` is still this one.
+    file: FileIdentity,
+}
+
+/// Which file a path named: its device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> std::io::Result<FileIdentity> {
+        use std::os::unix::fs::MetadataExt as _;
+        let metadata = std::fs::metadata(path)?;
+        Ok(FileIdentity {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
 }
 
 impl SqliteStore {
@@ -51,7 +73,25 @@ impl SqliteStore {
         let mut connection =
             Connection::open(&path).map_err(|error| failed(format!("cannot open: {error}")))?;
         migrations::prepare(&mut connection).map_err(failed)?;
-        Ok(SqliteStore { connection, path })
+        let file = FileIdentity::of(&path)
+            .map_err(|error| failed(format!("cannot read what file it is: {error}")))?;
+        Ok(SqliteStore {
+            connection,
+            path,
+            file,
+        })
+    }
+
+    /// Refuses to write the record of `run_id` into a database file that is no longer the one
+    /// at the store's path: what is written there would be lost when the store is closed.
+    fn still_in_place(&self, run_id: &str) -> Result<()> {
+        if FileIdentity::of(&self.path).is_ok_and(|now| now == self.file) {
+            return Ok(());
+        }
+        Err(Error::RecordLost {
+            path: self.path.clone(),
+            run_id: run_id.to_string(),
+        })
     }
 
     /// The store error for a fault of this database.
@@ -65,44 +105,46 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn insert_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::insert_run(&mut self.connection, run, owner).map_err(|fault| self.error(fault))
     }
 
     fn resume_run(&mut self, run: &RunRecord, owner: &Owner) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::resume_run(&mut self.connection, run, owner).map_err(|fault| self.error(fault))
     }
 
     fn insert_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.still_in_place(run_id)?;
         runs::upsert_step(&self.connection, run_id, step).map_err(|fault| self.error(fault))
     }
 
     fn update_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.still_in_place(run_id)?;
         runs::upsert_step(&self.connection, run_id, step).map_err(|fault| self.error(fault))
     }
 
     fn update_metrics(&mut self, run: &RunRecord) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::update_metrics(&self.connection, run).map_err(|fault| self.error(fault))
     }
 
     fn finish_run(&mut self, run: &RunRecord) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::finish_run(&self.connection, run).map_err(|fault| self.error(fault))
     }
 
     fn rewrite_run(&mut self, run: &RunRecord) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
         runs::rewrite_run(&mut self.connection, run).map_err(|fault| self.error(fault))
     }
 
-    fn find_rehearsal(
-        &self,
-        runbook: &str,
-        env: &str,
-        content_hash: &str,
-        git_sha: &str,
-    ) -> Result<Option<RunRecord>> {
-        runs::find_rehearsal(&self.connection, runbook, env, content_hash, git_sha)
+    fn rehearsals(&self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        runs::rehearsal_ids(&self.connection, runbook, env, limit)
             .map_err(|fault| self.error(fault))?
-            .map(|run_id| self.load_run(&run_id))
-            .transpose()
+            .iter()
+            .map(|run_id| self.load_run(run_id))
+            .collect()
     }
 
     fn resolve_run_id(&self, query: &str) -> Result<String> {
@@ -131,7 +173,7 @@ impl Store for SqliteStore {
         operator: &str,
         owner: &Owner,
         since: Timestamp,
-    ) -> Result<Option<LockHolder>> {
+    ) -> Result<LockOutcome> {
         let claim = Claim {
             runbook,
             env,
@@ -140,18 +182,7 @@ impl Store for SqliteStore {
             owner,
             since,
         };
-        match locks::acquire(&mut self.connection, &claim).map_err(|fault| self.error(fault))? {
-            Acquired::Taken { taken_over } => Ok(taken_over),
-            Acquired::Held { holder, host } => Err(Error::Locked(Box::new(Lock {
-                runbook: runbook.to_string(),
-                env: env.to_string(),
-                holder_run: holder.run_id,
-                holder_operator: holder.operator,
-                holder_pid: holder.pid,
-                holder_since: holder.since,
-                holder_host: host,
-            }))),
-        }
+        locks::acquire(&mut self.connection, &claim).map_err(|fault| self.error(fault))
     }
 
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()> {

@@ -5,7 +5,7 @@
 //! needs no new column. Each step is one row of `steps`, written with one upsert whenever it
 //! changes.
 
-use rusqlite::{Connection, OptionalExtension, named_params};
+use rusqlite::{Connection, named_params};
 
 use super::columns::{Columns, Outcome, read_owner, to_json};
 use crate::store::record::{RunRecord, StepRecord};
@@ -22,12 +22,13 @@ pub(super) fn insert_run(
         "INSERT INTO runs (run_id, runbook, runbook_path, content_hash, mode, env, operator, host,
             pid, pid_start, reason, owner, expected, description, git_sha, git_branch, git_dirty,
             previous_tag, files_touched, rollback_note, rollback_command, started_at, finished_at,
-            status, status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation)
+            status, status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation,
+            uncommitted)
          VALUES (:run_id, :runbook, :runbook_path, :content_hash, :mode, :env, :operator, :host,
             :pid, :pid_start, :reason, :owner, :expected, :description, :git_sha, :git_branch,
             :git_dirty, :previous_tag, :files_touched, :rollback_note, :rollback_command,
             :started_at, :finished_at, :status, :status_reason, :note, :metrics, :rehearsal,
-            :skip_rehearsal, :resumed, :invocation)",
+            :skip_rehearsal, :resumed, :invocation, :uncommitted)",
         named_params! {
             ":run_id": run.run_id,
             ":runbook": run.runbook,
@@ -60,6 +61,7 @@ pub(super) fn insert_run(
             ":skip_rehearsal": run.skip_rehearsal,
             ":resumed": to_json(&run.resumed),
             ":invocation": to_json(&run.invocation),
+            ":uncommitted": to_json(&run.uncommitted),
         },
     )?;
     for step in &run.steps {
@@ -185,34 +187,27 @@ pub(super) fn upsert_step(connection: &Connection, run_id: &str, step: &StepReco
     Ok(())
 }
 
-/// The id of the newest rehearsal, recorded and wholly succeeded (its rollback included), of
-/// this runbook content at this commit, from a clean working tree, in `env`.
-pub(super) fn find_rehearsal(
+/// The ids of the newest rehearsals of `runbook` in `env`, newest first, at most `limit`.
+pub(super) fn rehearsal_ids(
     connection: &Connection,
     runbook: &str,
     env: &str,
-    content_hash: &str,
-    git_sha: &str,
-) -> Outcome<Option<String>> {
-    let id = connection
-        .query_row(
-            "SELECT run_id FROM runs
-             WHERE runbook = :runbook AND env = :env AND mode = 'rehearsal'
-                AND status = 'succeeded' AND content_hash = :content_hash AND git_sha = :git_sha
-                AND git_dirty = 0
-                AND EXISTS (SELECT 1 FROM steps WHERE steps.run_id = runs.run_id
-                    AND steps.phase = 'rollback' AND steps.status = 'succeeded')
-             ORDER BY started_at DESC LIMIT 1",
-            named_params! {
-                ":runbook": runbook,
-                ":env": env,
-                ":content_hash": content_hash,
-                ":git_sha": git_sha,
-            },
-            |row| row.get("run_id"),
-        )
-        .optional()?;
-    Ok(id)
+    limit: usize,
+) -> Outcome<Vec<String>> {
+    let mut statement = connection.prepare(
+        "SELECT run_id FROM runs WHERE runbook = :runbook AND env = :env AND mode = 'rehearsal'
+         ORDER BY started_at DESC, run_id DESC LIMIT :limit",
+    )?;
+    let mut rows = statement.query(named_params! {
+        ":runbook": runbook,
+        ":env": env,
+        ":limit": limit as i64,
+    })?;
+    let mut ids = Vec::new();
+    while let Some(row) = rows.next()? {
+        ids.push(row.get("run_id")?);
+    }
+    Ok(ids)
 }
 
 /// The run ids a user's query may mean.
@@ -243,7 +238,7 @@ pub(super) fn run_ids(connection: &Connection, query: RunQuery<'_>) -> Outcome<V
 const RUN_COLUMNS: &str = "run_id, runbook, runbook_path, content_hash, mode, env, operator, host,
     pid, pid_start, reason, owner, expected, description, git_sha, git_branch, git_dirty,
     previous_tag, files_touched, rollback_note, rollback_command, started_at, finished_at, status,
-    status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation";
+    status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation, uncommitted";
 
 /// The runs newest first, without their steps.
 pub(super) fn list_runs(
@@ -311,6 +306,7 @@ fn read_run(row: &Columns<'_, '_>) -> Outcome<(RunRecord, Owner)> {
         git_sha: row.get("git_sha")?,
         git_branch: row.get("git_branch")?,
         git_dirty: row.get("git_dirty")?,
+        uncommitted: row.json("uncommitted")?,
         previous_tag: row.get("previous_tag")?,
         files_touched: row.json("files_touched")?,
         rollback_note: row.get("rollback_note")?,

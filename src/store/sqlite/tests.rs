@@ -6,12 +6,12 @@ use rusqlite::Connection;
 use super::migrations::{SCHEMA_VERSION, database_at};
 use super::{DATABASE, SqliteStore};
 use crate::error::Error;
-use crate::runbook::{Better, Mode, StepKind};
+use crate::runbook::{Better, Mode, OnFailure, StepKind};
 use crate::store::record::{
     Invocation, MetricRecord, Phase, RehearsalCitation, RunRecord, RunStatus, StepRecord,
     StepStatus, TagRecord,
 };
-use crate::store::{Owner, Store};
+use crate::store::{LockOutcome, Owner, Store};
 use crate::text::timestamp::Timestamp;
 
 fn at(text: &str) -> Timestamp {
@@ -57,6 +57,7 @@ fn sample_run(run_id: &str, owner: &Owner) -> RunRecord {
         git_sha: "abc123".into(),
         git_branch: "main".into(),
         git_dirty: false,
+        uncommitted: Vec::new(),
         previous_tag: "v1.1.0".into(),
         files_touched: vec!["src/app.rs".into(), "Cargo.toml".into()],
         rollback_note: Some("Redeploy the previous tag".into()),
@@ -87,7 +88,7 @@ fn sample_run(run_id: &str, owner: &Owner) -> RunRecord {
             vars: vec!["version=1.2.0".into()],
             only: Vec::new(),
             from: Some("deploy".into()),
-            on_failure: Some("undo".into()),
+            on_failure: Some(OnFailure::Undo),
         },
         steps: vec![
             step(0, "build", StepKind::Run, Phase::Steps),
@@ -313,24 +314,31 @@ fn a_lock_is_refused_while_its_holder_lives_and_taken_over_after() {
     let alive = Owner::this_process();
     let since = at("2024-05-01T09:30:00.000Z");
     let taken = store.acquire_lock("web", "prod", "web-1", "ann@host", &alive, since);
-    assert!(taken.unwrap().is_none());
+    assert!(matches!(taken, Ok(LockOutcome::Taken { taken_over: None })));
 
     let refused = store.acquire_lock("web", "prod", "web-2", "bob@host", &alive, since);
-    let Err(Error::Locked(lock)) = refused else {
+    let Ok(LockOutcome::Held(holder)) = refused else {
         panic!("not refused: {refused:?}");
     };
-    assert_eq!(lock.holder_run, "web-1");
-    assert_eq!(lock.holder_since, since);
+    assert_eq!(holder.run_id, "web-1");
+    assert_eq!(holder.since, since);
+    assert_eq!(holder.host, alive.host);
 
     raw(dir.path())
         .execute("UPDATE locks SET pid_start = -1", [])
         .unwrap();
     let taken = store.acquire_lock("web", "prod", "web-2", "bob@host", &alive, since);
-    assert_eq!(taken.unwrap().unwrap().run_id, "web-1");
+    let Ok(LockOutcome::Taken {
+        taken_over: Some(previous),
+    }) = taken
+    else {
+        panic!("not taken over: {taken:?}");
+    };
+    assert_eq!(previous.run_id, "web-1");
     store.release_lock("web", "prod", "web-1").unwrap();
     store.release_lock("web", "prod", "web-2").unwrap();
     let free = store.acquire_lock("web", "prod", "web-3", "cy@host", &alive, since);
-    assert!(free.unwrap().is_none());
+    assert!(matches!(free, Ok(LockOutcome::Taken { taken_over: None })));
 }
 
 /// A run as a shipbook of schema version 1 wrote it: no phase, tag, metrics or invocation.

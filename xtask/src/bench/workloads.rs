@@ -25,7 +25,7 @@ pub enum Form {
     Direct,
 }
 
-/// A 20-step runbook of the shape of DESIGN.md section 1, for `check`: variables, two
+/// A 20-step runbook using most of the runbook format, for `check`: variables, two
 /// environments, timeouts, retries, undos, a confirmation and a rollback.
 pub fn check_runbook(steps: usize) -> String {
     let mut text = String::from(
@@ -325,6 +325,7 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
         git_sha: format!("{:040x}", index * 7919),
         git_branch: "main".to_string(),
         git_dirty: false,
+        uncommitted: Vec::new(),
         previous_tag: format!("v1.{}.0", index.saturating_sub(1)),
         files_touched: vec![
             "src/admin.rs".to_string(),

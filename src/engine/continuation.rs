@@ -1,0 +1,232 @@
+//! Preparing `shipbook resume`: finding the run, refusing what must be refused, and merging its
+//! record with the runbook as planned now; then, once the session holds the lock, checking the
+//! record again.
+//!
+//! Reading the run and taking its lock are two moments. Another `shipbook resume` of the same
+//! run (two engineers, or a CI retry) may take the lock in between, finish the run and release
+//! the lock; what was read before is then stale, and continuing from it would run the rest a
+//! second time. So everything that depends on the run's state is decided again under the lock:
+//! a run that meanwhile succeeded has nothing left (exit 0), one that meanwhile changed is merged
+//! again from what it is now, and the processes of the run are looked for only then, when no
+//! other shipbook can be running them.
+
+use std::path::Path;
+
+use super::lock;
+use super::resume;
+use super::run_record::new_record;
+use super::session::{Notice, Prepared};
+use crate::error::{Error, Result};
+use crate::plan::{Plan, Selection};
+use crate::runbook;
+use crate::store::record::{RunRecord, RunStatus};
+use crate::store::{LockHolder, Store};
+use crate::sys::{operator, processes, state};
+use crate::text::timestamp::Timestamp;
+
+/// What a resume was prepared from, to be checked again once the lock is held.
+pub(super) struct Resumption {
+    /// The run as it was read before the lock.
+    previous: RunRecord,
+    /// The run's steps as the runbook plans them now, all pending.
+    fresh: RunRecord,
+    force: bool,
+}
+
+/// Prepares the continuation of a failed or interrupted run; `None` when it succeeded and there
+/// is nothing to resume.
+pub fn resume(
+    query: &str,
+    yes: bool,
+    force: bool,
+    state_dir: Option<&Path>,
+    notices: &mut dyn FnMut(Notice),
+) -> Result<Option<Prepared>> {
+    let state_dir = state::for_current_dir(state_dir);
+    let Some(store) = crate::store::open_existing(&state_dir)? else {
+        return Err(Error::UnknownRun {
+            query: query.to_string(),
+        });
+    };
+    let run_id = store.resolve_run_id(query)?;
+    let previous = store.load_run(&run_id)?;
+    if !resumable(&previous, notices)? {
+        return Ok(None);
+    }
+    let runbook = runbook::load(Path::new(&previous.runbook_path))?;
+    if runbook.name() != previous.runbook {
+        return Err(Error::usage(
+            format!(
+                "{} now holds runbook `{}`, not `{}` of run {run_id}",
+                previous.runbook_path,
+                runbook.name(),
+                previous.runbook
+            ),
+            "the runbook the run was started with",
+        ));
+    }
+    let selection = Selection {
+        env: previous.env.clone(),
+        vars: previous
+            .invocation
+            .vars
+            .iter()
+            .map(|var| resume::unmask(var, &runbook))
+            .collect(),
+        only: previous.invocation.only.clone(),
+        from: previous.invocation.from.clone(),
+    };
+    let mode = previous.mode;
+    let plan = Plan::for_selection(
+        &runbook,
+        &selection,
+        mode,
+        previous.reason.clone(),
+        run_id.clone(),
+        true,
+    )?;
+    let fresh = new_record(&plan, &run_id, &previous.operator, Vec::new());
+    let record = merged(&previous, &fresh, force, notices)?;
+    let on_failure = previous.invocation.on_failure.unwrap_or(plan.on_failure);
+    Ok(Some(Prepared {
+        plan,
+        record,
+        store,
+        state_dir,
+        yes,
+        on_failure,
+        resumption: Some(Resumption {
+            previous,
+            fresh,
+            force,
+        }),
+        force_lock: false,
+        closing: Vec::new(),
+    }))
+}
+
+/// The record to continue from: `previous` merged with the runbook as planned now (`fresh`),
+/// once a changed runbook has been refused (or allowed by `--force`).
+fn merged(
+    previous: &RunRecord,
+    fresh: &RunRecord,
+    force: bool,
+    notices: &mut dyn FnMut(Notice),
+) -> Result<RunRecord> {
+    refuse_changes(previous, fresh, &fresh.content_hash, force, notices)?;
+    let mut record = resume::merge(previous, fresh.clone(), &fresh.content_hash);
+    record
+        .resumed
+        .push(format!("{} by {}", Timestamp::now(), operator::operator()));
+    Ok(record)
+}
+
+/// Under the lock, decides again from the run as it is now. Returns the record to continue
+/// from, or `None` when the run succeeded meanwhile and there is nothing left.
+pub(super) fn recheck(
+    store: &dyn Store,
+    resumption: Resumption,
+    prepared: RunRecord,
+    notices: &mut dyn FnMut(Notice),
+) -> Result<Option<RunRecord>> {
+    let Resumption {
+        previous,
+        fresh,
+        force,
+    } = resumption;
+    let now = store.load_run(&previous.run_id)?;
+    let record = if now == previous {
+        prepared
+    } else {
+        if !resumable(&now, notices)? {
+            return Ok(None);
+        }
+        notices(Notice::Info(format!(
+            "run {} changed while this resume waited for its lock (another resume?); continuing from where it is now",
+            now.run_id
+        )));
+        merged(&now, &fresh, force, notices)?
+    };
+    refuse_leftovers(&record.run_id)?;
+    Ok(Some(record))
+}
+
+/// Whether a recorded run can be resumed: a succeeded one has nothing left, and a running one
+/// holds its lock.
+fn resumable(previous: &RunRecord, notices: &mut dyn FnMut(Notice)) -> Result<bool> {
+    match previous.status {
+        RunStatus::Succeeded => {
+            notices(Notice::Info(format!(
+                "run {} succeeded; there is nothing to resume",
+                previous.run_id
+            )));
+            Ok(false)
+        }
+        RunStatus::Running => Err(lock::locked(
+            &LockHolder {
+                run_id: previous.run_id.clone(),
+                operator: previous.operator.clone(),
+                pid: previous.pid,
+                since: previous.started_at,
+                host: previous.host.clone(),
+            },
+            &previous.runbook,
+            previous.env.as_deref().unwrap_or_default(),
+            Path::new(&previous.runbook_path),
+        )),
+        _ => Ok(true),
+    }
+}
+
+/// A step of a run whose shipbook was killed may still be running in its own process group;
+/// running it again beside itself would be worse than waiting.
+fn refuse_leftovers(run_id: &str) -> Result<()> {
+    let leftovers = processes::of_run(run_id);
+    if leftovers.is_empty() {
+        return Ok(());
+    }
+    let pids: Vec<String> = leftovers.iter().map(u32::to_string).collect();
+    Err(Error::Precondition {
+        message: format!(
+            "processes started by run {run_id} are still running (pid {}): a step of the interrupted run has not ended",
+            pids.join(", ")
+        ),
+        expected: format!(
+            "no process of the run left: wait for them, or stop them (`kill {}`), then resume",
+            pids.join(" ")
+        ),
+    })
+}
+
+/// A runbook that changed since the run started is refused, naming the steps that differ,
+/// unless `--force`.
+fn refuse_changes(
+    previous: &RunRecord,
+    fresh: &RunRecord,
+    content_hash: &str,
+    force: bool,
+    notices: &mut dyn FnMut(Notice),
+) -> Result<()> {
+    let differences = resume::differences(previous, fresh);
+    if previous.content_hash == content_hash && differences.is_empty() {
+        return Ok(());
+    }
+    if force {
+        notices(Notice::Warning(
+            "resuming with the changed runbook (--force)".into(),
+        ));
+        return Ok(());
+    }
+    let detail = if differences.is_empty() {
+        "its steps plan the same, but the file's content changed".to_string()
+    } else {
+        format!("steps that differ: {}", differences.join("; "))
+    };
+    Err(Error::Precondition {
+        message: format!(
+            "runbook {} changed since run {} started; {detail}",
+            previous.runbook_path, previous.run_id
+        ),
+        expected: "the runbook as it was; or --force to resume with the runbook as it is now (steps that succeeded are still not run again)".into(),
+    })
+}

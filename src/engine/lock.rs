@@ -1,0 +1,135 @@
+//! The lock that keeps two runs of one runbook in one environment apart, as a session takes it.
+//!
+//! The store keeps the lock and says who holds it; this module decides what that means for the
+//! run asking: a holder that is gone is taken over with a warning, a live one refuses the run
+//! with a message that ends in the `--force-lock` command to run in an emergency, and
+//! `--force-lock` itself stops the holder first (a rollback must not race the release it undoes).
+
+use std::path::Path;
+
+use super::session::Notice;
+use crate::error::{Error, Lock, Result};
+use crate::plan::shell_quote;
+use crate::store::{LockHolder, LockOutcome, Owner, Store};
+use crate::sys::interrupt::GRACE_PERIOD;
+use crate::sys::{operator, processes};
+use crate::text::timestamp::Timestamp;
+
+/// The run asking for the lock.
+pub(super) struct Claimant<'a> {
+    pub runbook: &'a str,
+    pub env: &'a str,
+    pub run_id: &'a str,
+    pub operator: &'a str,
+    pub owner: &'a Owner,
+    /// The runbook's file, for the `--force-lock` command in the refusal.
+    pub runbook_path: &'a Path,
+}
+
+/// Takes the lock for `claimant`; `force` (`--force-lock`) stops a live holder first.
+pub(super) fn take(
+    store: &mut dyn Store,
+    claimant: &Claimant<'_>,
+    force: bool,
+    notices: &mut dyn FnMut(Notice),
+) -> Result<()> {
+    let since = Timestamp::now();
+    let Claimant {
+        runbook,
+        env,
+        run_id,
+        operator,
+        owner,
+        ..
+    } = *claimant;
+    let taken_over = match store.acquire_lock(runbook, env, run_id, operator, owner, since)? {
+        LockOutcome::Taken { taken_over } => taken_over,
+        LockOutcome::Held(holder) if force => {
+            stop_holder(&holder, notices);
+            store.release_lock(runbook, env, &holder.run_id)?;
+            match store.acquire_lock(runbook, env, run_id, operator, owner, since)? {
+                LockOutcome::Taken { taken_over } => taken_over,
+                LockOutcome::Held(holder) => {
+                    return Err(locked(&holder, runbook, env, claimant.runbook_path));
+                }
+            }
+        }
+        LockOutcome::Held(holder) => {
+            return Err(locked(&holder, runbook, env, claimant.runbook_path));
+        }
+    };
+    if let Some(previous) = taken_over {
+        notices(Notice::Warning(format!(
+            "took over the lock of run {} (operator {}, pid {}): its process no longer exists",
+            previous.run_id, previous.operator, previous.pid
+        )));
+    }
+    Ok(())
+}
+
+/// The refusal of a run because `holder` holds the lock of `runbook` in `env`.
+pub(super) fn locked(holder: &LockHolder, runbook: &str, env: &str, runbook_path: &Path) -> Error {
+    Error::Locked(Box::new(Lock {
+        runbook: runbook.to_string(),
+        env: env.to_string(),
+        holder_run: holder.run_id.clone(),
+        holder_operator: holder.operator.clone(),
+        holder_pid: holder.pid,
+        holder_since: holder.since,
+        holder_host: holder.host.clone(),
+        force_lock_command: force_lock_command(runbook_path, env),
+    }))
+}
+
+/// The emergency command for a locked runbook and environment, to run as printed.
+fn force_lock_command(runbook_path: &Path, env: &str) -> String {
+    let env = if env.is_empty() {
+        String::new()
+    } else {
+        format!(" --env {}", shell_quote(env))
+    };
+    format!(
+        "shipbook rollback {}{env} --force-lock",
+        shell_quote(&runbook_path.display().to_string())
+    )
+}
+
+/// `--force-lock`: a rollback must not race the release it undoes, so the run holding the lock is
+/// asked to stop (SIGTERM: it stops its step and records itself interrupted), and given the grace
+/// period to do so. A holder on another host cannot be signalled; the lock is taken anyway.
+fn stop_holder(holder: &LockHolder, notices: &mut dyn FnMut(Notice)) {
+    let LockHolder {
+        run_id,
+        operator,
+        pid,
+        host,
+        ..
+    } = holder;
+    if *host != operator::hostname() || *pid == 0 {
+        notices(Notice::Warning(format!(
+            "--force-lock: took the lock from run {run_id} (operator {operator}, pid {pid} on {host}), which may still be running"
+        )));
+        return;
+    }
+    notices(Notice::Warning(format!(
+        "--force-lock: stopping run {run_id} (operator {operator}, pid {pid}) and taking its lock"
+    )));
+    processes::terminate_and_wait(*pid, GRACE_PERIOD * 2);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_force_lock_command_names_the_runbook_and_environment() {
+        assert_eq!(
+            force_lock_command(Path::new("runbooks/web.toml"), "production"),
+            "shipbook rollback runbooks/web.toml --env production --force-lock"
+        );
+        assert_eq!(
+            force_lock_command(Path::new("my runbooks/web.toml"), ""),
+            "shipbook rollback 'my runbooks/web.toml' --force-lock"
+        );
+    }
+}
