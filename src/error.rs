@@ -64,10 +64,15 @@ pub enum Error {
 
     /// The record store's database was deleted or replaced while a run was recording into it.
     #[error(
-        "record store {}: the database was deleted or replaced while run {run_id} was recording into it; the record of this run is lost",
+        "record store {}: the database was deleted or replaced while run {run_id} was recording into it",
         path.display()
     )]
     RecordLost { path: PathBuf, run_id: String },
+
+    /// The end of a run could not be written into the record store; the record was kept aside
+    /// (`kept` says where, or that it could not be).
+    #[error("{cause}; {kept}")]
+    RecordKeptAside { cause: Box<Error>, kept: String },
 
     #[error("{context}: {source}")]
     Io {
@@ -167,6 +172,7 @@ impl Error {
             Error::StateDir { .. }
             | Error::Store { .. }
             | Error::RecordLost { .. }
+            | Error::RecordKeptAside { .. }
             | Error::Io { .. }
             | Error::Precondition { .. }
             | Error::RunFailed { .. } => 1,
@@ -246,6 +252,7 @@ impl Error {
                 "the run stopped there: the steps shown above ran (the last one to its end), and no later step was started".into(),
                 "not safe to simply retry: check what those steps did first; a new run records into a new database".into(),
             ],
+            Error::RecordKeptAside { cause, .. } => cause.advice(),
             Error::Io { .. } => vec!["check the path and permissions; the record of any run so far is kept".into()],
             Error::Precondition { expected, .. } => vec![
                 format!("expected: {expected}"),

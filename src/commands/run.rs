@@ -26,6 +26,7 @@ use crate::output::report;
 use crate::output::reporter::{Reporter, Verbosity};
 use crate::plan::Selection;
 use crate::runbook::{Mode, OnFailure};
+use crate::sys::containment;
 use crate::sys::interrupt::Interrupt;
 use crate::sys::process::Echo;
 
@@ -134,6 +135,13 @@ fn show_notice(notice: Notice) {
 fn execute(prepared: Prepared, mut display: Display, globals: &Globals) -> Result<()> {
     let interrupt = Interrupt::install()
         .map_err(|source| Error::io("cannot install the signal handler", source))?;
+    // Without it, a process that leaves its step's group escapes when the step ends; the group
+    // itself is still ended.
+    if let Err(error) = containment::adopt_orphans() {
+        show_notice(Notice::Warning(format!(
+            "cannot adopt what steps leave behind ({error}): a process a step starts in a group of its own may outlive the step"
+        )));
+    }
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let interactive = stderr_is_terminal && std::io::stdin().is_terminal();
     let mut reporter = Reporter::new(globals.verbosity, stderr_is_terminal);

@@ -38,17 +38,8 @@ impl Executor<'_> {
     /// A `confirm` step: asked once, never retried; `--yes` answers it.
     pub(super) fn confirm(&mut self, index: usize, prompt: &str) -> Result<Option<Stop>> {
         let started = self.effects.elapsed();
-        {
-            let step = &mut self.run.steps[index];
-            step.status = StepStatus::Running;
-            step.attempts += 1;
-            step.started_at = Some(self.effects.now());
-        }
-        let step = self.run.steps[index].clone();
-        self.observers.emit(Event::StepStarted {
-            step: &step,
-            max_attempts: 1,
-        })?;
+        self.run.steps[index].started_at = Some(self.effects.now());
+        self.announce_attempt(index, 1, None)?;
         let answer = if self.options.yes {
             Answer::Yes
         } else {
@@ -165,17 +156,9 @@ impl Executor<'_> {
         mut delay: std::time::Duration,
     ) -> Result<(WorkOutcome, u32)> {
         let (mut attempt, max_attempts) = attempts.into_inner();
+        let mut previous = None;
         let outcome = loop {
-            {
-                let step = &mut self.run.steps[index];
-                step.status = StepStatus::Running;
-                step.attempts += 1;
-            }
-            let step = self.run.steps[index].clone();
-            self.observers.emit(Event::StepStarted {
-                step: &step,
-                max_attempts,
-            })?;
+            self.announce_attempt(index, max_attempts, previous)?;
             if max_attempts > 1 {
                 self.effects.append_log(
                     context.log,
@@ -199,8 +182,15 @@ impl Executor<'_> {
             step.exit_code = outcome.exit_code;
             step.detail = outcome.detail.as_deref().map(|d| self.masker.text(d));
             let step = step.clone();
-            self.observers
-                .emit(Event::StepRetrying { step: &step, delay })?;
+            if let Err(error) = self
+                .observers
+                .emit(Event::StepRetrying { step: &step, delay })
+            {
+                // No other attempt is made: this one's end is how the step stands.
+                self.run.steps[index].status = outcome.status;
+                return Err(error);
+            }
+            previous = Some(outcome.status);
             if self.effects.sleep(delay) {
                 break WorkOutcome {
                     status: StepStatus::Interrupted,
@@ -211,6 +201,30 @@ impl Executor<'_> {
             attempt += 1;
         };
         Ok((outcome, attempt))
+    }
+
+    /// Marks step `index` running for another attempt, and tells it. An attempt the record did
+    /// not take does not start: the step is left as the `previous` attempt ended (or pending).
+    fn announce_attempt(
+        &mut self,
+        index: usize,
+        max_attempts: u32,
+        previous: Option<StepStatus>,
+    ) -> Result<()> {
+        let step = &mut self.run.steps[index];
+        step.status = StepStatus::Running;
+        step.attempts += 1;
+        let step = step.clone();
+        let told = self.observers.emit(Event::StepStarted {
+            step: &step,
+            max_attempts,
+        });
+        if told.is_err() {
+            let step = &mut self.run.steps[index];
+            step.attempts -= 1;
+            step.status = previous.unwrap_or(StepStatus::Pending);
+        }
+        told
     }
 
     /// Writes the final outcome of a step's attempts into its record.

@@ -63,21 +63,42 @@ pub trait Observer {
 /// The observers of one run, in the order they hear each event.
 pub struct Observers<'a> {
     active: Vec<&'a mut dyn Observer>,
+    /// Whether a critical observer (the record) has failed during this run.
+    critical_failed: bool,
 }
 
 impl<'a> Observers<'a> {
     pub fn new(observers: Vec<&'a mut dyn Observer>) -> Observers<'a> {
-        Observers { active: observers }
+        Observers {
+            active: observers,
+            critical_failed: false,
+        }
+    }
+
+    /// Whether the record has refused an event: the run must then stop before the next thing.
+    pub fn critical_failed(&self) -> bool {
+        self.critical_failed
     }
 
     /// Tells every observer; a critical failure is returned, a best-effort one drops the
-    /// observer after one warning.
+    /// observer after one warning. An event the record refused is not shown (nothing is shown
+    /// before it is kept), except the end of the run: the terminal, the JSON events, the JUnit
+    /// report and CI still learn how the run truly ended when the record cannot take it.
     pub fn emit(&mut self, event: Event<'_>) -> Result<()> {
         let mut failed = Vec::new();
+        let mut critical = None;
         for (index, observer) in self.active.iter_mut().enumerate() {
+            if critical.is_some() && observer.criticality() == Criticality::Critical {
+                continue;
+            }
             if let Err(error) = observer.on_event(&event) {
                 if observer.criticality() == Criticality::Critical {
-                    return Err(error);
+                    self.critical_failed = true;
+                    if !matches!(event, Event::RunFinished { .. }) {
+                        return Err(error);
+                    }
+                    critical = Some(error);
+                    continue;
                 }
                 // Written directly, ignoring errors: stderr itself may be what went away.
                 let _ = writeln!(
@@ -91,6 +112,6 @@ impl<'a> Observers<'a> {
         for index in failed.into_iter().rev() {
             self.active.remove(index);
         }
-        Ok(())
+        critical.map_or(Ok(()), Err)
     }
 }

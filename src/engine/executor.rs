@@ -48,6 +48,8 @@ pub(super) enum Stop {
     Declined(String),
     NeedsConfirmation(String),
     Interrupted,
+    /// The record store refused a write (why, in a sentence): nothing more is started.
+    NotRecorded(String),
 }
 
 /// How the steps went, before the run is finished.
@@ -110,7 +112,17 @@ impl<'a> Executor<'a> {
             run: &self.run,
             resumed: self.options.resumed,
         })?;
-        let ending = self.run_to_the_end()?;
+        let ending = match self.run_to_the_end() {
+            Ok(ending) => ending,
+            // The record refused a write: nothing more is started, and the run is finished with
+            // what truly happened, for the store to take in one piece if it now can.
+            Err(error) if self.observers.critical_failed() => Ending {
+                stop: Some(Stop::NotRecorded(error.to_string())),
+                undo_report: None,
+                no_step_ran: false,
+            },
+            Err(error) => return Err(error),
+        };
         self.finish(ending, finish)
     }
 
@@ -174,7 +186,14 @@ impl<'a> Executor<'a> {
         if let Ok(path) = &note {
             self.run.note = Some(path.clone());
         }
-        self.observers.emit(Event::RunFinished { run: &self.run })?;
+        let recorded = self.observers.emit(Event::RunFinished { run: &self.run });
+        let cause = match &ending.stop {
+            Some(Stop::NotRecorded(cause)) => Some(cause.as_str()),
+            _ => None,
+        };
+        if cause.is_some() || recorded.is_err() {
+            return Err(self.not_recorded(cause, recorded, note));
+        }
         note?;
 
         let run_id = self.run.run_id.clone();
@@ -192,6 +211,13 @@ impl<'a> Executor<'a> {
             Some(Stop::NeedsConfirmation(step)) => Err(Error::NeedsConfirmation { run_id, step }),
             Some(Stop::Interrupted) => Err(Error::Interrupted {
                 run_id,
+                reason,
+                way_back,
+            }),
+            // Told above, with what each step did; this is the same end in fewer words.
+            Some(Stop::NotRecorded(_)) => Err(Error::RunFailed {
+                run_id,
+                status: "stopped".into(),
                 reason,
                 way_back,
             }),
@@ -225,6 +251,12 @@ impl<'a> Executor<'a> {
                 RunStatus::Aborted,
                 Some(format!("step `{step}` was not confirmed")),
             ),
+            (Some(Stop::NotRecorded(cause)), _) => (
+                RunStatus::Failed,
+                Some(format!(
+                    "stopped: its record could not be written ({cause}), so no step was started after that"
+                )),
+            ),
             (Some(Stop::Interrupted), undo) => (
                 RunStatus::Interrupted,
                 Some(format!(
@@ -236,7 +268,7 @@ impl<'a> Executor<'a> {
     }
 
     /// What the engineer can do next, for the message that ends a failed or interrupted run.
-    fn way_back(&self, no_step_ran: bool, undone: bool) -> Vec<String> {
+    pub(super) fn way_back(&self, no_step_ran: bool, undone: bool) -> Vec<String> {
         let mut lines = Vec::new();
         let run_id = &self.run.run_id;
         if no_step_ran {

@@ -19,6 +19,7 @@ pub mod run_record;
 pub mod session;
 pub mod system;
 mod undo;
+mod unrecorded;
 
 #[cfg(test)]
 mod fake;

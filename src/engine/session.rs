@@ -249,11 +249,12 @@ impl Prepared {
         }
         .and_then(|record| match record {
             Some(record) => {
-                let mut recorder = Recorder {
-                    store: &mut *self.store,
+                let mut recorder = Recorder::new(
+                    &mut *self.store,
                     owner,
-                    run_id: run_id.clone(),
-                };
+                    run_id.clone(),
+                    self.state_dir.clone(),
+                );
                 let options = Options {
                     yes: self.yes,
                     logs_dir: state::logs_dir(&self.state_dir, &run_id),
@@ -275,9 +276,11 @@ impl Prepared {
             None => self.store.load_run(&run_id),
         });
         // The lock goes whatever happened; a failure to release it does not hide the run's own
-        // result (a stale lock is taken over by the next run anyway).
+        // result (a stale lock is taken over by the next run anyway, once this process is gone).
         if let Err(error) = self.store.release_lock(&self.plan.runbook, &env, &run_id) {
-            notices(Notice::Failure(error));
+            notices(Notice::Warning(format!(
+                "the lock of this runbook and environment could not be released ({error}); the next run takes it over, since this process will be gone"
+            )));
         }
         for notice in self.closing {
             notices(notice);

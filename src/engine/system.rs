@@ -12,7 +12,7 @@ use crate::mask::Masker;
 use crate::plan::{PlannedMetric, ResolvedCommand, Work};
 use crate::store::record::{StepStatus, TagRecord};
 use crate::sys::interrupt::Interrupt;
-use crate::sys::process::{self, CommandSpec, Echo, Exit, LogWriter, Outcome};
+use crate::sys::process::{self, CommandSpec, Echo, Exit, LogCut, LogWriter, Outcome};
 use crate::text::duration;
 use crate::text::timestamp::Timestamp;
 
@@ -60,11 +60,12 @@ impl SystemEffects {
         } else {
             StepStatus::Failed
         };
+        let failure =
+            (status != StepStatus::Succeeded).then(|| describe_failure(&outcome, context.timeout));
         Ok(WorkOutcome {
             status,
             exit_code: Some(outcome.exit_code()),
-            detail: (status != StepStatus::Succeeded)
-                .then(|| describe_failure(&outcome, context.timeout)),
+            detail: with_log_cut(failure, outcome.log_cut.as_ref()),
             tag: None,
         })
     }
@@ -99,7 +100,9 @@ impl SystemEffects {
             ),
         };
         let _ = log.flush();
-        Ok(self.judge(verdict, tag, context))
+        let mut outcome = self.judge(verdict, tag, context);
+        outcome.detail = with_log_cut(outcome.detail, log.cut().as_ref());
+        Ok(outcome)
     }
 
     /// The outcome of an action from its verdict: a failure that a signal caused is an
@@ -224,6 +227,16 @@ impl Programs for StepPrograms<'_> {
             Exit::SpawnFailed { message, .. } => message.clone(),
             _ => format!("{program} exited with {}", outcome.exit_code()),
         })
+    }
+}
+
+/// A step's detail with what its log lacks added, so that the record, the terminal and the note
+/// say that the log is not the whole output.
+fn with_log_cut(detail: Option<String>, cut: Option<&LogCut>) -> Option<String> {
+    match (detail, cut) {
+        (detail, None) => detail,
+        (None, Some(cut)) => Some(cut.describe()),
+        (Some(detail), Some(cut)) => Some(format!("{detail}; {}", cut.describe())),
     }
 }
 

@@ -636,6 +636,87 @@ fn a_failing_critical_observer_stops_the_run_before_the_next_step() {
     assert_eq!(effects.performed_ids(), ["a"]);
 }
 
+/// Runs THREE_STEPS with a record store that refuses the event starting with `refused`, and a
+/// terminal behind it; returns the result, what was performed, and what the terminal heard.
+fn run_with_a_failing_record(refused: &'static str) -> (Result<RunRecord>, Vec<String>, Heard) {
+    let plan = plan(THREE_STEPS, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let mut effects = ScriptedEffects::new();
+    let mut store = Heard {
+        fail_on: Some(refused),
+        criticality: Some(Criticality::Critical),
+        ..Heard::default()
+    };
+    let mut terminal = Heard::default();
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut store, &mut terminal]),
+        &mut effects,
+        options(OnFailure::Undo),
+    )
+    .execute(|_| Ok("note.md".into()));
+    let performed = effects
+        .performed_ids()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    (result, performed, terminal)
+}
+
+#[test]
+fn a_record_that_refuses_a_step_still_gets_told_what_each_step_truly_did() {
+    let (result, performed, terminal) = run_with_a_failing_record("finished b");
+    assert_eq!(performed, ["a", "b"], "nothing after b, not even an undo");
+    let Err(Error::RunFailed {
+        status,
+        reason,
+        way_back,
+        ..
+    }) = result
+    else {
+        panic!("not a failed run: {result:?}");
+    };
+    assert_eq!(status, "stopped");
+    assert!(
+        reason.contains("its record could not be written"),
+        "{reason}"
+    );
+    assert!(
+        way_back.contains(&"step `a` succeeded".to_string()),
+        "{way_back:?}"
+    );
+    assert!(
+        way_back.contains(&"step `b` succeeded".to_string()),
+        "{way_back:?}"
+    );
+    assert!(
+        way_back.contains(&"not run: `c`".to_string()),
+        "{way_back:?}"
+    );
+    assert!(!reason.contains("nothing was run"));
+    // The end of the run reaches the other observers, with the true record.
+    let finished = terminal.finished.expect("the terminal heard the end");
+    assert_eq!(finished.status, RunStatus::Failed);
+    assert_eq!(
+        statuses(&finished),
+        ["a succeeded", "b succeeded", "c pending"]
+    );
+}
+
+#[test]
+fn a_step_whose_start_the_record_refused_does_not_start() {
+    let (result, performed, terminal) = run_with_a_failing_record("started b");
+    assert_eq!(performed, ["a"]);
+    assert!(matches!(result, Err(Error::RunFailed { .. })));
+    let finished = terminal.finished.expect("the terminal heard the end");
+    assert_eq!(
+        statuses(&finished),
+        ["a succeeded", "b pending", "c pending"]
+    );
+    assert_eq!(finished.steps[1].attempts, 0);
+}
+
 #[test]
 fn a_resumed_step_counts_its_attempts_on_from_the_earlier_run() {
     let source =

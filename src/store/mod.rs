@@ -7,6 +7,7 @@
 //! another backend is one more module behind the same trait. What every backend must do alike
 //! (how a run id is resolved, how a run whose process died is shown) is written once here.
 
+pub mod pending;
 pub mod record;
 mod sqlite;
 
@@ -38,6 +39,10 @@ pub trait Store {
 
     /// Records how a run ended: its status and why, when, its note and final metrics.
     fn finish_run(&mut self, run: &RunRecord) -> Result<()>;
+
+    /// Writes the whole record of a run (how it stands and every step) at once, over what was
+    /// recorded of it: after a write that failed, the record is made whole again.
+    fn rewrite_run(&mut self, run: &RunRecord) -> Result<()>;
 
     /// The newest rehearsals of `runbook` in `env`, whatever became of them, newest first, at
     /// most `limit`, with their steps: the rehearsal gate judges each.
@@ -71,7 +76,10 @@ pub trait Store {
 /// Opens (creating if needed) the record store of a state directory.
 pub fn open(state_dir: &Path) -> Result<Box<dyn Store>> {
     refuse_non_directory(state_dir)?;
-    Ok(Box::new(sqlite::SqliteStore::open(state_dir)?))
+    let mut store: Box<dyn Store> = Box::new(sqlite::SqliteStore::open(state_dir)?);
+    // A record kept aside when the database could not be written goes in now, if it can.
+    pending::write_in(state_dir, &mut *store);
+    Ok(store)
 }
 
 /// A state directory path that names something else (a file) is refused by every command,
@@ -89,7 +97,8 @@ fn refuse_non_directory(state_dir: &Path) -> Result<()> {
 /// create state directories.
 pub fn open_existing(state_dir: &Path) -> Result<Option<Box<dyn Store>>> {
     refuse_non_directory(state_dir)?;
-    if sqlite::SqliteStore::exists(state_dir) {
+    // A record kept aside counts: the database it belongs in may be the one that went missing.
+    if sqlite::SqliteStore::exists(state_dir) || state_dir.join(pending::PENDING_DIR).is_dir() {
         open(state_dir).map(Some)
     } else {
         Ok(None)

@@ -1,6 +1,12 @@
 //! Where a step's output goes: its log file (created on the first byte), through the secret
 //! masker, and to the terminal with `-v`; copied from the step's pipe on a reused thread, or
 //! written by an action as it goes.
+//!
+//! A log is the one thing a run writes that may be huge, and a full disk must not cost the run
+//! its record: a log stops taking output when it cannot be written, or when writing it would
+//! leave less than [`RESERVE`] free on its disk, which the record and the change note keep for
+//! themselves. The step goes on, its output is still read (and echoed), and the cut is told
+//! ([`LogCut`]), so that the record and the terminal say what the log lacks.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -21,11 +27,44 @@ pub enum Echo {
     Stderr,
 }
 
+/// How much free space a log leaves on its disk: enough for the record of many more steps and
+/// for the change note, which are worth more than the rest of one step's output.
+pub const RESERVE: u64 = 1024 * 1024;
+
+/// A log that stopped taking output before the output ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCut {
+    /// The bytes of this output the log holds: the first ones.
+    pub kept: u64,
+    /// The bytes that came after them and are not in the log.
+    pub lost: u64,
+    /// Why the log stopped.
+    pub reason: String,
+}
+
+impl LogCut {
+    /// The cut in one clause, for a step's detail: "log cut after 4096 bytes, 1000 bytes of
+    /// output not written: No space left on device (os error 28)".
+    pub fn describe(&self) -> String {
+        format!(
+            "log cut after {} bytes, {} bytes of output not written: {}",
+            self.kept, self.lost, self.reason
+        )
+    }
+}
+
 /// A step's log file, created on the first byte written: a step that prints nothing costs no
-/// file (creating files is the dearest part of a step of `true` on some file systems).
+/// file (creating files is the dearest part of a step of `true` on some file systems). Writing
+/// to it never fails: once the file cannot take more, the rest is counted, not written.
 pub(super) struct LazyLog {
     path: std::path::PathBuf,
     file: Option<io::BufWriter<File>>,
+    /// The file's length when this output began: what an earlier attempt wrote is not counted.
+    start: u64,
+    /// The bytes of output given to the log so far.
+    given: u64,
+    /// Once the log stopped taking output: how many bytes it kept, and why it stopped.
+    cut: Option<(u64, String)>,
 }
 
 impl LazyLog {
@@ -33,26 +72,89 @@ impl LazyLog {
         LazyLog {
             path: path.to_path_buf(),
             file: None,
+            start: 0,
+            given: 0,
+            cut: None,
         }
+    }
+
+    /// Whether (and where) the log stopped taking this output.
+    pub(super) fn cut(&self) -> Option<LogCut> {
+        self.cut.as_ref().map(|(kept, reason)| LogCut {
+            kept: *kept,
+            lost: self.given.saturating_sub(*kept),
+            reason: reason.clone(),
+        })
+    }
+
+    /// Writes `bytes` to the file, opening it first if need be, unless that would leave less
+    /// than the reserve free on its disk.
+    fn take(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.file.is_none() {
+            // A log holds what a command printed: private to the user (0600).
+            let file = crate::sys::fs::open_private_append(&self.path)?;
+            self.start = file.metadata().map_or(0, |metadata| metadata.len());
+            self.file = Some(io::BufWriter::with_capacity(CHUNK, file));
+        }
+        let file = self.file.as_mut().expect("just opened");
+        let needed = RESERVE + bytes.len() as u64;
+        if free_space(file.get_ref()).is_some_and(|free| free < needed) {
+            return Err(io::Error::other(format!(
+                "its disk has less than {} MiB free, kept for the record and the change note",
+                RESERVE / (1024 * 1024)
+            )));
+        }
+        file.write_all(bytes)
+    }
+
+    /// Stops taking output: what is in the file stays, a line at its end says why it stops (if
+    /// there is room for it), and the rest is counted, not written.
+    fn stop(&mut self, reason: &io::Error) {
+        let Some(mut buffered) = self.file.take() else {
+            self.cut = Some((
+                0,
+                format!("cannot create {}: {reason}", self.path.display()),
+            ));
+            return;
+        };
+        // What is buffered goes out if it can; what cannot is dropped, so that the file is the
+        // output's beginning without a gap.
+        let _ = buffered.flush();
+        let (mut file, _) = buffered.into_parts();
+        let length = file
+            .metadata()
+            .map_or(self.start, |metadata| metadata.len());
+        let kept = length.saturating_sub(self.start);
+        let _ = write!(file, "\n[shipbook: the log stops here: {reason}]\n");
+        self.cut = Some((kept, reason.to_string()));
     }
 }
 
 impl Write for LazyLog {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        if self.file.is_none() {
-            // A log holds what a command printed: private to the user (0600).
-            let file = crate::sys::fs::open_private_append(&self.path)?;
-            self.file = Some(io::BufWriter::with_capacity(CHUNK, file));
+        self.given += bytes.len() as u64;
+        if self.cut.is_none()
+            && let Err(error) = self.take(bytes)
+        {
+            self.stop(&error);
         }
-        self.file.as_mut().expect("just opened").write(bytes)
+        Ok(bytes.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match &mut self.file {
-            Some(file) => file.flush(),
-            None => Ok(()),
+        if let Some(file) = &mut self.file
+            && let Err(error) = file.flush()
+        {
+            self.stop(&error);
         }
+        Ok(())
     }
+}
+
+/// The bytes free for this user on the disk holding `file`; `None` when the system does not say.
+fn free_space(file: &File) -> Option<u64> {
+    let stat = rustix::fs::fstatvfs(file).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
 /// A step's log as a writer for what an action finds out: masked as it is written, echoed with
@@ -73,6 +175,11 @@ impl LogWriter {
             echo,
             masked: Vec::new(),
         }
+    }
+
+    /// Whether (and where) the log stopped taking what was written to it.
+    pub fn cut(&self) -> Option<LogCut> {
+        self.log.cut()
     }
 }
 
@@ -104,7 +211,8 @@ impl Drop for LogWriter {
 }
 
 pub(super) struct Copier {
-    pub(super) done: mpsc::Receiver<()>,
+    /// Says the output has ended, and whether the log had to stop taking it.
+    pub(super) done: mpsc::Receiver<Option<LogCut>>,
 }
 
 /// One output copy for a copier thread to do.
@@ -113,7 +221,7 @@ struct CopyJob {
     log: LazyLog,
     stream: crate::mask::StreamMasker,
     echo: Echo,
-    done: mpsc::Sender<()>,
+    done: mpsc::Sender<Option<LogCut>>,
 }
 
 /// Copier threads waiting for their next job. A thread is reused from step to step (starting
@@ -152,19 +260,24 @@ pub(super) fn spawn_copier(
         let mut buffer = vec![0u8; CHUNK];
         let mut masked = Vec::with_capacity(CHUNK + 1024);
         while let Ok(job) = jobs.recv() {
-            let done = copy(job, &mut buffer, &mut masked);
+            let (done, cut) = copy(job, &mut buffer, &mut masked);
             // Idle again before saying so, so that the next step finds this thread.
             if let Ok(mut idle) = IDLE_COPIERS.lock() {
                 idle.push(jobs_tx.clone());
             }
-            let _ = done.send(());
+            let _ = done.send(cut);
         }
     });
     Copier { done }
 }
 
-/// Copies until the end of the output; returns the channel on which to say it is done.
-fn copy(job: CopyJob, buffer: &mut [u8], masked: &mut Vec<u8>) -> mpsc::Sender<()> {
+/// Copies until the end of the output; returns the channel on which to say it is done, and
+/// whether the log had to stop taking the output.
+fn copy(
+    job: CopyJob,
+    buffer: &mut [u8],
+    masked: &mut Vec<u8>,
+) -> (mpsc::Sender<Option<LogCut>>, Option<LogCut>) {
     let CopyJob {
         mut reader,
         mut log,
@@ -187,16 +300,53 @@ fn copy(job: CopyJob, buffer: &mut [u8], masked: &mut Vec<u8>) -> mpsc::Sender<(
     stream.finish(masked);
     write_out(&mut log, masked, echo);
     let _ = log.flush();
-    done
+    (done, log.cut())
 }
 
 fn write_out(log: &mut impl Write, bytes: &[u8], echo: Echo) {
     if bytes.is_empty() {
         return;
     }
-    // A full disk must not stop the step: its output is lost from the log, not the run.
+    // A full disk must not stop the step: the log says where it stopped (see `LazyLog`).
     let _ = log.write_all(bytes);
     if echo == Echo::Stderr {
         let _ = io::stderr().write_all(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_that_cannot_be_written_says_how_much_it_kept_and_lost() {
+        // Every write to /dev/full fails as on a full disk.
+        let mut log = LazyLog::new(Path::new("/dev/full"));
+        log.write_all(&[b'x'; 100]).unwrap();
+        log.write_all(&[b'y'; 50]).unwrap();
+        log.flush().unwrap();
+        let cut = log.cut().expect("the log was cut");
+        assert_eq!((cut.kept, cut.lost), (0, 150));
+        assert!(
+            cut.describe()
+                .starts_with("log cut after 0 bytes, 150 bytes of output not written: "),
+            "{}",
+            cut.describe()
+        );
+    }
+
+    #[test]
+    fn a_log_that_takes_everything_is_not_cut() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("step.log");
+        std::fs::write(&path, "an earlier attempt\n").unwrap();
+        let mut log = LazyLog::new(&path);
+        log.write_all(b"this attempt\n").unwrap();
+        log.flush().unwrap();
+        assert_eq!(log.cut(), None);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "an earlier attempt\nthis attempt\n"
+        );
     }
 }

@@ -5,8 +5,9 @@
 //! and stdout and stderr sharing one pipe, so the log interleaves them as they arrive. A reader
 //! thread copies the pipe to the log file through the secret masker in fixed-size chunks, which
 //! keeps memory flat whatever the volume. When the command's own process exits, whatever it left
-//! running in its group is terminated: no process of a step outlives the step, and a background
-//! process cannot hold the pipe (and so shipbook) open.
+//! running is ended, in its group or not (`containment`): no process of a step outlives the step
+//! unless it started a session of its own, and a background process cannot hold the pipe (and so
+//! shipbook) open.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -15,9 +16,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::mask::Masker;
+use crate::sys::containment;
 use crate::sys::log::{LazyLog, spawn_copier};
 
-pub use crate::sys::log::{Echo, LogWriter};
+pub use crate::sys::log::{Echo, LogCut, LogWriter};
 // The executor asks this module for the tail of a step's log; the reading is shared with
 // the other readers of logs.
 pub use crate::sys::fs::log_tail;
@@ -48,6 +50,8 @@ pub struct Outcome {
     pub exit: Exit,
     pub timed_out: bool,
     pub interrupted: bool,
+    /// Where the log stopped taking the command's output, when it had to.
+    pub log_cut: Option<LogCut>,
 }
 
 impl Outcome {
@@ -67,8 +71,7 @@ impl Outcome {
 }
 
 /// Runs `spec`, appending its masked output to `log`. Returns once the command and everything
-/// it started in its process group are gone (or, for a process that left the group, once the
-/// grace period is over).
+/// it started are gone, but for a process that started a session of its own (`setsid`).
 pub fn run(
     spec: &CommandSpec<'_>,
     log: &Path,
@@ -132,6 +135,7 @@ fn run_to(
                 exit: Exit::SpawnFailed { code, message },
                 timed_out: false,
                 interrupted: false,
+                log_cut: None,
             });
         }
     };
@@ -157,16 +161,13 @@ fn run_to(
         },
         None => handle.wait()?.status,
     };
+    // The command has exited; end whatever it left behind, in its group or not, then let the
+    // copier drain what is still in the pipe.
+    containment::end_leftovers(group);
     interrupt.set_group(0);
-    // The command has exited; end whatever it left behind in its group, then let the copier
-    // drain what is still in the pipe.
-    signal_group(group, Signal::TERM);
-    if copier.done.recv_timeout(GRACE_PERIOD).is_err() {
-        signal_group(group, Signal::KILL);
-        // A process that left the group (setsid) may still hold the pipe; its output after this
-        // point is not waited for.
-        let _ = copier.done.recv_timeout(Duration::from_secs(1));
-    }
+    // Only a process that detached itself (setsid) can still hold the pipe now; its output after
+    // the grace period is not waited for.
+    let log_cut = copier.done.recv_timeout(GRACE_PERIOD).ok().flatten();
 
     let exit = match (status.code(), status.signal()) {
         (Some(code), _) => Exit::Code(code),
@@ -177,6 +178,7 @@ fn run_to(
         exit,
         timed_out,
         interrupted: interrupt.requested(),
+        log_cut,
     })
 }
 

@@ -1,6 +1,6 @@
 //! What a crash or a rough neighbour leaves behind: temporary files of a note whose writer was
-//! killed are removed, and a record store deleted during a run stops the run instead of losing
-//! its record silently.
+//! killed are removed, and a record store deleted during a run stops the run, whose record is
+//! kept aside and goes into the next database.
 
 use crate::test::Test;
 
@@ -72,6 +72,12 @@ fn a_record_store_deleted_during_a_run_stops_it() {
     test.shipbook(&["run", "runbooks/web.toml"])
         .code(1)
         .stderr_has("was deleted or replaced while run")
-        .stderr_has("the record of this run is lost");
+        .stderr_has("step `one` succeeded")
+        .stderr_has("not run: `two`")
+        .stderr_has("the run's true record was kept in ");
     assert_eq!(test.read("journal"), "one\n", "no step ran unrecorded");
+    // The record kept aside goes into the database the next command opens.
+    let record = test.last_run();
+    assert_eq!(record["steps"][0]["status"], "succeeded", "{record:#}");
+    assert_eq!(record["steps"][1]["status"], "pending", "{record:#}");
 }

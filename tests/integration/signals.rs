@@ -19,6 +19,16 @@ id = "after"
 run = "touch after"
 "#;
 
+/// Kills the process group that `leader` leads: a step's shell and the `sleep` it waits for,
+/// which outlive a shipbook killed with KILL.
+fn kill_group(leader: i32) {
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{leader}")])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
 #[test]
 fn kill_9_mid_step_loses_no_finished_step() {
     let test = Test::new().runbook("web", SLOW);
@@ -29,7 +39,7 @@ fn kill_9_mid_step_loses_no_finished_step() {
     shipbook.wait().unwrap();
     // The step's process group is on its own now; end it so the test leaves nothing behind.
     let slow = read_pid(&pid_file);
-    kill(slow as u32, "KILL");
+    kill_group(slow);
 
     let record = test.last_run();
     assert_eq!(record["status"], "interrupted");
@@ -80,7 +90,7 @@ fn a_second_run_of_the_same_runbook_and_environment_is_locked_out() {
     // The holder dies without releasing the lock: the next run takes it over.
     kill(first.id(), "KILL");
     first.wait().unwrap();
-    kill(read_pid(&pid_file) as u32, "KILL");
+    kill_group(read_pid(&pid_file));
     std::fs::write(
         test.join("runbooks/web.toml"),
         SLOW.replace("sleep 300", "true"),

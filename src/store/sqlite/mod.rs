@@ -153,6 +153,11 @@ impl Store for SqliteStore {
         runs::finish_run(&self.connection, run).map_err(|fault| self.error(fault))
     }
 
+    fn rewrite_run(&mut self, run: &RunRecord) -> Result<()> {
+        self.still_in_place(&run.run_id)?;
+        runs::rewrite_run(&mut self.connection, run).map_err(|fault| self.error(fault))
+    }
+
     fn rehearsals(&self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>> {
         runs::rehearsal_ids(&self.connection, runbook, env, limit)
             .map_err(|fault| self.error(fault))?

@@ -99,6 +99,33 @@ pub(super) fn resume_run(
     Ok(transaction.commit()?)
 }
 
+/// Writes the whole of a run again, in one transaction: how it stands, its metrics and resumes,
+/// and every step. After a write that failed, this makes the record whole.
+pub(super) fn rewrite_run(connection: &mut Connection, run: &RunRecord) -> Outcome<()> {
+    let transaction = connection.transaction()?;
+    transaction.execute(
+        "UPDATE runs SET status = :status, status_reason = :status_reason,
+            finished_at = :finished_at, note = :note, metrics = :metrics, resumed = :resumed,
+            content_hash = :content_hash
+         WHERE run_id = :run_id",
+        named_params! {
+            ":run_id": run.run_id,
+            ":status": run.status,
+            ":status_reason": run.status_reason,
+            ":finished_at": run.finished_at,
+            ":note": run.note,
+            ":metrics": to_json(&run.metrics),
+            ":resumed": to_json(&run.resumed),
+            ":content_hash": run.content_hash,
+        },
+    )?;
+    transaction.execute("DELETE FROM steps WHERE run_id = ?1", [&run.run_id])?;
+    for step in &run.steps {
+        upsert_step(&transaction, &run.run_id, step)?;
+    }
+    Ok(transaction.commit()?)
+}
+
 /// Records how a run ended, with its note and final metrics.
 pub(super) fn finish_run(connection: &Connection, run: &RunRecord) -> Outcome<()> {
     connection.execute(

@@ -1,0 +1,232 @@
+//! No process a step starts outlives the step, whatever its process group, unless it started a
+//! new session.
+//!
+//! A step runs in a process group of its own, and signalling that group reaches most of what the
+//! step starts. But a process can leave the group without leaving the step: a shell with job
+//! control (`set -m`) puts each background job in a group of its own, and helpers such as
+//! coreutils `timeout` make one for the command they run. When the step's own process exits,
+//! such a process would be adopted by init, out of shipbook's reach. So a run makes shipbook a
+//! child subreaper (Linux's `PR_SET_CHILD_SUBREAPER`): whatever a step leaves behind is adopted
+//! by shipbook instead, and is found below it in `/proc`. Once a step's own process has exited,
+//! every leftover in shipbook's session (and every process left in the step's group) gets TERM,
+//! then KILL after the grace period if it is still there, whether or not it still holds the
+//! step's output pipe; shipbook reaps what it adopted. A process that started a new session
+//! (`setsid`) has detached itself on purpose and is left alone: that is how a step starts a
+//! service that must outlive it.
+//!
+//! Steps run one at a time, so once a step's own process has been waited for, every process
+//! below shipbook in its session is that step's. The walk below shipbook is therefore only made
+//! by a process that called [`adopt_orphans`] (the commands that run steps); elsewhere (the unit
+//! tests, which run commands on many threads at once) only the step's group is ended.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rustix::io::Errno;
+use rustix::process::{
+    Pid, Signal, WaitOptions, getpid, getsid, kill_process, set_child_subreaper,
+    test_kill_process_group, wait,
+};
+
+use crate::sys::interrupt::{GRACE_PERIOD, signal_group};
+
+/// Whether this process adopts what its steps leave behind (see [`adopt_orphans`]).
+static ADOPTING: AtomicBool = AtomicBool::new(false);
+
+/// How long a leftover that was sent KILL is waited for: KILL cannot be ignored, but a process
+/// blocked in the kernel (a hung network file system) only dies when the call returns.
+const KILL_PATIENCE: Duration = Duration::from_secs(2);
+
+/// How often the leftovers are looked at again while they are given time to exit.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Makes this process the one that adopts whatever its steps leave behind, so that a process
+/// that left its step's group can still be found and ended when the step ends. Called once by
+/// the commands that run steps, before the first one.
+pub fn adopt_orphans() -> io::Result<()> {
+    set_child_subreaper(Some(getpid()))?;
+    ADOPTING.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Ends what a step left behind once its own process has exited and been waited for: TERM to
+/// every leftover, KILL to those still there after the grace period. Returns when they are
+/// gone (or, for a process that does not die even of KILL, after a last wait).
+pub fn end_leftovers(group: i32) {
+    let adopting = ADOPTING.load(Ordering::SeqCst);
+    if !anything_left(group, adopting) {
+        return;
+    }
+    signal_leftovers(group, adopting, Signal::TERM);
+    if !wait_until_gone(group, adopting, GRACE_PERIOD, None) {
+        signal_leftovers(group, adopting, Signal::KILL);
+        // A leftover may have started another process meanwhile: each look sends it KILL too.
+        wait_until_gone(group, adopting, KILL_PATIENCE, Some(Signal::KILL));
+    }
+    // What died last is reaped too, so that the next step finds no trace of this one.
+    if adopting {
+        reap_adopted();
+    }
+}
+
+/// Whether anything of the step may be left, from two system calls: the common case (a step
+/// that left nothing) must cost no walk through `/proc`.
+fn anything_left(group: i32, adopting: bool) -> bool {
+    if group_exists(group) {
+        return true;
+    }
+    adopting && reap_adopted()
+}
+
+/// Whether the group still has a process (a zombie counts: the walk then tells).
+fn group_exists(group: i32) -> bool {
+    Pid::from_raw(group).is_some_and(|group| test_kill_process_group(group).is_ok())
+}
+
+/// Reaps every adopted process that has exited; returns whether this process still has
+/// children. Only called where every child is a leftover: the step's own process has already
+/// been waited for, and no other step runs.
+fn reap_adopted() -> bool {
+    loop {
+        match wait(WaitOptions::NOHANG) {
+            Ok(Some(_)) => continue,
+            Ok(None) => return true,
+            Err(Errno::CHILD) => return false,
+            Err(Errno::INTR) => continue,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Sends `signal` to the step's group and to every leftover found outside it.
+fn signal_leftovers(group: i32, adopting: bool, signal: Signal) {
+    signal_group(group, signal);
+    for pid in leftovers(group, adopting) {
+        if let Some(pid) = Pid::from_raw(pid) {
+            // One that exited meanwhile is fine.
+            let _ = kill_process(pid, signal);
+        }
+    }
+}
+
+/// Waits up to `patience` for every leftover to be gone, sending `resend` to any found on each
+/// look; returns whether they are gone.
+fn wait_until_gone(group: i32, adopting: bool, patience: Duration, resend: Option<Signal>) -> bool {
+    let deadline = Instant::now() + patience;
+    loop {
+        if adopting {
+            reap_adopted();
+        }
+        let left = leftovers(group, adopting);
+        if left.is_empty() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        if let Some(signal) = resend {
+            signal_leftovers(group, adopting, signal);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// One process as `/proc/<pid>/stat` shows it.
+struct Entry {
+    pid: i32,
+    parent: i32,
+    group: i32,
+    session: i32,
+    /// Exited and waiting to be reaped (or being reaped): nothing left to end.
+    dead: bool,
+}
+
+/// The processes still alive that belong to the step: those in its group, and (when this
+/// process adopts orphans) those below this process in its session.
+fn leftovers(group: i32, adopting: bool) -> Vec<i32> {
+    let entries = processes();
+    let me = getpid().as_raw_nonzero().get();
+    let my_session = getsid(None).map_or(0, |sid| sid.as_raw_nonzero().get());
+    let below = if adopting {
+        descendants(me, &entries)
+    } else {
+        HashSet::new()
+    };
+    let mut found = Vec::new();
+    for entry in &entries {
+        let in_group = group > 0 && entry.group == group;
+        let adopted = below.contains(&entry.pid);
+        if !entry.dead && (in_group || (adopted && entry.session == my_session)) {
+            found.push(entry.pid);
+        }
+    }
+    found
+}
+
+/// The processes below `root`, however deep.
+fn descendants(root: i32, entries: &[Entry]) -> HashSet<i32> {
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for entry in entries {
+        children.entry(entry.parent).or_default().push(entry.pid);
+    }
+    let mut found = HashSet::new();
+    let mut next = vec![root];
+    while let Some(parent) = next.pop() {
+        for &child in children.get(&parent).into_iter().flatten() {
+            if found.insert(child) {
+                next.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// Every process of the system, from `/proc`; those that vanish while being read are skipped.
+fn processes() -> Vec<Entry> {
+    let Ok(directory) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    directory
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            parse_stat(pid, &stat)
+        })
+        .collect()
+}
+
+/// The fields of `/proc/<pid>/stat` that say where a process stands. The command name (field
+/// 2) may hold spaces and parentheses; the fields after its last `)` are plain.
+fn parse_stat(pid: i32, stat: &str) -> Option<Entry> {
+    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+    let state = fields.next()?;
+    let parent = fields.next()?.parse().ok()?;
+    let group = fields.next()?.parse().ok()?;
+    let session = fields.next()?.parse().ok()?;
+    Some(Entry {
+        pid,
+        parent,
+        group,
+        session,
+        dead: matches!(state, "Z" | "X" | "x"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stat_line_is_read_past_a_name_with_spaces_and_parentheses() {
+        let entry = parse_stat(42, "42 (my (odd) name) S 7 42 3 0 -1 4194560").unwrap();
+        assert_eq!(
+            (entry.pid, entry.parent, entry.group, entry.session),
+            (42, 7, 42, 3)
+        );
+        assert!(!entry.dead);
+        assert!(parse_stat(43, "43 (sh) Z 1 43 3 0").unwrap().dead);
+        assert!(parse_stat(44, "44 (sh) S 1").is_none());
+    }
+}
