@@ -72,6 +72,12 @@ impl SqliteStore {
         };
         make_database_private(&path)
             .map_err(|error| failed(format!("cannot make the database private: {error}")))?;
+        // Opening a new database switches it to WAL and migrates it, and SQLite's own locks do
+        // not make that safe when several shipbooks start at once (a deferred transaction that
+        // must upgrade its lock fails at once, whatever the busy timeout): one at a time, by a
+        // lock on a file beside the database, held only while opening.
+        let _opening = lock_for_opening(state_dir)
+            .map_err(|error| failed(format!("cannot lock the database for opening: {error}")))?;
         let mut connection =
             Connection::open(&path).map_err(|error| failed(format!("cannot open: {error}")))?;
         migrations::prepare(&mut connection).map_err(failed)?;
@@ -211,3 +217,17 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests;
+
+/// Takes the lock that lets one shipbook at a time open (create, migrate) the database of
+/// `state_dir`; it is released when the returned file is dropped.
+fn lock_for_opening(state_dir: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(state_dir.join("shipbook.db.open-lock"))?;
+    file.lock()?;
+    Ok(file)
+}
