@@ -63,8 +63,9 @@ pub struct RawStep {
     #[schemars(with = "Option<HttpSpec>")]
     pub http: Option<Spanned<HttpSpec>>,
 
-    /// How long one attempt may take, such as "10m" (default: no limit). On timeout the step's
-    /// whole process group is ended.
+    /// How long one attempt of the step's commands (`run`, `undo`, a tag's `git push`) may take,
+    /// such as "10m" (default: no limit). On timeout the command's whole process group is ended.
+    /// A step with no command (`config`, `http`, `confirm` without `undo`) may not set it.
     #[schemars(
         with = "Option<String>",
         length(min = 1),

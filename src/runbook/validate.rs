@@ -324,6 +324,33 @@ impl Checker<'_> {
         }
     }
 
+    /// A step's `timeout` limits its commands: its `run`, its `undo`, a tag's `git push`. On a
+    /// step with none of them it would limit nothing, and saying nothing would let a runbook
+    /// promise a limit that is never applied.
+    fn timeout_applies(&mut self, step: &Step) {
+        let Some(timeout) = &step.timeout else { return };
+        if step.undo.is_some() {
+            return;
+        }
+        let (kind, instead) = match &step.action {
+            StepAction::Run(_) | StepAction::Tag(_) => return,
+            StepAction::Http(_) => (
+                "an `http` step",
+                "the polling time inside the action: `http = { …, timeout = \"60s\" }`",
+            ),
+            StepAction::Config(_) => ("a `config` step", "no `timeout` on this step"),
+            StepAction::Confirm(_) => (
+                "a `confirm` step",
+                "no `timeout` on this step (a question waits for its answer)",
+            ),
+        };
+        let diagnostic = self.error(
+            timeout.span(),
+            format!("`timeout` on {kind} limits nothing: it applies to a step's commands (`run`, `undo`)"),
+        );
+        diagnostic.expected = Some(instead.to_string());
+    }
+
     fn step(&mut self, step: &Step) {
         self.shown_text(step.name.as_ref());
         self.shown_text(step.description.as_ref());
@@ -337,6 +364,7 @@ impl Checker<'_> {
         if let Some(undo) = &step.undo {
             self.command(undo);
         }
+        self.timeout_applies(step);
         for value in step.env.values() {
             self.check_text(value.get_ref(), value.span());
         }

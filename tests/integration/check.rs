@@ -413,3 +413,20 @@ fn a_step_id_may_not_start_with_the_undo_prefix() {
         .stderr_has("runbooks/web.toml:10:6")
         .stderr_has("step id `undo-a` starts with `undo-`");
 }
+
+/// A step's `timeout` limits its commands; on an `http` step with no `undo` it would limit
+/// nothing (the polling time is `http.timeout`), so `check` says so where it is written.
+#[test]
+fn a_timeout_that_would_limit_nothing_is_refused() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            "[runbook]\nname = \"web\"\n\n[[steps]]\nid = \"health\"\nhttp = { url = \"http://127.0.0.1:1/health\" }\ntimeout = \"1s\"\n",
+        )
+        .args(&["check", "runbooks/web.toml"]);
+    test.run()
+        .code(2)
+        .stderr_has("runbooks/web.toml:7:11")
+        .stderr_has("`timeout` on an `http` step limits nothing")
+        .stderr_has("timeout = \"60s\"");
+}
