@@ -702,7 +702,7 @@ fn history(bench: &mut Bench) -> Result<Vec<Row>, String> {
     bench.notes.push(format!(
         "W4: {} runs of 4 steps recorded through shipbook::store (insert_run, finish_run) \
          in {:.1} s",
-        thousands(runs),
+        shipbook::text::words::grouped(runs),
         took.as_secs_f64()
     ));
     let list = bench
@@ -714,7 +714,7 @@ fn history(bench: &mut Bench) -> Result<Vec<Row>, String> {
         bench.measure("w4-show", show),
     ];
     let samples = alternate("history", sizes.warmup, sizes.fast_rounds, &mut measures)?;
-    let count = thousands(runs);
+    let count = shipbook::text::words::grouped(runs);
     Ok(vec![
         Row::figure(
             format!("shipbook history --limit 20, {count} runs"),
@@ -729,18 +729,6 @@ fn history(bench: &mut Bench) -> Result<Vec<Row>, String> {
             Target::Below(100.0),
         ),
     ])
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// A measure whose figure is the time from the spawn to the timestamp the command writes into
@@ -999,8 +987,8 @@ mod tests {
     fn volumes_and_counts_read_as_people_say_them() {
         assert_eq!(volume(1_000_000_000), "1 GB");
         assert_eq!(volume(200_000_000), "200 MB");
-        assert_eq!(thousands(10_000), "10,000");
-        assert_eq!(thousands(999), "999");
+        assert_eq!(shipbook::text::words::grouped(10_000), "10,000");
+        assert_eq!(shipbook::text::words::grouped(999), "999");
     }
 
     #[test]

@@ -92,10 +92,7 @@ pub(super) fn resume_run(
             ":content_hash": run.content_hash,
         },
     )?;
-    transaction.execute("DELETE FROM steps WHERE run_id = ?1", [&run.run_id])?;
-    for step in &run.steps {
-        upsert_step(&transaction, &run.run_id, step)?;
-    }
+    replace_steps(&transaction, run)?;
     Ok(transaction.commit()?)
 }
 
@@ -119,11 +116,17 @@ pub(super) fn rewrite_run(connection: &mut Connection, run: &RunRecord) -> Outco
             ":content_hash": run.content_hash,
         },
     )?;
+    replace_steps(&transaction, run)?;
+    Ok(transaction.commit()?)
+}
+
+/// Puts a run's steps as they now stand in place of those recorded, within `transaction`.
+fn replace_steps(transaction: &rusqlite::Transaction<'_>, run: &RunRecord) -> Outcome<()> {
     transaction.execute("DELETE FROM steps WHERE run_id = ?1", [&run.run_id])?;
     for step in &run.steps {
-        upsert_step(&transaction, &run.run_id, step)?;
+        upsert_step(transaction, &run.run_id, step)?;
     }
-    Ok(transaction.commit()?)
+    Ok(())
 }
 
 /// Records how a run ended, with its note and final metrics.
