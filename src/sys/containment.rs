@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
 use rustix::process::{
-    Pid, Signal, WaitOptions, getpid, getsid, kill_process, set_child_subreaper,
-    test_kill_process_group, wait,
+    Pid, Signal, WaitOptions, getpid, kill_process, set_child_subreaper, test_kill_process_group,
+    wait,
 };
 
 use crate::sys::interrupt::{GRACE_PERIOD, signal_group};
@@ -148,7 +148,14 @@ struct Entry {
 fn leftovers(group: i32, adopting: bool) -> Vec<i32> {
     let entries = processes();
     let me = getpid().as_raw_nonzero().get();
-    let my_session = getsid(None).map_or(0, |sid| sid.as_raw_nonzero().get());
+    // This process's session is read from the same walk, not asked of the kernel: in a pid
+    // namespace whose session leader is outside it (a container, `unshare --pid`), getsid
+    // answers 0, which is no valid pid (and a panic in rustix), while `/proc` shows that same 0
+    // for every process of the session, so comparing what `/proc` says stays right.
+    let my_session = entries
+        .iter()
+        .find(|entry| entry.pid == me)
+        .map_or(0, |entry| entry.session);
     let below = if adopting {
         descendants(me, &entries)
     } else {

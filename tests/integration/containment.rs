@@ -91,3 +91,38 @@ fn a_process_that_started_its_own_session_is_left_running() {
         "the detached process {service} was ended with its step"
     );
 }
+
+/// In a pid namespace whose session leader is outside it (how containers and some CI runners
+/// start a job), the kernel says the session of every process in it is 0. shipbook once took
+/// that for a pid and panicked when a step left anything behind.
+#[test]
+fn in_a_pid_namespace_whose_session_leader_is_outside_leftovers_are_still_ended() {
+    let namespace_works = std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !namespace_works {
+        eprintln!("skipped: `unshare --pid` is not permitted here");
+        return;
+    }
+    let steps = step_leaving(
+        "leaves",
+        "sh -c 'echo $$ > left.pid; exec sleep 300' > /dev/null 2>&1",
+        "left.pid",
+    ) + "[[steps]]\nid = \"after\"\nrun = \"if kill -0 $(cat left.pid) 2>/dev/null; then echo alive; else echo gone; fi > verdict\"\n";
+    let test = Test::new().runbook("web", &runbook(&steps));
+    let output = std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(env!("CARGO_BIN_EXE_shipbook"))
+        .args(["run", "runbooks/web.toml"])
+        .current_dir(test.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("unshare runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(test.read("verdict"), "gone\n", "seen by the next step");
+}
