@@ -17,6 +17,27 @@ pub struct Arguments {
     #[arg(long, global = true, env = "SHIPBOOK_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// Keep records in a team's PostgreSQL instead of the state directory: postgres://… or
+    /// postgresql://…; libpq's PG* variables (PGHOST, PGUSER, PGPASSWORD, …) fill the rest
+    #[arg(
+        long,
+        global = true,
+        env = "SHIPBOOK_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
+
+    /// The PostgreSQL schema of the team store
+    #[arg(
+        long,
+        global = true,
+        env = "SHIPBOOK_STORE_SCHEMA",
+        value_name = "NAME",
+        default_value = "shipbook"
+    )]
+    pub store_schema: String,
+
     /// When to use colour (NO_COLOR is honoured with `auto`)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -158,6 +179,26 @@ pub enum Command {
     },
     /// Print the JSON Schema of the runbook format (the text of runbooks/schema.json)
     Schema,
+    /// The team store: its state, writing in the local journal, importing local history
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Print the backend, its schema version, whether it answers, who holds which lock, and
+    /// what waits in the local journal
+    Status,
+    /// Write the records waiting in the local journal (runs that lost the store, rollbacks made
+    /// without it) into the store, each exactly once
+    Sync,
+    /// Copy the runs of a local state directory into the team store; runs it already holds are
+    /// left as they are, so importing twice adds nothing
+    Import {
+        /// The state directory to import from [default: the one this directory uses]
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

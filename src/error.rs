@@ -62,6 +62,16 @@ pub enum Error {
     #[error("record store {}: {message}", path.display())]
     Store { path: PathBuf, message: String },
 
+    /// The team store (PostgreSQL) cannot be reached, or refused what was asked of it.
+    #[error("team store {store}: {message}")]
+    TeamStore {
+        /// The store as people may see it: no password.
+        store: String,
+        message: String,
+        /// Whether the server answered (a refusal) rather than not at all.
+        reachable: bool,
+    },
+
     /// The record store's database was deleted or replaced while a run was recording into it.
     #[error(
         "record store {}: the database was deleted or replaced while run {run_id} was recording into it",
@@ -140,6 +150,21 @@ pub struct Lock {
     pub force_lock_command: String,
 }
 
+/// What to do about a team store that did not answer (`reachable` false) or refused.
+fn team_store_advice(reachable: bool) -> Vec<String> {
+    if reachable {
+        vec![
+            "expected: a database where the role may create the schema on first use, then read and write its tables (the README's \"Team\" section lists the grants)".into(),
+            "the team store was left as it was; safe to retry once that is so".into(),
+        ]
+    } else {
+        vec![
+            "expected: a PostgreSQL server that answers at that address (--store or SHIPBOOK_STORE names it; PGHOST, PGUSER, PGPASSWORD and the other PG* variables fill what the URL leaves out)".into(),
+            "safe to retry once it answers; `shipbook rollback` runs without it in an emergency".into(),
+        ]
+    }
+}
+
 /// "1 error", "4,260 errors".
 pub fn errors_counted(count: usize) -> String {
     if count == 1 {
@@ -171,6 +196,7 @@ impl Error {
             | Error::StateDirNotADirectory { .. } => 2,
             Error::StateDir { .. }
             | Error::Store { .. }
+            | Error::TeamStore { .. }
             | Error::RecordLost { .. }
             | Error::RecordKeptAside { .. }
             | Error::Io { .. }
@@ -248,6 +274,7 @@ impl Error {
                 "the record store was left as it was; nothing was run".into(),
                 "safe to retry with another --state-dir, or once the database is repaired".into(),
             ],
+            Error::TeamStore { reachable, .. } => team_store_advice(*reachable),
             Error::RecordLost { .. } => vec![
                 "the run stopped there: the steps shown above ran (the last one to its end), and no later step was started".into(),
                 "not safe to simply retry: check what those steps did first; a new run records into a new database".into(),

@@ -7,6 +7,7 @@ mod plan;
 mod records;
 mod run;
 mod schema;
+mod store;
 
 use std::path::PathBuf;
 
@@ -15,10 +16,13 @@ use crate::error::Result;
 use crate::output::reporter::Verbosity;
 use crate::runbook::Mode;
 use crate::runbook::OnFailure;
+use crate::store::Backend;
 
 /// What every command may need from the global flags.
 pub struct Globals {
     pub state_dir: Option<PathBuf>,
+    /// Where the records go: the state directory's database, or a team store.
+    pub backend: Backend,
     pub verbosity: Verbosity,
 }
 
@@ -34,8 +38,18 @@ pub fn dispatch(arguments: Arguments) -> Result<()> {
     ) {
         crate::sys::interrupt::quiet_on_closed_pipe();
     }
+    let backend = match arguments.command {
+        // These never touch the records, so a wrong --store does not stop them.
+        Command::Check { .. }
+        | Command::Plan { .. }
+        | Command::Schema
+        | Command::Completions { .. }
+        | Command::Init { .. } => Backend::Local,
+        _ => Backend::choose(arguments.store.as_deref(), &arguments.store_schema)?,
+    };
     let globals = Globals {
         state_dir: arguments.state_dir,
+        backend,
         verbosity: if arguments.quiet {
             Verbosity::Quiet
         } else if arguments.verbose {
@@ -120,5 +134,6 @@ fn execute(command: Command, globals: &Globals) -> Result<()> {
         Command::Init { force } => init::init(force, globals),
         Command::Completions { shell } => completions::print(shell),
         Command::Schema => schema::print(),
+        Command::Store(command) => store::execute(command, globals),
     }
 }

@@ -11,18 +11,21 @@ use super::Globals;
 use crate::cli::NoteFormat;
 use crate::error::{Error, Result};
 use crate::runbook::Mode;
-use crate::store::Store;
 use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::store::{Backend, Store};
 use crate::sys::state;
 use crate::text::controls::escape_controls;
 use crate::text::duration::human;
 
 fn open(globals: &Globals) -> Result<Option<Box<dyn Store>>> {
-    crate::store::open_existing(&state::for_current_dir(globals.state_dir.as_deref()))
+    crate::store::open_existing(
+        &state::for_current_dir(globals.state_dir.as_deref()),
+        &globals.backend,
+    )
 }
 
 fn load(query: &str, globals: &Globals) -> Result<RunRecord> {
-    let Some(store) = open(globals)? else {
+    let Some(mut store) = open(globals)? else {
         return Err(Error::UnknownRun {
             query: query.to_string(),
         });
@@ -50,7 +53,7 @@ pub fn history(
     globals: &Globals,
 ) -> Result<()> {
     let runs = match open(globals)? {
-        Some(store) => store.list_runs(runbook, limit)?,
+        Some(mut store) => store.list_runs(runbook, limit)?,
         None => Vec::new(),
     };
     if as_json {
@@ -58,10 +61,15 @@ pub fn history(
         return Ok(());
     }
     if runs.is_empty() {
-        let dir = state::for_current_dir(globals.state_dir.as_deref());
+        let place = match &globals.backend {
+            Backend::Local => state::for_current_dir(globals.state_dir.as_deref())
+                .display()
+                .to_string(),
+            Backend::Team(target) => format!("the team store {}", target.display()),
+        };
         match runbook {
-            Some(name) => eprintln!("no runs of runbook `{name}` recorded in {}", dir.display()),
-            None => eprintln!("no runs recorded yet in {}", dir.display()),
+            Some(name) => eprintln!("no runs of runbook `{name}` recorded in {place}"),
+            None => eprintln!("no runs recorded yet in {place}"),
         }
         return Ok(());
     }

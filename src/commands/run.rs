@@ -87,6 +87,7 @@ pub fn start(request: Request, globals: &Globals) -> Result<()> {
             on_failure: request.on_failure,
             skip_rehearsal: request.skip_rehearsal,
             force_lock: request.force_lock,
+            backend: globals.backend.clone(),
         },
         globals.state_dir.as_deref(),
         &mut show_notice,
@@ -113,6 +114,7 @@ pub fn resume(
         yes,
         force,
         globals.state_dir.as_deref(),
+        &globals.backend,
         &mut show_notice,
     )?;
     match prepared {

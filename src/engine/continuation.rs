@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::plan::{Plan, Selection};
 use crate::runbook;
 use crate::store::record::{RunRecord, RunStatus};
-use crate::store::{LockHolder, Store};
+use crate::store::{Backend, LockHolder, Store};
 use crate::sys::{operator, processes, state};
 use crate::text::timestamp::Timestamp;
 
@@ -40,10 +40,11 @@ pub fn resume(
     yes: bool,
     force: bool,
     state_dir: Option<&Path>,
+    backend: &Backend,
     notices: &mut dyn FnMut(Notice),
 ) -> Result<Option<Prepared>> {
     let state_dir = state::for_current_dir(state_dir);
-    let Some(store) = crate::store::open_existing(&state_dir)? else {
+    let Some(mut store) = crate::store::open_existing(&state_dir, backend)? else {
         return Err(Error::UnknownRun {
             query: query.to_string(),
         });
@@ -124,7 +125,7 @@ fn merged(
 /// Under the lock, decides again from the run as it is now. Returns the record to continue
 /// from, or `None` when the run succeeded meanwhile and there is nothing left.
 pub(super) fn recheck(
-    store: &dyn Store,
+    store: &mut dyn Store,
     resumption: Resumption,
     prepared: RunRecord,
     notices: &mut dyn FnMut(Notice),

@@ -45,8 +45,21 @@ pub(super) fn take(
     let taken_over = match store.acquire_lock(runbook, env, run_id, operator, owner, since)? {
         LockOutcome::Taken { taken_over } => taken_over,
         LockOutcome::Held(holder) if force => {
-            stop_holder(&holder, notices);
-            store.release_lock(runbook, env, &holder.run_id)?;
+            let signalled = stop_holder_here(&holder, notices);
+            let cut_off = store.break_lock(runbook, env, &holder)?;
+            if !signalled {
+                notices(Notice::Warning(if cut_off {
+                    format!(
+                        "--force-lock: ended the team-store session of run {} (operator {}, pid {} on {}) and took its lock; its step in flight finishes, then it stops, as it can no longer record",
+                        holder.run_id, holder.operator, holder.pid, holder.host
+                    )
+                } else {
+                    format!(
+                        "--force-lock: took the lock from run {} (operator {}, pid {} on {}), which may still be running",
+                        holder.run_id, holder.operator, holder.pid, holder.host
+                    )
+                }));
+            }
             match store.acquire_lock(runbook, env, run_id, operator, owner, since)? {
                 LockOutcome::Taken { taken_over } => taken_over,
                 LockOutcome::Held(holder) => {
@@ -96,8 +109,9 @@ fn force_lock_command(runbook_path: &Path, env: &str) -> String {
 
 /// `--force-lock`: a rollback must not race the release it undoes, so the run holding the lock is
 /// asked to stop (SIGTERM: it stops its step and records itself interrupted), and given the grace
-/// period to do so. A holder on another host cannot be signalled; the lock is taken anyway.
-fn stop_holder(holder: &LockHolder, notices: &mut dyn FnMut(Notice)) {
+/// period to do so. A holder on another host cannot be signalled (returns false): the store then
+/// cuts it off where it can, and the lock is taken anyway.
+fn stop_holder_here(holder: &LockHolder, notices: &mut dyn FnMut(Notice)) -> bool {
     let LockHolder {
         run_id,
         operator,
@@ -106,15 +120,13 @@ fn stop_holder(holder: &LockHolder, notices: &mut dyn FnMut(Notice)) {
         ..
     } = holder;
     if *host != operator::hostname() || *pid == 0 {
-        notices(Notice::Warning(format!(
-            "--force-lock: took the lock from run {run_id} (operator {operator}, pid {pid} on {host}), which may still be running"
-        )));
-        return;
+        return false;
     }
     notices(Notice::Warning(format!(
         "--force-lock: stopping run {run_id} (operator {operator}, pid {pid}) and taking its lock"
     )));
     processes::terminate_and_wait(*pid, GRACE_PERIOD * 2);
+    true
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ const DESCRIBED: usize = 10;
 /// rehearsal relied on (or the reason to skip it) in the record.
 pub fn check(
     plan: &Plan,
-    store: &dyn Store,
+    store: &mut dyn Store,
     skip_reason: Option<&str>,
     record: &mut RunRecord,
     notices: &mut dyn FnMut(Notice),

@@ -22,7 +22,7 @@ use crate::mask::Masker;
 use crate::plan::{Plan, Selection};
 use crate::runbook::{self, Mode, OnFailure, Runbook};
 use crate::store::record::{Invocation, RunRecord};
-use crate::store::{Owner, Store};
+use crate::store::{Backend, Owner, Store};
 use crate::sys::{git, operator, state};
 use crate::text::diagnostic::Diagnostic;
 
@@ -49,6 +49,8 @@ pub struct StartRequest {
     pub on_failure: Option<OnFailure>,
     pub skip_rehearsal: Option<String>,
     pub force_lock: bool,
+    /// Where the records go.
+    pub backend: Backend,
 }
 
 /// A run ready to execute: planned, checked, its record laid out.
@@ -99,7 +101,7 @@ pub fn start(
     if request.mode != Mode::Rollback {
         preconditions::check_git(&runbook.git, &runbook.path, &uncommitted)?;
     }
-    let store = crate::store::open(&state_dir).inspect_err(|_| {
+    let mut store = open_store(&state_dir, request, notices).inspect_err(|_| {
         if request.mode == Mode::Rollback {
             rollback_by_hand(&plan, notices);
         }
@@ -110,7 +112,7 @@ pub fn start(
     if request.mode == Mode::Run {
         rehearsal::check(
             &plan,
-            &*store,
+            &mut *store,
             request.skip_rehearsal.as_deref(),
             &mut record,
             notices,
@@ -164,6 +166,30 @@ fn named_as_given(error: Error, path: &Path) -> Error {
                 })
                 .collect(),
         },
+        other => other,
+    }
+}
+
+/// The record store of a new run. An emergency rollback is never blocked by a team store that
+/// does not answer: it records into the local journal instead, after saying so (the rollback's
+/// own confirmation, or `--yes`, then decides).
+fn open_store(
+    state_dir: &Path,
+    request: &StartRequest,
+    notices: &mut dyn FnMut(Notice),
+) -> Result<Box<dyn Store>> {
+    match crate::store::open(state_dir, &request.backend) {
+        Err(Error::TeamStore {
+            store,
+            message,
+            reachable: false,
+        }) if request.mode == Mode::Rollback => {
+            notices(Notice::Warning(format!(
+                "cannot reach the team store {store} ({message}): the team lock cannot be checked, so another run of this runbook may be under way, and this rollback is recorded only here, in {}; `shipbook store sync` writes it into the team store once it answers",
+                state_dir.join(crate::store::pending::PENDING_DIR).display()
+            )));
+            crate::store::open_journal(state_dir)
+        }
         other => other,
     }
 }
@@ -243,7 +269,7 @@ impl Prepared {
         let resumed = self.resumption.is_some();
         let result = match self.resumption.take() {
             Some(resumption) => {
-                continuation::recheck(&*self.store, resumption, self.record, notices)
+                continuation::recheck(&mut *self.store, resumption, self.record, notices)
             }
             None => Ok(Some(self.record)),
         }

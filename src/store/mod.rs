@@ -2,16 +2,21 @@
 //!
 //! Every state change of a run is committed to the store before the next thing happens, so that
 //! killing shipbook at any moment loses no finished step. The rest of the crate sees the store
-//! only as the [`Store`] trait, opened by [`open`] or [`open_existing`], and never learns which
-//! database is behind it; today that is SQLite in the state directory (the `sqlite` module), and
-//! another backend is one more module behind the same trait. What every backend must do alike
-//! (how a run id is resolved, how a run whose process died is shown) is written once here.
+//! only as the [`Store`] trait, opened by [`open`] or [`open_existing`] for a [`Backend`], and
+//! never learns which database is behind it: SQLite in the state directory (the `sqlite`
+//! module, the default), or a team's PostgreSQL (the `postgres` module, `--store URL`). When the
+//! team store cannot be reached, an emergency rollback records into the local journal instead
+//! (the `journal` module). What every backend must do alike (how a run id is resolved, how a run
+//! whose process died is shown) is written once here.
 
+mod journal;
 pub mod pending;
+pub mod postgres;
 pub mod record;
 mod sqlite;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::store::record::{RunRecord, RunStatus, StepRecord, StepStatus};
@@ -46,16 +51,16 @@ pub trait Store {
 
     /// The newest rehearsals of `runbook` in `env`, whatever became of them, newest first, at
     /// most `limit`, with their steps: the rehearsal gate judges each.
-    fn rehearsals(&self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>>;
+    fn rehearsals(&mut self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>>;
 
     /// Finds the run a user means: a full id, a unique prefix, or `last`.
-    fn resolve_run_id(&self, query: &str) -> Result<String>;
+    fn resolve_run_id(&mut self, query: &str) -> Result<String>;
 
     /// The runs (of one runbook, or all), newest first, at most `limit`, without their steps.
-    fn list_runs(&self, runbook: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;
+    fn list_runs(&mut self, runbook: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;
 
     /// One run with its steps.
-    fn load_run(&self, run_id: &str) -> Result<RunRecord>;
+    fn load_run(&mut self, run_id: &str) -> Result<RunRecord>;
 
     /// Takes the lock of a runbook and environment for a run, unless a live process holds it.
     /// A lock left by a process that no longer exists is taken over.
@@ -71,15 +76,70 @@ pub trait Store {
 
     /// Releases the lock of a runbook and environment, if `run_id` holds it.
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()>;
+
+    /// `--force-lock`: takes the lock away from `holder`, ending its connection to the store
+    /// where the store can (PostgreSQL ends the holder's session, wherever it runs). Returns
+    /// whether the holder was cut off that way; the caller has already signalled a holder on
+    /// this host.
+    fn break_lock(&mut self, runbook: &str, env: &str, holder: &LockHolder) -> Result<bool>;
 }
 
-/// Opens (creating if needed) the record store of a state directory.
-pub fn open(state_dir: &Path) -> Result<Box<dyn Store>> {
+/// Which record store the records go to: the state directory's own SQLite database, or a
+/// team's PostgreSQL (`--store URL`). Logs, notes and the journal stay in the state directory
+/// either way.
+#[derive(Debug, Clone, Default)]
+pub enum Backend {
+    #[default]
+    Local,
+    Team(Arc<postgres::Target>),
+}
+
+impl Backend {
+    /// The backend `--store` (or `SHIPBOOK_STORE`) and `--store-schema` choose; `PG*` variables
+    /// fill what the URL leaves out.
+    pub fn choose(url: Option<&str>, schema: &str) -> Result<Backend> {
+        let Some(url) = url.filter(|url| !url.trim().is_empty()) else {
+            return Ok(Backend::Local);
+        };
+        postgres::Target::parse(url, schema, &|name| std::env::var(name).ok())
+            .map(|target| Backend::Team(Arc::new(target)))
+            .map_err(|message| {
+                Error::usage(
+                    format!("--store: {message}"),
+                    postgres::target::ACCEPTED.to_string(),
+                )
+            })
+    }
+}
+
+/// Opens (creating if needed) the record store of a state directory, or the team store.
+pub fn open(state_dir: &Path, backend: &Backend) -> Result<Box<dyn Store>> {
     refuse_non_directory(state_dir)?;
-    let mut store: Box<dyn Store> = Box::new(sqlite::SqliteStore::open(state_dir)?);
-    // A record kept aside when the database could not be written goes in now, if it can.
+    let mut store: Box<dyn Store> = match backend {
+        Backend::Local => Box::new(sqlite::SqliteStore::open(state_dir)?),
+        Backend::Team(target) => Box::new(
+            postgres::PostgresStore::open(target, true)?.expect("a created schema is there"),
+        ),
+    };
+    // A record kept aside when the store could not be written goes in now, if it can.
     pending::write_in(state_dir, &mut *store);
     Ok(store)
+}
+
+/// The local journal of a state directory as a record store: what an emergency rollback records
+/// into when the team store cannot be reached (see the `journal` module).
+pub fn open_journal(state_dir: &Path) -> Result<Box<dyn Store>> {
+    refuse_non_directory(state_dir)?;
+    Ok(Box::new(journal::JournalStore::new(state_dir)))
+}
+
+/// The team store's schema version and locks, for `shipbook store status`; `None` when its
+/// schema does not exist yet.
+pub fn team_status(target: &postgres::Target) -> Result<Option<(i32, Vec<postgres::LockRow>)>> {
+    match postgres::PostgresStore::open(target, false)? {
+        Some(mut store) => store.status().map(Some),
+        None => Ok(None),
+    }
 }
 
 /// A state directory path that names something else (a file) is refused by every command,
@@ -94,14 +154,19 @@ fn refuse_non_directory(state_dir: &Path) -> Result<()> {
 }
 
 /// Opens the record store of a state directory only if there is one: reading commands must not
-/// create state directories.
-pub fn open_existing(state_dir: &Path) -> Result<Option<Box<dyn Store>>> {
+/// create state directories (nor a team store's schema).
+pub fn open_existing(state_dir: &Path, backend: &Backend) -> Result<Option<Box<dyn Store>>> {
     refuse_non_directory(state_dir)?;
     // A record kept aside counts: the database it belongs in may be the one that went missing.
-    if sqlite::SqliteStore::exists(state_dir) || state_dir.join(pending::PENDING_DIR).is_dir() {
-        open(state_dir).map(Some)
-    } else {
-        Ok(None)
+    let pending = state_dir.join(pending::PENDING_DIR).is_dir();
+    match backend {
+        Backend::Local if sqlite::SqliteStore::exists(state_dir) || pending => {
+            open(state_dir, backend).map(Some)
+        }
+        Backend::Local => Ok(None),
+        Backend::Team(_) if pending => open(state_dir, backend).map(Some),
+        Backend::Team(target) => Ok(postgres::PostgresStore::open(target, false)?
+            .map(|store| Box::new(store) as Box<dyn Store>)),
     }
 }
 
@@ -194,8 +259,14 @@ fn resolve_run_id_with(
 }
 
 /// A run left `running` by a process that no longer exists is shown as interrupted.
-fn mark_interrupted(mut run: RunRecord, owner: &Owner) -> RunRecord {
-    if run.status == RunStatus::Running && owner.is_gone() {
+fn mark_interrupted(run: RunRecord, owner: &Owner) -> RunRecord {
+    let gone = run.status == RunStatus::Running && owner.is_gone();
+    mark_interrupted_if(run, gone)
+}
+
+/// A run left `running` is shown as interrupted when its process is `gone`.
+fn mark_interrupted_if(mut run: RunRecord, gone: bool) -> RunRecord {
+    if run.status == RunStatus::Running && gone {
         run.status = RunStatus::Interrupted;
         run.status_reason
             .get_or_insert_with(|| "the shipbook process ended without finishing the run".into());

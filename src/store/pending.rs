@@ -31,7 +31,7 @@ impl Parked {
     pub fn describe(&self) -> String {
         if self.file.starts_with(&self.pending_dir) {
             format!(
-                "the run's true record was kept in {}; the next shipbook command that opens the record store writes it in (once it can be written)",
+                "the run's true record was kept in {}; `shipbook store sync`, or the next shipbook command that opens the record store, writes it in (once it can be written)",
                 self.file.display()
             )
         } else {
@@ -78,31 +78,59 @@ pub fn park(state_dir: &Path, run: &RunRecord) -> Result<Parked, String> {
     }
 }
 
-/// Writes every record waiting in `pending/` into `store`, removing each one written. One that
-/// cannot be read or written yet stays for the next time; one older than what the store holds
-/// (the run was resumed since) is dropped, not written over it; one of a run the store does not
-/// know (its database was deleted or replaced during the run) is added to it.
-pub fn write_in(state_dir: &Path, store: &mut dyn Store) {
+/// The records waiting in `pending/` that can be read.
+pub fn waiting(state_dir: &Path) -> Vec<RunRecord> {
+    waiting_files(state_dir)
+        .into_iter()
+        .map(|(_, run)| run)
+        .collect()
+}
+
+/// Each record waiting in `pending/` that can be read, with its file.
+fn waiting_files(state_dir: &Path) -> Vec<(PathBuf, RunRecord)> {
     let Ok(entries) = std::fs::read_dir(state_dir.join(PENDING_DIR)) else {
-        return;
+        return Vec::new();
     };
+    let mut found = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_none_or(|extension| extension != "json") {
             continue;
         }
-        let Some(run) = std::fs::read(&path)
+        if let Some(run) = std::fs::read(&path)
             .ok()
             .and_then(|json| serde_json::from_slice::<RunRecord>(&json).ok())
-        else {
-            continue;
-        };
+        {
+            found.push((path, run));
+        }
+    }
+    found
+}
+
+/// Writes every record waiting in `pending/` into `store`, removing each one written. One that
+/// cannot be read or written yet stays for the next time; one older than what the store holds
+/// (the run was resumed since) is dropped, not written over it; one of a run the store does not
+/// know (its database was deleted or replaced during the run) is added to it.
+pub fn write_in(state_dir: &Path, store: &mut dyn Store) -> Written {
+    let mut written = Written::default();
+    for (path, run) in waiting_files(state_dir) {
         if write_one(store, &run) {
             let _ = std::fs::remove_file(&path);
+            written.written.push(run.run_id);
+        } else {
+            written.left.push(run.run_id);
         }
     }
     // Gone once nothing waits in it (removing a directory that is not empty fails).
     let _ = std::fs::remove_dir(state_dir.join(PENDING_DIR));
+    written
+}
+
+/// What [`write_in`] did: the runs written in (or found already there), and those left waiting.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub written: Vec<String>,
+    pub left: Vec<String>,
 }
 
 /// Writes one kept record into `store`; returns whether it is done with (written, or older than

@@ -19,7 +19,7 @@ use self::columns::Fault;
 use self::locks::Claim;
 use crate::error::{Error, Result};
 use crate::store::record::{RunRecord, StepRecord};
-use crate::store::{LockOutcome, Owner, Store, resolve_run_id_with};
+use crate::store::{LockHolder, LockOutcome, Owner, Store, resolve_run_id_with};
 use crate::text::timestamp::Timestamp;
 
 /// The file of the database in the state directory.
@@ -164,7 +164,7 @@ impl Store for SqliteStore {
         runs::rewrite_run(&mut self.connection, run).map_err(|fault| self.error(fault))
     }
 
-    fn rehearsals(&self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>> {
+    fn rehearsals(&mut self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>> {
         runs::rehearsal_ids(&self.connection, runbook, env, limit)
             .map_err(|fault| self.error(fault))?
             .iter()
@@ -172,17 +172,17 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    fn resolve_run_id(&self, query: &str) -> Result<String> {
+    fn resolve_run_id(&mut self, query: &str) -> Result<String> {
         resolve_run_id_with(query, |query| {
             runs::run_ids(&self.connection, query).map_err(|fault| self.error(fault))
         })
     }
 
-    fn list_runs(&self, runbook: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
+    fn list_runs(&mut self, runbook: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
         runs::list_runs(&self.connection, runbook, limit).map_err(|fault| self.error(fault))
     }
 
-    fn load_run(&self, run_id: &str) -> Result<RunRecord> {
+    fn load_run(&mut self, run_id: &str) -> Result<RunRecord> {
         runs::load_run(&self.connection, run_id)
             .map_err(|fault| self.error(fault))?
             .ok_or_else(|| Error::UnknownRun {
@@ -212,6 +212,13 @@ impl Store for SqliteStore {
 
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()> {
         locks::release(&self.connection, runbook, env, run_id).map_err(|fault| self.error(fault))
+    }
+
+    /// A local lock is a row: the holder on this host has been signalled already, and one on
+    /// another host (a shared state directory) cannot be reached from here.
+    fn break_lock(&mut self, runbook: &str, env: &str, holder: &LockHolder) -> Result<bool> {
+        self.release_lock(runbook, env, &holder.run_id)?;
+        Ok(false)
     }
 }
 

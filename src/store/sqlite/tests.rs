@@ -366,7 +366,7 @@ fn a_database_of_every_earlier_version_is_upgraded() {
             insert_version_1_run(&raw(dir.path()));
         }
 
-        let store = open(dir.path());
+        let mut store = open(dir.path());
         let upgraded: usize = raw(dir.path())
             .query_row("PRAGMA user_version", [], |row| row.get("user_version"))
             .unwrap();

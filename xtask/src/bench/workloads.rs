@@ -196,12 +196,13 @@ pub fn git_repo(dir: &Path) -> Result<(), String> {
 /// shipbook's own store API (`insert_run`, then `finish_run`), the newest started now.
 pub fn fill_history(state_dir: &Path, runs: usize) -> Result<Duration, String> {
     let start = Instant::now();
-    let mut store = shipbook::store::open(state_dir).map_err(|e| {
-        format!(
-            "cannot open the record store in {}: {e}",
-            state_dir.display()
-        )
-    })?;
+    let mut store =
+        shipbook::store::open(state_dir, &shipbook::store::Backend::Local).map_err(|e| {
+            format!(
+                "cannot open the record store in {}: {e}",
+                state_dir.display()
+            )
+        })?;
     let owner = Owner::this_process();
     let now = Utc::now();
     for index in 0..runs {
@@ -398,7 +399,8 @@ mod tests {
     fn history_goes_in_through_the_store() {
         let dir = tempfile::tempdir().unwrap();
         fill_history(dir.path(), 40).unwrap();
-        let store = shipbook::store::open(dir.path()).unwrap();
+        let mut store =
+            shipbook::store::open(dir.path(), &shipbook::store::Backend::Local).unwrap();
         assert_eq!(store.list_runs(None, 100).unwrap().len(), 40);
         let last = store.resolve_run_id("last").unwrap();
         let run = store.load_run(&last).unwrap();

@@ -1,0 +1,325 @@
+//! The record store on a team's PostgreSQL: one history, one lock and one rehearsal gate for
+//! every machine that points at it.
+//!
+//! The client is rust-postgres's synchronous `postgres` crate: shipbook does one thing at a
+//! time and waits for each commit before the next step, so a blocking client says what happens
+//! in the order it happens, with no async runtime to thread through the engine (the crate runs
+//! its own small one inside). Each write is committed when the method returns, as with SQLite.
+//!
+//! A connection can drop in the middle of a run (a restarted server, a network gone, another
+//! machine's `--force-lock`). Nothing is written while a step runs, so the step in flight is not
+//! disturbed; the next write reconnects, with backoff, for up to the store's patience
+//! (`SHIPBOOK_STORE_PATIENCE`, 30 seconds by default), takes the run's locks again and carries
+//! on. If the store stays away, or another run has taken the lock meanwhile, the write fails:
+//! the run stops before its next step and its record goes to the local journal (`pending/` in
+//! the state directory), which `shipbook store sync`, or any later command that reaches the
+//! store, writes in exactly once.
+
+mod keys;
+mod locks;
+mod migrations;
+mod runs;
+pub mod target;
+mod tls;
+
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+
+pub use self::locks::LockRow;
+pub use self::target::Target;
+use crate::error::{Error, Result};
+use crate::store::record::{RunRecord, StepRecord};
+use crate::store::{LockHolder, LockOutcome, Owner, Store, resolve_run_id_with};
+use crate::text::timestamp::Timestamp;
+
+/// How long a lost store is retried before a write gives up, unless `SHIPBOOK_STORE_PATIENCE`
+/// says otherwise.
+const DEFAULT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The first wait between two attempts to reconnect; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+pub(super) struct PostgresStore {
+    target: Target,
+    client: Option<Client>,
+    /// The advisory locks this store holds, taken again on a new connection.
+    held: Vec<locks::Held>,
+    patience: Duration,
+    /// Set once the store stayed away for the whole patience: later writes try once, at once,
+    /// rather than making a stopping run wait again.
+    given_up: bool,
+}
+
+/// Why an operation on the store failed.
+pub(super) enum Fault {
+    /// The connection is gone or could not be made: worth another try.
+    Connection(String),
+    /// Anything else: the server refused, or a record could not be read.
+    Other(String),
+}
+
+impl From<postgres::Error> for Fault {
+    fn from(error: postgres::Error) -> Fault {
+        if is_connection_error(&error) {
+            Fault::Connection(describe(&error))
+        } else {
+            Fault::Other(describe(&error))
+        }
+    }
+}
+
+impl From<serde_json::Error> for Fault {
+    fn from(error: serde_json::Error) -> Fault {
+        Fault::Other(format!(
+            "a record cannot be read or written as JSON: {error}"
+        ))
+    }
+}
+
+/// Whether the error says the connection is gone (rather than that the server refused).
+fn is_connection_error(error: &postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        // The server is shutting down, or an administrator ended this session.
+        Some(code) => {
+            code.code().starts_with("08")
+                || code.code().starts_with("57P")
+                || *code == postgres::error::SqlState::ADMIN_SHUTDOWN
+        }
+        None => error.as_db_error().is_none(),
+    }
+}
+
+/// An error of the client in one line, with the server's detail when it gave one.
+fn describe(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the team store and makes its schema ready; `create` is false for commands
+    /// that only read, which find no schema an empty store (`None`).
+    pub(super) fn open(target: &Target, create: bool) -> Result<Option<PostgresStore>> {
+        let mut store = PostgresStore {
+            target: target.clone(),
+            client: None,
+            held: Vec::new(),
+            patience: patience(),
+            given_up: false,
+        };
+        if let Err(fault) = store.connect() {
+            return Err(store.error(fault, false));
+        }
+        let client = store.client.as_mut().expect("connected just now");
+        let schema = target.schema.clone();
+        let ready = if create {
+            migrations::prepare(client, &schema).map(|prepared| match prepared {
+                migrations::Prepared::Ready => Ok(true),
+                migrations::Prepared::Newer(version) => Err(version),
+            })
+        } else {
+            migrations::version(client, &schema).map(|version| match version {
+                None => Ok(false),
+                Some(version) if version > migrations::VERSION => Err(version),
+                Some(_) => Ok(true),
+            })
+        };
+        match ready.map_err(|error| store.error(Fault::from(error), true))? {
+            Ok(true) => Ok(Some(store)),
+            Ok(false) => Ok(None),
+            Err(version) => Err(Error::TeamStore {
+                store: target.display(),
+                message: format!(
+                    "its schema is at version {version}, written by a newer shipbook (this one knows versions up to {}); nothing was changed",
+                    migrations::VERSION
+                ),
+                reachable: true,
+            }),
+        }
+    }
+
+    /// The schema version and the locks held, for `shipbook store status`.
+    pub(super) fn status(&mut self) -> Result<(i32, Vec<LockRow>)> {
+        let schema = self.target.schema.clone();
+        self.with_client(|client, _| {
+            let version = migrations::version(client, &schema)?.unwrap_or(0);
+            Ok((version, locks::rows(client)?))
+        })
+    }
+
+    /// The live connection, made (again) if there is none. A new connection uses the schema
+    /// and takes the locks this store held again; if one of them was taken by another run
+    /// meanwhile, that is an error no retry mends.
+    fn connect(&mut self) -> std::result::Result<(), Fault> {
+        if self.client.is_none() {
+            let mut client = match tls::connector(&self.target).map_err(Fault::Other)? {
+                Some(tls) => self.target.config.connect(tls)?,
+                None => self.target.config.connect(postgres::NoTls)?,
+            };
+            // A schema that does not exist yet may be named: it is created before any use.
+            client.batch_execute(&format!("SET search_path TO \"{}\"", self.target.schema))?;
+            locks::take_again(&mut client, &self.held)?;
+            self.client = Some(client);
+        }
+        Ok(())
+    }
+
+    /// Runs `work` on the connection, reconnecting with backoff while the store is away, for up
+    /// to the store's patience.
+    fn with_client<T>(
+        &mut self,
+        mut work: impl FnMut(&mut Client, &mut Vec<locks::Held>) -> std::result::Result<T, Fault>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + self.patience;
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let attempt = match self.connect() {
+                Ok(()) => work(
+                    self.client.as_mut().expect("connected just now"),
+                    &mut self.held,
+                ),
+                Err(fault) => Err(fault),
+            };
+            match attempt {
+                Ok(value) => {
+                    self.given_up = false;
+                    return Ok(value);
+                }
+                Err(Fault::Connection(message)) => {
+                    self.client = None;
+                    if self.given_up || Instant::now() + backoff > deadline {
+                        self.given_up = true;
+                        return Err(self.error(
+                            Fault::Connection(format!(
+                                "{message} (retried for {})",
+                                crate::text::duration::human(self.patience)
+                            )),
+                            false,
+                        ));
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+                Err(fault) => return Err(self.error(fault, true)),
+            }
+        }
+    }
+
+    fn error(&self, fault: Fault, reachable: bool) -> Error {
+        let (message, reachable) = match fault {
+            Fault::Connection(message) => (message, false),
+            Fault::Other(message) => (message, reachable),
+        };
+        Error::TeamStore {
+            store: self.target.display(),
+            message,
+            reachable,
+        }
+    }
+}
+
+/// How long a lost store is retried: `SHIPBOOK_STORE_PATIENCE` (such as `5s` or `2m`), else
+/// [`DEFAULT_PATIENCE`].
+fn patience() -> Duration {
+    std::env::var("SHIPBOOK_STORE_PATIENCE")
+        .ok()
+        .and_then(|text| crate::text::duration::parse(&text).ok())
+        .unwrap_or(DEFAULT_PATIENCE)
+}
+
+impl Store for PostgresStore {
+    fn insert_run(&mut self, run: &RunRecord, _owner: &Owner) -> Result<()> {
+        self.with_client(|client, _| runs::write_whole(client, run))
+    }
+
+    fn resume_run(&mut self, run: &RunRecord, _owner: &Owner) -> Result<()> {
+        self.with_client(|client, _| runs::write_whole(client, run))
+    }
+
+    fn insert_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.with_client(|client, _| runs::upsert_step(client, run_id, step))
+    }
+
+    fn update_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.with_client(|client, _| runs::upsert_step(client, run_id, step))
+    }
+
+    fn update_metrics(&mut self, run: &RunRecord) -> Result<()> {
+        self.with_client(|client, _| runs::update_run(client, run))
+    }
+
+    fn finish_run(&mut self, run: &RunRecord) -> Result<()> {
+        self.with_client(|client, _| runs::update_run(client, run))
+    }
+
+    fn rewrite_run(&mut self, run: &RunRecord) -> Result<()> {
+        self.with_client(|client, _| runs::write_whole(client, run))
+    }
+
+    fn rehearsals(&mut self, runbook: &str, env: &str, limit: usize) -> Result<Vec<RunRecord>> {
+        self.with_client(|client, _| runs::rehearsals(client, runbook, env, limit))
+    }
+
+    fn resolve_run_id(&mut self, query: &str) -> Result<String> {
+        resolve_run_id_with(query, |query| {
+            self.with_client(|client, _| runs::run_ids(client, &query))
+        })
+    }
+
+    fn list_runs(&mut self, runbook: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
+        self.with_client(|client, _| runs::list_runs(client, runbook, limit))
+    }
+
+    fn load_run(&mut self, run_id: &str) -> Result<RunRecord> {
+        self.with_client(|client, _| runs::load_run(client, run_id))?
+            .ok_or_else(|| Error::UnknownRun {
+                query: run_id.to_string(),
+            })
+    }
+
+    fn acquire_lock(
+        &mut self,
+        runbook: &str,
+        env: &str,
+        run_id: &str,
+        operator: &str,
+        owner: &Owner,
+        since: Timestamp,
+    ) -> Result<LockOutcome> {
+        let claim = locks::Claim {
+            key: keys::lock_key(&self.target.schema, runbook, env),
+            runbook,
+            env,
+            run_id,
+            operator,
+            owner,
+            since,
+        };
+        self.with_client(|client, held| locks::acquire(client, held, &claim))
+    }
+
+    fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()> {
+        let key = keys::lock_key(&self.target.schema, runbook, env);
+        self.with_client(|client, held| locks::release(client, held, key, runbook, env, run_id))
+    }
+
+    fn break_lock(&mut self, runbook: &str, env: &str, holder: &LockHolder) -> Result<bool> {
+        let key = keys::lock_key(&self.target.schema, runbook, env);
+        self.with_client(|client, _| locks::break_lock(client, key, runbook, env, holder))
+    }
+}
