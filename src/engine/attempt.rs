@@ -238,10 +238,12 @@ impl Executor<'_> {
     ) {
         let status = outcome.status;
         let detail = outcome.detail.as_deref().map(|d| self.masker.text(d));
-        let tail = (!status.is_success()).then(|| {
-            let log = self.run.steps[index].log.clone().unwrap_or_default();
-            self.effects.log_tail(std::path::Path::new(&log))
-        });
+        // Every step keeps the last lines of its log in the record: on a team store they are
+        // what another machine sees of the output (the full log stays where the step ran).
+        let tail = self.run.steps[index]
+            .log
+            .clone()
+            .map(|log| self.effects.log_tail(std::path::Path::new(&log)));
         let step = &mut self.run.steps[index];
         step.status = status;
         step.exit_code = outcome.exit_code;
@@ -254,8 +256,8 @@ impl Executor<'_> {
             StepStatus::Interrupted => Some("interrupted by a signal".into()),
             _ => detail,
         };
-        if tail.is_some() {
-            step.log_tail = tail;
+        if let Some(tail) = tail.filter(|tail| !tail.is_empty()) {
+            step.log_tail = Some(tail);
         }
     }
 

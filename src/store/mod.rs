@@ -9,6 +9,10 @@
 //! (the `journal` module). What every backend must do alike (how a run id is resolved, how a run
 //! whose process died is shown) is written once here.
 
+#[cfg(test)]
+mod contract;
+#[cfg(test)]
+mod fixtures;
 mod journal;
 pub mod pending;
 pub mod postgres;

@@ -31,5 +31,6 @@ mod secrets;
 mod signals;
 mod store;
 mod tag;
+mod team;
 mod terminal;
 mod variables;

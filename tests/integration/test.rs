@@ -19,7 +19,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -165,6 +165,8 @@ impl Test {
             .args(args)
             .current_dir(self.path())
             .env_remove("SHIPBOOK_STATE_DIR")
+            .env_remove("SHIPBOOK_STORE")
+            .env_remove("SHIPBOOK_STORE_SCHEMA")
             .env_remove("GITHUB_ACTIONS")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());

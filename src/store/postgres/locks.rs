@@ -156,9 +156,11 @@ pub(super) fn take_again(client: &mut Client, held: &[Held]) -> Outcome<()> {
     Ok(())
 }
 
+/// Lets go of a lock: it is dropped from those to take again first, so that releasing over a
+/// new connection (the old one lost) does not take it only to give it back; unlocking in a
+/// session that does not hold the lock only draws a warning from the server.
 pub(super) fn release(
     client: &mut Client,
-    held: &mut Vec<Held>,
     key: i64,
     runbook: &str,
     env: &str,
@@ -168,14 +170,13 @@ pub(super) fn release(
         "DELETE FROM locks WHERE runbook = $1 AND env = $2 AND run_id = $3",
         &[&runbook, &env, &run_id],
     )?;
-    if let Some(index) = held
-        .iter()
-        .position(|lock| lock.key == key && lock.run_id == run_id)
-    {
-        client.execute("SELECT pg_advisory_unlock($1)", &[&key])?;
-        held.remove(index);
-    }
+    client.execute("SELECT pg_advisory_unlock($1)", &[&key])?;
     Ok(())
+}
+
+/// Drops a lock from those this store takes again on a new connection.
+pub(super) fn forget(held: &mut Vec<Held>, key: i64, run_id: &str) {
+    held.retain(|lock| !(lock.key == key && lock.run_id == run_id));
 }
 
 /// `--force-lock`: ends the PostgreSQL session of the run holding the lock (wherever it runs),

@@ -315,7 +315,8 @@ impl Store for PostgresStore {
 
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()> {
         let key = keys::lock_key(&self.target.schema, runbook, env);
-        self.with_client(|client, held| locks::release(client, held, key, runbook, env, run_id))
+        locks::forget(&mut self.held, key, run_id);
+        self.with_client(|client, _| locks::release(client, key, runbook, env, run_id))
     }
 
     fn break_lock(&mut self, runbook: &str, env: &str, holder: &LockHolder) -> Result<bool> {
