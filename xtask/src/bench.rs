@@ -9,6 +9,7 @@
 
 mod measure;
 mod report;
+mod team;
 mod workloads;
 
 use std::fs;
@@ -131,12 +132,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut bench = Bench::prepare(temp.path(), shipbook, sizes)?;
     eprintln!("bench: workloads in {}", temp.path().display());
 
-    let sections: [(&str, Section); 5] = [
+    let sections: [(&str, Section); 6] = [
         ("W1 start-up", startup),
         ("W2 per-step overhead", per_step),
         ("W3 output volume", output),
         ("W4 history", history),
         ("W5 rollback latency", rollback),
+        ("W6 team store (PostgreSQL on loopback)", team::team),
     ];
     let mut rows = Vec::new();
     let mut failures = Vec::new();
@@ -698,7 +700,11 @@ fn history(bench: &mut Bench) -> Result<Vec<Row>, String> {
     let sizes = bench.sizes;
     let runs = sizes.history;
     eprintln!("  recording {runs} runs through shipbook::store");
-    let took = workloads::fill_history(&bench.root.join("state-w4"), runs)?;
+    let took = workloads::fill_history(
+        &bench.root.join("state-w4"),
+        &shipbook::store::Backend::Local,
+        runs,
+    )?;
     bench.notes.push(format!(
         "W4: {} runs of 4 steps recorded through shipbook::store (insert_run, finish_run) \
          in {:.1} s",

@@ -192,17 +192,21 @@ pub fn git_repo(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Fills the record store in `state_dir` with `runs` finished runs of four steps each, through
-/// shipbook's own store API (`insert_run`, then `finish_run`), the newest started now.
-pub fn fill_history(state_dir: &Path, runs: usize) -> Result<Duration, String> {
+/// Fills the record store of `state_dir` (or the team store `backend` names) with `runs`
+/// finished runs of four steps each, through shipbook's own store API (`insert_run`, then
+/// `finish_run`), the newest started now.
+pub fn fill_history(
+    state_dir: &Path,
+    backend: &shipbook::store::Backend,
+    runs: usize,
+) -> Result<Duration, String> {
     let start = Instant::now();
-    let mut store =
-        shipbook::store::open(state_dir, &shipbook::store::Backend::Local).map_err(|e| {
-            format!(
-                "cannot open the record store in {}: {e}",
-                state_dir.display()
-            )
-        })?;
+    let mut store = shipbook::store::open(state_dir, backend).map_err(|e| {
+        format!(
+            "cannot open the record store in {}: {e}",
+            state_dir.display()
+        )
+    })?;
     let owner = Owner::this_process();
     let now = Utc::now();
     for index in 0..runs {
@@ -398,7 +402,7 @@ mod tests {
     #[test]
     fn history_goes_in_through_the_store() {
         let dir = tempfile::tempdir().unwrap();
-        fill_history(dir.path(), 40).unwrap();
+        fill_history(dir.path(), &shipbook::store::Backend::Local, 40).unwrap();
         let mut store =
             shipbook::store::open(dir.path(), &shipbook::store::Backend::Local).unwrap();
         assert_eq!(store.list_runs(None, 100).unwrap().len(), 40);
