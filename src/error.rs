@@ -68,8 +68,8 @@ pub enum Error {
         /// The store as people may see it: no password.
         store: String,
         message: String,
-        /// Whether the server answered (a refusal) rather than not at all.
-        reachable: bool,
+        /// Whether the server did not answer, would not be trusted, or refused.
+        problem: TeamStoreProblem,
     },
 
     /// The record store's database was deleted or replaced while a run was recording into it.
@@ -150,19 +150,34 @@ pub struct Lock {
     pub force_lock_command: String,
 }
 
-/// What to do about a team store that did not answer (`reachable` false) or refused.
-fn team_store_advice(reachable: bool) -> Vec<String> {
-    if reachable {
-        vec![
-            "expected: a database where the role may create the schema on first use, then read and write its tables (the README's \"Team\" section lists the grants)".into(),
-            "the team store was left as it was; safe to retry once that is so".into(),
-        ]
-    } else {
-        vec![
-            "expected: a PostgreSQL server that answers at that address (--store or SHIPBOOK_STORE names it; PGHOST, PGUSER, PGPASSWORD and the other PG* variables fill what the URL leaves out)".into(),
-            "safe to retry once it answers; `shipbook rollback` runs without it in an emergency".into(),
-        ]
-    }
+/// What went wrong with a team store, for what to advise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamStoreProblem {
+    /// It did not answer (or stopped answering).
+    Unreachable,
+    /// It answered, but TLS could not be set up or its certificate was not trusted.
+    Untrusted,
+    /// It answered and refused (permissions, a newer schema, a record it cannot take).
+    Refused,
+}
+
+/// What to do about a team store that did not answer, was not trusted, or refused.
+fn team_store_advice(problem: TeamStoreProblem) -> Vec<String> {
+    let (expected, retry) = match problem {
+        TeamStoreProblem::Unreachable => (
+            "a PostgreSQL server that answers at that address (--store or SHIPBOOK_STORE names it; PGHOST, PGUSER, PGPASSWORD and the other PG* variables fill what the URL leaves out)",
+            "safe to retry once it answers; `shipbook rollback` runs without it in an emergency",
+        ),
+        TeamStoreProblem::Untrusted => (
+            "a server certificate signed by the roots given (sslrootcert or PGSSLROOTCERT, ~/.postgresql/root.crt, or sslrootcert=system), for the host connected to when sslmode is verify-full",
+            "nothing was sent to the server; safe to retry with the right sslrootcert or sslmode",
+        ),
+        TeamStoreProblem::Refused => (
+            "a database where the role may create the schema on first use, then read and write its tables (the README's \"Team\" section lists the grants)",
+            "the team store was left as it was; safe to retry once that is so",
+        ),
+    };
+    vec![format!("expected: {expected}"), retry.to_string()]
 }
 
 /// "1 error", "4,260 errors".
@@ -274,7 +289,7 @@ impl Error {
                 "the record store was left as it was; nothing was run".into(),
                 "safe to retry with another --state-dir, or once the database is repaired".into(),
             ],
-            Error::TeamStore { reachable, .. } => team_store_advice(*reachable),
+            Error::TeamStore { problem, .. } => team_store_advice(*problem),
             Error::RecordLost { .. } => vec![
                 "the run stopped there: the steps shown above ran (the last one to its end), and no later step was started".into(),
                 "not safe to simply retry: check what those steps did first; a new run records into a new database".into(),

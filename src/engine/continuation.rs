@@ -54,7 +54,7 @@ pub fn resume(
     if !resumable(&previous, notices)? {
         return Ok(None);
     }
-    let runbook = runbook::load(Path::new(&previous.runbook_path))?;
+    let runbook = runbook::load(&locate_runbook(&previous.runbook_path, notices))?;
     if runbook.name() != previous.runbook {
         return Err(Error::usage(
             format!(
@@ -120,6 +120,39 @@ fn merged(
         .resumed
         .push(format!("{} by {}", Timestamp::now(), operator::operator()));
     Ok(record)
+}
+
+/// Where the runbook of a run is on this machine. A run recorded in a team store may have been
+/// started on another machine, from a clone at another path: when the recorded path does not
+/// exist here, the same path below the root of this directory's repository is looked for
+/// (`/home/ann/src/web/runbooks/release.toml` is `runbooks/release.toml` here, or
+/// `web/runbooks/release.toml`). What is found is still checked: its runbook must have the
+/// run's name, and a changed runbook is refused unless `--force`.
+fn locate_runbook(recorded: &str, notices: &mut dyn FnMut(Notice)) -> std::path::PathBuf {
+    let recorded = Path::new(recorded);
+    if recorded.exists() {
+        return recorded.to_path_buf();
+    }
+    let here = std::env::current_dir().ok();
+    let Some(root) = here.as_deref().and_then(crate::sys::git::work_root) else {
+        return recorded.to_path_buf();
+    };
+    let parts: Vec<_> = recorded.components().collect();
+    // The longest tail first: the more of the recorded path matches, the surer the match.
+    for start in 1..parts.len() {
+        let candidate = parts[start..]
+            .iter()
+            .fold(root.clone(), |path, part| path.join(part));
+        if candidate.is_file() {
+            notices(Notice::Info(format!(
+                "the run was started from {}; its runbook here is {}",
+                recorded.display(),
+                candidate.display()
+            )));
+            return candidate;
+        }
+    }
+    recorded.to_path_buf()
 }
 
 /// Under the lock, decides again from the run as it is now. Returns the record to continue

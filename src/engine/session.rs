@@ -179,13 +179,11 @@ fn open_store(
     notices: &mut dyn FnMut(Notice),
 ) -> Result<Box<dyn Store>> {
     match crate::store::open(state_dir, &request.backend) {
-        Err(Error::TeamStore {
-            store,
-            message,
-            reachable: false,
-        }) if request.mode == Mode::Rollback => {
+        // Whatever keeps the team store from being used (it does not answer, its certificate is
+        // not trusted, it refuses), the way back must not wait for it.
+        Err(Error::TeamStore { store, message, .. }) if request.mode == Mode::Rollback => {
             notices(Notice::Warning(format!(
-                "cannot reach the team store {store} ({message}): the team lock cannot be checked, so another run of this runbook may be under way, and this rollback is recorded only here, in {}; `shipbook store sync` writes it into the team store once it answers",
+                "cannot use the team store {store} ({message}): the team lock cannot be checked, so another run of this runbook may be under way, and this rollback is recorded only here, in {}; `shipbook store sync` writes it into the team store once it answers",
                 state_dir.join(crate::store::pending::PENDING_DIR).display()
             )));
             crate::store::open_journal(state_dir)

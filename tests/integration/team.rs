@@ -462,7 +462,7 @@ fn an_emergency_rollback_runs_without_the_store_and_syncs_later() {
     db.allow_connections(false);
     a.shipbook(&["rollback", "runbooks/web.toml", "--env", "production"])
         .code(3)
-        .stderr_has("cannot reach the team store");
+        .stderr_has("cannot use the team store");
     let rolled = a
         .shipbook(&[
             "rollback",
@@ -472,7 +472,7 @@ fn an_emergency_rollback_runs_without_the_store_and_syncs_later() {
             "--yes",
         ])
         .success()
-        .stderr_has("cannot reach the team store")
+        .stderr_has("cannot use the team store")
         .stderr_has("store sync");
     assert_eq!(a_journal(&a), "rolled-back\n");
     let run_id = run_id_of(&rolled);
@@ -664,4 +664,71 @@ fn a_server_that_does_not_answer_is_a_clear_error() {
     run.code(1)
         .stderr_has("team store postgres://release@127.0.0.1:1/releases")
         .stderr_has("safe to retry once it answers");
+}
+
+#[test]
+fn tls_is_used_and_verified_as_sslmode_says() {
+    let Some(db) = TeamDb::new() else { return };
+    let Ok(authority) = std::env::var("SHIPBOOK_TEST_POSTGRES_CA") else {
+        eprintln!("skipped: the test server does not speak TLS (no SHIPBOOK_TEST_POSTGRES_CA)");
+        return;
+    };
+    let test = project(LOCKED);
+    let mut a = Machine::first(&test, &db, "machine-a");
+    a.store = format!("{}?sslmode=verify-full&sslrootcert={authority}", db.url);
+    let holder = deploying(&a);
+    let encrypted = db.count(
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'shipbook' AND a.datname = current_database() AND s.ssl",
+    );
+    assert!(encrypted >= 1, "shipbook's session is not encrypted");
+    std::fs::write(a.join("go"), "").unwrap();
+    let done = finished(holder);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+
+    // Roots that did not sign the server's certificate: refused, and said why.
+    a.store = format!("{}?sslmode=verify-full&sslrootcert=system", db.url);
+    a.shipbook(&["history"]).code(1).stderr_has("certificate");
+    // `require` encrypts without verifying; a root certificate given makes it verify the chain.
+    a.store = format!("{}?sslmode=require", db.url);
+    a.shipbook(&["history"]).success();
+    a.store = format!("{}?sslmode=require&sslrootcert=system", db.url);
+    a.shipbook(&["history"]).code(1).stderr_has("certificate");
+}
+
+const FAILS_ONCE: &str = r#"[runbook]
+name = "web"
+dir = ".."
+
+[[steps]]
+id = "build"
+run = "echo build >> journal"
+
+[[steps]]
+id = "deploy"
+run = "test -f fixed && echo deploy >> journal"
+"#;
+
+#[test]
+fn a_run_that_failed_on_one_machine_is_resumed_on_another() {
+    let Some(db) = TeamDb::new() else { return };
+    let test = Test::new().runbook("web", FAILS_ONCE);
+    test.write(".gitignore", "journal\nfixed\n");
+    test.commit("runbook");
+    let ci = Machine::clone_of(&test, &db, "ci-runner");
+    let failed = ci.shipbook(&["run", "runbooks/web.toml"]).code(1);
+    let run_id = run_id_of(&failed);
+    // The CI runner's workspace is gone: its path means nothing on the laptop.
+    std::fs::remove_dir_all(&ci.repo).unwrap();
+    let laptop = Machine::clone_of(&test, &db, "laptop");
+    std::fs::write(laptop.join("fixed"), "").unwrap();
+    laptop
+        .shipbook(&["resume", &run_id])
+        .success()
+        .stderr_has("its runbook here is");
+    // Only what did not succeed ran again, here.
+    assert_eq!(a_journal(&laptop), "deploy\n");
+    let shown = laptop.shipbook(&["show", &run_id, "--json"]).success();
+    let record: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(record["status"], "succeeded");
 }

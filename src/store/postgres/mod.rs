@@ -28,7 +28,7 @@ use postgres::Client;
 
 pub use self::locks::LockRow;
 pub use self::target::Target;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TeamStoreProblem};
 use crate::store::record::{RunRecord, StepRecord};
 use crate::store::{LockHolder, LockOutcome, Owner, Store, resolve_run_id_with};
 use crate::text::timestamp::Timestamp;
@@ -56,16 +56,21 @@ pub(super) struct PostgresStore {
 pub(super) enum Fault {
     /// The connection is gone or could not be made: worth another try.
     Connection(String),
+    /// TLS could not be set up, or the server's certificate is not trusted: no retry mends it.
+    Untrusted(String),
     /// Anything else: the server refused, or a record could not be read.
     Other(String),
 }
 
 impl From<postgres::Error> for Fault {
     fn from(error: postgres::Error) -> Fault {
-        if is_connection_error(&error) {
-            Fault::Connection(describe(&error))
+        let text = describe(&error);
+        if text.contains("TLS") || text.contains("certificate") {
+            Fault::Untrusted(text)
+        } else if is_connection_error(&error) {
+            Fault::Connection(text)
         } else {
-            Fault::Other(describe(&error))
+            Fault::Other(text)
         }
     }
 }
@@ -123,7 +128,7 @@ impl PostgresStore {
             given_up: false,
         };
         if let Err(fault) = store.connect() {
-            return Err(store.error(fault, false));
+            return Err(store.error(fault));
         }
         let client = store.client.as_mut().expect("connected just now");
         let schema = target.schema.clone();
@@ -139,7 +144,7 @@ impl PostgresStore {
                 Some(_) => Ok(true),
             })
         };
-        match ready.map_err(|error| store.error(Fault::from(error), true))? {
+        match ready.map_err(|error| store.error(Fault::from(error)))? {
             Ok(true) => Ok(Some(store)),
             Ok(false) => Ok(None),
             Err(version) => Err(Error::TeamStore {
@@ -148,7 +153,7 @@ impl PostgresStore {
                     "its schema is at version {version}, written by a newer shipbook (this one knows versions up to {}); nothing was changed",
                     migrations::VERSION
                 ),
-                reachable: true,
+                problem: TeamStoreProblem::Refused,
             }),
         }
     }
@@ -167,7 +172,7 @@ impl PostgresStore {
     /// meanwhile, that is an error no retry mends.
     fn connect(&mut self) -> std::result::Result<(), Fault> {
         if self.client.is_none() {
-            let mut client = match tls::connector(&self.target).map_err(Fault::Other)? {
+            let mut client = match tls::connector(&self.target).map_err(Fault::Untrusted)? {
                 Some(tls) => self.target.config.connect(tls)?,
                 None => self.target.config.connect(postgres::NoTls)?,
             };
@@ -204,31 +209,29 @@ impl PostgresStore {
                     self.client = None;
                     if self.given_up || Instant::now() + backoff > deadline {
                         self.given_up = true;
-                        return Err(self.error(
-                            Fault::Connection(format!(
-                                "{message} (retried for {})",
-                                crate::text::duration::human(self.patience)
-                            )),
-                            false,
-                        ));
+                        return Err(self.error(Fault::Connection(format!(
+                            "{message} (retried for {})",
+                            crate::text::duration::human(self.patience)
+                        ))));
                     }
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
-                Err(fault) => return Err(self.error(fault, true)),
+                Err(fault) => return Err(self.error(fault)),
             }
         }
     }
 
-    fn error(&self, fault: Fault, reachable: bool) -> Error {
-        let (message, reachable) = match fault {
-            Fault::Connection(message) => (message, false),
-            Fault::Other(message) => (message, reachable),
+    fn error(&self, fault: Fault) -> Error {
+        let (message, problem) = match fault {
+            Fault::Connection(message) => (message, TeamStoreProblem::Unreachable),
+            Fault::Untrusted(message) => (message, TeamStoreProblem::Untrusted),
+            Fault::Other(message) => (message, TeamStoreProblem::Refused),
         };
         Error::TeamStore {
             store: self.target.display(),
             message,
-            reachable,
+            problem,
         }
     }
 }
