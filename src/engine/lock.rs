@@ -10,7 +10,7 @@ use std::path::Path;
 use super::session::Notice;
 use crate::error::{Error, Lock, Result};
 use crate::plan::shell_quote;
-use crate::store::{LockHolder, LockOutcome, Owner, Store};
+use crate::store::{LockClaim, LockHolder, LockOutcome, Owner, Store};
 use crate::sys::interrupt::GRACE_PERIOD;
 use crate::sys::{operator, processes};
 use crate::text::timestamp::Timestamp;
@@ -42,7 +42,15 @@ pub(super) fn take(
         owner,
         ..
     } = *claimant;
-    let taken_over = match store.acquire_lock(runbook, env, run_id, operator, owner, since)? {
+    let claim = LockClaim {
+        runbook,
+        env,
+        run_id,
+        operator,
+        owner,
+        since,
+    };
+    let taken_over = match store.acquire_lock(&claim)? {
         LockOutcome::Taken { taken_over } => taken_over,
         LockOutcome::Held(holder) if force => {
             let signalled = stop_holder_here(&holder, notices);
@@ -60,7 +68,7 @@ pub(super) fn take(
                     )
                 }));
             }
-            match store.acquire_lock(runbook, env, run_id, operator, owner, since)? {
+            match store.acquire_lock(&claim)? {
                 LockOutcome::Taken { taken_over } => taken_over,
                 LockOutcome::Held(holder) => {
                     return Err(locked(&holder, runbook, env, claimant.runbook_path));

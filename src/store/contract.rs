@@ -8,7 +8,7 @@ use super::fixtures::{at, sample_run, step};
 use super::postgres::{PostgresStore, Target};
 use super::record::{Phase, RunRecord, RunStatus, StepStatus};
 use super::sqlite::SqliteStore;
-use super::{LockOutcome, Owner, Store};
+use super::{LockClaim, LockOutcome, Owner, Store};
 use crate::error::Error;
 use crate::runbook::{Mode, StepKind};
 
@@ -117,7 +117,14 @@ fn the_end_of_a_run_and_a_rewrite_are_kept() {
         // replace those recorded.
         let since = at("2024-05-02T10:00:00.000Z");
         store
-            .acquire_lock("web", "staging", "web-1", "bob@host", &owner, since)
+            .acquire_lock(&LockClaim {
+                runbook: "web",
+                env: "staging",
+                run_id: "web-1",
+                operator: "bob@host",
+                owner: &owner,
+                since,
+            })
             .unwrap();
         run.status = RunStatus::Running;
         run.status_reason = None;
@@ -219,9 +226,23 @@ fn a_lock_keeps_a_second_store_out_until_it_is_released() {
         let mut second = open();
         let owner = Owner::this_process();
         let since = at("2024-05-01T09:30:00.000Z");
-        let taken = first.acquire_lock("web", "prod", "web-1", "ann@host", &owner, since);
+        let taken = first.acquire_lock(&LockClaim {
+            runbook: "web",
+            env: "prod",
+            run_id: "web-1",
+            operator: "ann@host",
+            owner: &owner,
+            since,
+        });
         assert!(matches!(taken, Ok(LockOutcome::Taken { taken_over: None })));
-        let refused = second.acquire_lock("web", "prod", "web-2", "bob@host", &owner, since);
+        let refused = second.acquire_lock(&LockClaim {
+            runbook: "web",
+            env: "prod",
+            run_id: "web-2",
+            operator: "bob@host",
+            owner: &owner,
+            since,
+        });
         let Ok(LockOutcome::Held(holder)) = refused else {
             panic!("not refused: {refused:?}");
         };
@@ -235,10 +256,24 @@ fn a_lock_keeps_a_second_store_out_until_it_is_released() {
         );
         assert_eq!(holder.host, owner.host);
         // Another environment is another lock.
-        let other = second.acquire_lock("web", "qa", "web-3", "bob@host", &owner, since);
+        let other = second.acquire_lock(&LockClaim {
+            runbook: "web",
+            env: "qa",
+            run_id: "web-3",
+            operator: "bob@host",
+            owner: &owner,
+            since,
+        });
         assert!(matches!(other, Ok(LockOutcome::Taken { taken_over: None })));
         first.release_lock("web", "prod", "web-1").unwrap();
-        let taken = second.acquire_lock("web", "prod", "web-2", "bob@host", &owner, since);
+        let taken = second.acquire_lock(&LockClaim {
+            runbook: "web",
+            env: "prod",
+            run_id: "web-2",
+            operator: "bob@host",
+            owner: &owner,
+            since,
+        });
         assert!(matches!(taken, Ok(LockOutcome::Taken { taken_over: None })));
         second.release_lock("web", "prod", "web-2").unwrap();
         second.release_lock("web", "qa", "web-3").unwrap();
@@ -257,7 +292,14 @@ fn on_postgres_a_holder_whose_session_ends_loses_the_lock_and_its_run_is_interru
     let since = at("2024-05-01T09:30:00.000Z");
     let mut holder = open();
     holder
-        .acquire_lock("web", "prod", "web-1", "ann@host", &owner, since)
+        .acquire_lock(&LockClaim {
+            runbook: "web",
+            env: "prod",
+            run_id: "web-1",
+            operator: "ann@host",
+            owner: &owner,
+            since,
+        })
         .unwrap();
     let mut run = sample_run("web-1", &owner);
     run.steps[0].status = StepStatus::Running;
@@ -269,7 +311,14 @@ fn on_postgres_a_holder_whose_session_ends_loses_the_lock_and_its_run_is_interru
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let taken = loop {
         match other
-            .acquire_lock("web", "prod", "web-2", "bob@host", &owner, since)
+            .acquire_lock(&LockClaim {
+                runbook: "web",
+                env: "prod",
+                run_id: "web-2",
+                operator: "bob@host",
+                owner: &owner,
+                since,
+            })
             .unwrap()
         {
             LockOutcome::Taken { taken_over } => break taken_over,

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::store::record::{RunRecord, StepRecord};
-use crate::store::{LockHolder, LockOutcome, Owner, Store, pending, resolve_run_id_with};
-use crate::text::timestamp::Timestamp;
+use crate::store::{
+    LockClaim, LockHolder, LockOutcome, Owner, Store, pending, resolve_run_id_with,
+};
 
 pub(super) struct JournalStore {
     state_dir: PathBuf,
@@ -164,15 +165,7 @@ impl Store for JournalStore {
     }
 
     /// No lock can be checked without the team store; the rollback goes ahead as agreed.
-    fn acquire_lock(
-        &mut self,
-        _runbook: &str,
-        _env: &str,
-        _run_id: &str,
-        _operator: &str,
-        _owner: &Owner,
-        _since: Timestamp,
-    ) -> Result<LockOutcome> {
+    fn acquire_lock(&mut self, _claim: &LockClaim<'_>) -> Result<LockOutcome> {
         Ok(LockOutcome::Taken { taken_over: None })
     }
 

@@ -68,15 +68,7 @@ pub trait Store {
 
     /// Takes the lock of a runbook and environment for a run, unless a live process holds it.
     /// A lock left by a process that no longer exists is taken over.
-    fn acquire_lock(
-        &mut self,
-        runbook: &str,
-        env: &str,
-        run_id: &str,
-        operator: &str,
-        owner: &Owner,
-        since: Timestamp,
-    ) -> Result<LockOutcome>;
+    fn acquire_lock(&mut self, claim: &LockClaim<'_>) -> Result<LockOutcome>;
 
     /// Releases the lock of a runbook and environment, if `run_id` holds it.
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()>;
@@ -172,6 +164,17 @@ pub fn open_existing(state_dir: &Path, backend: &Backend) -> Result<Option<Box<d
         Backend::Team(target) => Ok(postgres::PostgresStore::open(target, false)?
             .map(|store| Box::new(store) as Box<dyn Store>)),
     }
+}
+
+/// A run asking for the lock of its runbook and environment.
+#[derive(Debug, Clone, Copy)]
+pub struct LockClaim<'a> {
+    pub runbook: &'a str,
+    pub env: &'a str,
+    pub run_id: &'a str,
+    pub operator: &'a str,
+    pub owner: &'a Owner,
+    pub since: Timestamp,
 }
 
 /// What came of asking for a lock.

@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use postgres::Client;
 
 use super::Fault;
-use crate::store::{LockHolder, LockOutcome, Owner};
-use crate::text::timestamp::Timestamp;
+use crate::store::{LockClaim, LockHolder, LockOutcome};
 
 type Outcome<T> = std::result::Result<T, Fault>;
 
@@ -27,17 +26,6 @@ pub(crate) struct Held {
     run_id: String,
 }
 
-/// Who asks for a lock, and for which run.
-pub(super) struct Claim<'a> {
-    pub key: i64,
-    pub runbook: &'a str,
-    pub env: &'a str,
-    pub run_id: &'a str,
-    pub operator: &'a str,
-    pub owner: &'a Owner,
-    pub since: Timestamp,
-}
-
 /// How long a lock whose holder has not yet written its row is waited for.
 const ROW_PATIENCE: Duration = Duration::from_secs(2);
 
@@ -47,18 +35,19 @@ const TERMINATE_PATIENCE: Duration = Duration::from_secs(10);
 pub(super) fn acquire(
     client: &mut Client,
     held: &mut Vec<Held>,
-    claim: &Claim<'_>,
+    key: i64,
+    claim: &LockClaim<'_>,
 ) -> Outcome<LockOutcome> {
     let deadline = Instant::now() + ROW_PATIENCE;
     loop {
         let taken: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&claim.key])?
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?
             .get(0);
         let current = holder(client, claim.runbook, claim.env)?;
         if taken {
-            write_row(client, claim)?;
+            write_row(client, key, claim)?;
             held.push(Held {
-                key: claim.key,
+                key,
                 runbook: claim.runbook.to_string(),
                 env: claim.env.to_string(),
                 run_id: claim.run_id.to_string(),
@@ -84,7 +73,7 @@ pub(super) fn acquire(
     }
 }
 
-fn write_row(client: &mut Client, claim: &Claim<'_>) -> Outcome<()> {
+fn write_row(client: &mut Client, key: i64, claim: &LockClaim<'_>) -> Outcome<()> {
     client.execute(
         "INSERT INTO locks (runbook, env, lock_key, run_id, operator, host, pid, backend_pid, since)
          VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid(), $8)
@@ -94,7 +83,7 @@ fn write_row(client: &mut Client, claim: &Claim<'_>) -> Outcome<()> {
         &[
             &claim.runbook,
             &claim.env,
-            &claim.key,
+            &key,
             &claim.run_id,
             &claim.operator,
             &claim.owner.host,

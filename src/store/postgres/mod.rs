@@ -30,8 +30,7 @@ pub use self::locks::LockRow;
 pub use self::target::Target;
 use crate::error::{Error, Result, TeamStoreProblem};
 use crate::store::record::{RunRecord, StepRecord};
-use crate::store::{LockHolder, LockOutcome, Owner, Store, resolve_run_id_with};
-use crate::text::timestamp::Timestamp;
+use crate::store::{LockClaim, LockHolder, LockOutcome, Owner, Store, resolve_run_id_with};
 
 /// How long a lost store is retried before a write gives up, unless `SHIPBOOK_STORE_PATIENCE`
 /// says otherwise.
@@ -178,6 +177,22 @@ impl PostgresStore {
             };
             // A schema that does not exist yet may be named: it is created before any use.
             client.batch_execute(&format!("SET search_path TO \"{}\"", self.target.schema))?;
+            // The server must notice a holder that vanished without closing its connection (a
+            // power cut, a network gone) within a minute or so, not after the system's default
+            // of two hours, so that its lock does not outlive it; and a server that ends idle
+            // sessions must not end this one while a long step runs. Servers that do not know
+            // a setting (an older version, a socket connection) keep their own.
+            let settings = [
+                "SET tcp_keepalives_idle = 30",
+                "SET tcp_keepalives_interval = 10",
+                "SET tcp_keepalives_count = 3",
+                "SET idle_session_timeout = 0",
+            ];
+            if client.batch_execute(&settings.join(";")).is_err() {
+                for setting in settings {
+                    let _ = client.batch_execute(setting);
+                }
+            }
             locks::take_again(&mut client, &self.held)?;
             self.client = Some(client);
         }
@@ -295,25 +310,9 @@ impl Store for PostgresStore {
             })
     }
 
-    fn acquire_lock(
-        &mut self,
-        runbook: &str,
-        env: &str,
-        run_id: &str,
-        operator: &str,
-        owner: &Owner,
-        since: Timestamp,
-    ) -> Result<LockOutcome> {
-        let claim = locks::Claim {
-            key: keys::lock_key(&self.target.schema, runbook, env),
-            runbook,
-            env,
-            run_id,
-            operator,
-            owner,
-            since,
-        };
-        self.with_client(|client, held| locks::acquire(client, held, &claim))
+    fn acquire_lock(&mut self, claim: &LockClaim<'_>) -> Result<LockOutcome> {
+        let key = keys::lock_key(&self.target.schema, claim.runbook, claim.env);
+        self.with_client(|client, held| locks::acquire(client, held, key, claim))
     }
 
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()> {

@@ -7,20 +7,9 @@
 use rusqlite::{Connection, TransactionBehavior, named_params};
 
 use super::columns::{Columns, Outcome, read_owner};
-use crate::store::{LockHolder, LockOutcome, Owner};
-use crate::text::timestamp::Timestamp;
+use crate::store::{LockClaim, LockHolder, LockOutcome, Owner};
 
-/// Who asks for a lock, and for which run.
-pub(super) struct Claim<'a> {
-    pub runbook: &'a str,
-    pub env: &'a str,
-    pub run_id: &'a str,
-    pub operator: &'a str,
-    pub owner: &'a Owner,
-    pub since: Timestamp,
-}
-
-pub(super) fn acquire(connection: &mut Connection, claim: &Claim<'_>) -> Outcome<LockOutcome> {
+pub(super) fn acquire(connection: &mut Connection, claim: &LockClaim<'_>) -> Outcome<LockOutcome> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut taken_over = None;
     if let Some((holder, owner)) = holder(&transaction, claim.runbook, claim.env)? {

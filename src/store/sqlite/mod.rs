@@ -16,11 +16,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use self::columns::Fault;
-use self::locks::Claim;
 use crate::error::{Error, Result};
 use crate::store::record::{RunRecord, StepRecord};
-use crate::store::{LockHolder, LockOutcome, Owner, Store, resolve_run_id_with};
-use crate::text::timestamp::Timestamp;
+use crate::store::{LockClaim, LockHolder, LockOutcome, Owner, Store, resolve_run_id_with};
 
 /// The file of the database in the state directory.
 const DATABASE: &str = "shipbook.db";
@@ -190,24 +188,8 @@ impl Store for SqliteStore {
             })
     }
 
-    fn acquire_lock(
-        &mut self,
-        runbook: &str,
-        env: &str,
-        run_id: &str,
-        operator: &str,
-        owner: &Owner,
-        since: Timestamp,
-    ) -> Result<LockOutcome> {
-        let claim = Claim {
-            runbook,
-            env,
-            run_id,
-            operator,
-            owner,
-            since,
-        };
-        locks::acquire(&mut self.connection, &claim).map_err(|fault| self.error(fault))
+    fn acquire_lock(&mut self, claim: &LockClaim<'_>) -> Result<LockOutcome> {
+        locks::acquire(&mut self.connection, claim).map_err(|fault| self.error(fault))
     }
 
     fn release_lock(&mut self, runbook: &str, env: &str, run_id: &str) -> Result<()> {

@@ -11,7 +11,7 @@ use crate::store::fixtures::{at, sample_run, step};
 use crate::store::record::{
     Invocation, Phase, RunRecord, RunStatus, StepRecord, StepStatus, TagRecord,
 };
-use crate::store::{LockOutcome, Owner, Store};
+use crate::store::{LockClaim, LockOutcome, Owner, Store};
 
 fn open(dir: &std::path::Path) -> SqliteStore {
     SqliteStore::open(dir).unwrap()
@@ -228,10 +228,24 @@ fn a_lock_is_refused_while_its_holder_lives_and_taken_over_after() {
     let mut store = open(dir.path());
     let alive = Owner::this_process();
     let since = at("2024-05-01T09:30:00.000Z");
-    let taken = store.acquire_lock("web", "prod", "web-1", "ann@host", &alive, since);
+    let taken = store.acquire_lock(&LockClaim {
+        runbook: "web",
+        env: "prod",
+        run_id: "web-1",
+        operator: "ann@host",
+        owner: &alive,
+        since,
+    });
     assert!(matches!(taken, Ok(LockOutcome::Taken { taken_over: None })));
 
-    let refused = store.acquire_lock("web", "prod", "web-2", "bob@host", &alive, since);
+    let refused = store.acquire_lock(&LockClaim {
+        runbook: "web",
+        env: "prod",
+        run_id: "web-2",
+        operator: "bob@host",
+        owner: &alive,
+        since,
+    });
     let Ok(LockOutcome::Held(holder)) = refused else {
         panic!("not refused: {refused:?}");
     };
@@ -242,7 +256,14 @@ fn a_lock_is_refused_while_its_holder_lives_and_taken_over_after() {
     raw(dir.path())
         .execute("UPDATE locks SET pid_start = -1", [])
         .unwrap();
-    let taken = store.acquire_lock("web", "prod", "web-2", "bob@host", &alive, since);
+    let taken = store.acquire_lock(&LockClaim {
+        runbook: "web",
+        env: "prod",
+        run_id: "web-2",
+        operator: "bob@host",
+        owner: &alive,
+        since,
+    });
     let Ok(LockOutcome::Taken {
         taken_over: Some(previous),
     }) = taken
@@ -252,7 +273,14 @@ fn a_lock_is_refused_while_its_holder_lives_and_taken_over_after() {
     assert_eq!(previous.run_id, "web-1");
     store.release_lock("web", "prod", "web-1").unwrap();
     store.release_lock("web", "prod", "web-2").unwrap();
-    let free = store.acquire_lock("web", "prod", "web-3", "cy@host", &alive, since);
+    let free = store.acquire_lock(&LockClaim {
+        runbook: "web",
+        env: "prod",
+        run_id: "web-3",
+        operator: "cy@host",
+        owner: &alive,
+        since,
+    });
     assert!(matches!(free, Ok(LockOutcome::Taken { taken_over: None })));
 }
 
