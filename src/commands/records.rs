@@ -114,8 +114,10 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
     println!();
     print!("{}", timeline(&run));
     println!();
+    // A run recorded in a team store may have run elsewhere: its logs are on that host.
+    let elsewhere = (run.host != crate::sys::operator::hostname()).then_some(run.host.as_str());
     for step in &run.steps {
-        print_step(step);
+        print_step(step, elsewhere);
     }
     Ok(())
 }
@@ -167,9 +169,10 @@ fn print_run_facts(run: &RunRecord) {
     }
 }
 
-/// One step: a mark and its facts, its command, its detail, the last lines of its log, and
-/// the log's path when the step did not succeed.
-fn print_step(step: &StepRecord) {
+/// One step: a mark and its facts, its command, its detail, and, when the step did not
+/// succeed, the last lines of its log and where the log is (on `elsewhere` when the run ran on
+/// another host).
+fn print_step(step: &StepRecord, elsewhere: Option<&str>) {
     let mark = match step.status {
         StepStatus::Succeeded => style("✓").green(),
         StepStatus::Skipped | StepStatus::Pending => style("-").dim(),
@@ -195,16 +198,20 @@ fn print_step(step: &StepRecord) {
     if let Some(detail) = &step.detail {
         println!("    {}", style(escape_controls(detail)).dim());
     }
+    if step.status.is_success() {
+        return;
+    }
     // The log keeps what the step printed; shown here, its control characters are escaped.
     if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty()) {
         for line in tail.lines() {
             println!("    {} {}", style("│").dim(), escape_controls(line));
         }
     }
-    if let Some(log) = &step.log
-        && !step.status.is_success()
-    {
-        println!("    log: {log}");
+    if let Some(log) = &step.log {
+        match elsewhere {
+            Some(host) => println!("    log: {log} (on {host})"),
+            None => println!("    log: {log}"),
+        }
     }
 }
 

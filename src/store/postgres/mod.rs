@@ -22,9 +22,10 @@ mod runs;
 pub mod target;
 mod tls;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use postgres::Client;
+use postgres::{Client, Statement};
 
 pub use self::locks::LockRow;
 pub use self::target::Target;
@@ -42,13 +43,45 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 pub(super) struct PostgresStore {
     target: Target,
-    client: Option<Client>,
+    connection: Option<Connection>,
     /// The advisory locks this store holds, taken again on a new connection.
     held: Vec<locks::Held>,
     patience: Duration,
     /// Set once the store stayed away for the whole patience: later writes try once, at once,
     /// rather than making a stopping run wait again.
     given_up: bool,
+}
+
+/// A live connection, with the statements prepared on it: the writes made at every step are
+/// prepared once per connection, so that each costs one round trip to the server, not two.
+pub(super) struct Connection {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Connection {
+    /// `sql` prepared on this connection (once).
+    pub(super) fn prepared(&mut self, sql: &'static str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
+impl std::ops::Deref for Connection {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
 }
 
 /// Why an operation on the store failed.
@@ -121,7 +154,7 @@ impl PostgresStore {
     pub(super) fn open(target: &Target, create: bool) -> Result<Option<PostgresStore>> {
         let mut store = PostgresStore {
             target: target.clone(),
-            client: None,
+            connection: None,
             held: Vec::new(),
             patience: patience(),
             given_up: false,
@@ -129,7 +162,11 @@ impl PostgresStore {
         if let Err(fault) = store.connect() {
             return Err(store.error(fault));
         }
-        let client = store.client.as_mut().expect("connected just now");
+        let client = &mut store
+            .connection
+            .as_mut()
+            .expect("connected just now")
+            .client;
         let schema = target.schema.clone();
         let ready = if create {
             migrations::prepare(client, &schema).map(|prepared| match prepared {
@@ -170,7 +207,7 @@ impl PostgresStore {
     /// and takes the locks this store held again; if one of them was taken by another run
     /// meanwhile, that is an error no retry mends.
     fn connect(&mut self) -> std::result::Result<(), Fault> {
-        if self.client.is_none() {
+        if self.connection.is_none() {
             let mut client = match tls::connector(&self.target).map_err(Fault::Untrusted)? {
                 Some(tls) => self.target.config.connect(tls)?,
                 None => self.target.config.connect(postgres::NoTls)?,
@@ -194,7 +231,10 @@ impl PostgresStore {
                 }
             }
             locks::take_again(&mut client, &self.held)?;
-            self.client = Some(client);
+            self.connection = Some(Connection {
+                client,
+                statements: HashMap::new(),
+            });
         }
         Ok(())
     }
@@ -203,14 +243,14 @@ impl PostgresStore {
     /// to the store's patience.
     fn with_client<T>(
         &mut self,
-        mut work: impl FnMut(&mut Client, &mut Vec<locks::Held>) -> std::result::Result<T, Fault>,
+        mut work: impl FnMut(&mut Connection, &mut Vec<locks::Held>) -> std::result::Result<T, Fault>,
     ) -> Result<T> {
         let deadline = Instant::now() + self.patience;
         let mut backoff = FIRST_BACKOFF;
         loop {
             let attempt = match self.connect() {
                 Ok(()) => work(
-                    self.client.as_mut().expect("connected just now"),
+                    self.connection.as_mut().expect("connected just now"),
                     &mut self.held,
                 ),
                 Err(fault) => Err(fault),
@@ -221,7 +261,7 @@ impl PostgresStore {
                     return Ok(value);
                 }
                 Err(Fault::Connection(message)) => {
-                    self.client = None;
+                    self.connection = None;
                     if self.given_up || Instant::now() + backoff > deadline {
                         self.given_up = true;
                         return Err(self.error(Fault::Connection(format!(

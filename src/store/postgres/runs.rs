@@ -4,7 +4,7 @@
 use postgres::Client;
 use serde_json::Value;
 
-use super::Fault;
+use super::{Connection, Fault};
 use crate::store::record::{RunRecord, StepRecord};
 use crate::store::{MAX_CANDIDATES, RunQuery, mark_interrupted_if};
 
@@ -67,23 +67,26 @@ pub(super) fn write_whole(client: &mut Client, run: &RunRecord) -> Outcome<()> {
 }
 
 /// Writes how a run stands (status, metrics, note), leaving its steps as they are.
-pub(super) fn update_run(client: &mut Client, run: &RunRecord) -> Outcome<()> {
+pub(super) fn update_run(connection: &mut Connection, run: &RunRecord) -> Outcome<()> {
     let value = run_value(run)?;
-    client.execute(
-        "UPDATE runs SET status = $2, record = $3 WHERE run_id = $1",
-        &[&run.run_id, &run.status.as_str(), &value],
-    )?;
+    let statement =
+        connection.prepared("UPDATE runs SET status = $2, record = $3 WHERE run_id = $1")?;
+    connection.execute(&statement, &[&run.run_id, &run.status.as_str(), &value])?;
     Ok(())
 }
 
 /// Writes one step as it now stands, added if it is new (the undo of a step).
-pub(super) fn upsert_step(client: &mut Client, run_id: &str, step: &StepRecord) -> Outcome<()> {
+pub(super) fn upsert_step(
+    connection: &mut Connection,
+    run_id: &str,
+    step: &StepRecord,
+) -> Outcome<()> {
     let value = serde_json::to_value(step)?;
-    client.execute(
+    let statement = connection.prepared(
         "INSERT INTO steps (run_id, position, record) VALUES ($1, $2, $3)
          ON CONFLICT (run_id, position) DO UPDATE SET record = excluded.record",
-        &[&run_id, &(step.position as i32), &value],
     )?;
+    connection.execute(&statement, &[&run_id, &(step.position as i32), &value])?;
     Ok(())
 }
 
