@@ -209,6 +209,8 @@ pub enum FailurePolicy {
     Undo,
     /// Stop and leave everything as it is
     Stop,
+    /// Run the runbook's [rollback] procedure at once, in the same run
+    Rollback,
 }
 
 impl From<FailurePolicy> for crate::runbook::OnFailure {
@@ -217,6 +219,7 @@ impl From<FailurePolicy> for crate::runbook::OnFailure {
             FailurePolicy::Ask => crate::runbook::OnFailure::Ask,
             FailurePolicy::Undo => crate::runbook::OnFailure::Undo,
             FailurePolicy::Stop => crate::runbook::OnFailure::Stop,
+            FailurePolicy::Rollback => crate::runbook::OnFailure::Rollback,
         }
     }
 }

@@ -196,6 +196,15 @@ fn resumable(previous: &RunRecord, notices: &mut dyn FnMut(Notice)) -> Result<bo
             )));
             Ok(false)
         }
+        // What the run did was undone by its rollback: carrying on would deploy again what was
+        // just taken back. A new run is the way forward, once the failure is understood.
+        RunStatus::RolledBack => Err(Error::usage(
+            format!(
+                "run {} was rolled back after a step failed; resuming it would redo what the rollback undid",
+                previous.run_id
+            ),
+            "a new run (`shipbook run`) once the failure is fixed",
+        )),
         RunStatus::Running => Err(lock::locked(
             &LockHolder {
                 run_id: previous.run_id.clone(),

@@ -33,8 +33,17 @@ pub trait Prompter {
     fn can_ask(&self) -> bool;
     /// A yes/no question; "no" is the default.
     fn confirm(&mut self, prompt: &str) -> Answer;
-    /// After a failure with `on_failure = "ask"`: `Yes` is undo, `No` is stop.
-    fn undo_or_stop(&mut self, failed_step: &str) -> Answer;
+    /// After a failure with `on_failure = "ask"`: undo, stop, or (`offer_rollback`, when the
+    /// runbook has a `[rollback]`) roll back. No terminal, or Ctrl-C, is stop.
+    fn after_failure(&mut self, failed_step: &str, offer_rollback: bool) -> Recovery;
+}
+
+/// What a person chose after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    Undo,
+    Rollback,
+    Stop,
 }
 
 /// Where and how one attempt of a step's work runs.
@@ -91,7 +100,7 @@ pub trait Effects {
     /// The last lines of a step's log, for a failure.
     fn log_tail(&mut self, log: &Path) -> String;
     fn confirm(&mut self, prompt: &str) -> Answer;
-    fn undo_or_stop(&mut self, failed_step: &str) -> Answer;
+    fn after_failure(&mut self, failed_step: &str, offer_rollback: bool) -> Recovery;
     /// Whether a question can be put to a person at all.
     fn can_ask(&self) -> bool;
     /// Waits between attempts; returns true when a signal came meanwhile.

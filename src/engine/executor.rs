@@ -55,10 +55,22 @@ pub(super) enum Stop {
 /// How the steps went, before the run is finished.
 struct Ending {
     stop: Option<Stop>,
-    /// What the failure policy undid, in a sentence, when it undid anything.
+    /// What the failure policy undid or rolled back, in a sentence, when it did anything.
     undo_report: Option<String>,
+    /// Whether the failure policy ran the `[rollback]` procedure, and then whether it succeeded.
+    rolled_back: Option<bool>,
     /// Whether the run stopped before its first step (a metric could not be sampled).
     no_step_ran: bool,
+}
+
+impl Ending {
+    /// Takes in what the failure policy did.
+    fn after(&mut self, aftermath: Option<super::undo::Aftermath>) {
+        if let Some(aftermath) = aftermath {
+            self.undo_report = Some(aftermath.report);
+            self.rolled_back = aftermath.rolled_back;
+        }
+    }
 }
 
 impl<'a> Executor<'a> {
@@ -119,6 +131,7 @@ impl<'a> Executor<'a> {
             Err(error) if self.observers.critical_failed() => Ending {
                 stop: Some(Stop::NotRecorded(error.to_string())),
                 undo_report: None,
+                rolled_back: None,
                 no_step_ran: false,
             },
             Err(error) => return Err(error),
@@ -131,6 +144,7 @@ impl<'a> Executor<'a> {
         let mut ending = Ending {
             stop: None,
             undo_report: None,
+            rolled_back: None,
             no_step_ran: false,
         };
         if !self.options.resumed && self.plan.mode != Mode::Rollback {
@@ -147,14 +161,14 @@ impl<'a> Executor<'a> {
             ending.stop = self.run_phase(phase)?;
         }
         if matches!(ending.stop, Some(Stop::Failed(_))) && !ending.no_step_ran {
-            ending.undo_report = self.apply_failure_policy()?;
+            ending.after(self.apply_failure_policy()?);
         }
         // After the steps, before a rehearsal's rollback undoes what they did.
         if ending.stop.is_none() && self.plan.mode != Mode::Rollback {
             ending.stop = self.sample_metrics(true)?;
             // A guard that fails the run is a failure like a step's: the policy applies.
             if matches!(ending.stop, Some(Stop::Failed(_))) {
-                ending.undo_report = self.apply_failure_policy()?;
+                ending.after(self.apply_failure_policy()?);
             }
         }
         // A signal during the undo (or at the question whether to undo) lets the undo in flight
@@ -197,13 +211,23 @@ impl<'a> Executor<'a> {
         note?;
 
         let run_id = self.run.run_id.clone();
-        let way_back = self.way_back(ending.no_step_ran, ending.undo_report.is_some());
+        let way_back = if ending.rolled_back == Some(true) {
+            vec![
+                format!(
+                    "`shipbook show {}` says what each step did and what the rollback ran",
+                    self.run.run_id
+                ),
+                "the [rollback] procedure ran: what this run released was taken back; a new run releases again once the failure is fixed".into(),
+            ]
+        } else {
+            self.way_back(ending.no_step_ran, ending.undo_report.is_some())
+        };
         let reason = self.run.status_reason.clone().unwrap_or_default();
         match ending.stop {
             None => Ok(self.run),
             Some(Stop::Failed(_)) => Err(Error::RunFailed {
                 run_id,
-                status: "failed".into(),
+                status: self.run.status.as_str().replace('_', " "),
                 reason,
                 way_back,
             }),
@@ -242,6 +266,9 @@ impl<'a> Executor<'a> {
                     )
                 });
                 (RunStatus::Succeeded, reason)
+            }
+            (Some(Stop::Failed(reason)), Some(undo)) if ending.rolled_back == Some(true) => {
+                (RunStatus::RolledBack, Some(format!("{reason}; {undo}")))
             }
             (Some(Stop::Failed(reason)), Some(undo)) => {
                 (RunStatus::Failed, Some(format!("{reason}; {undo}")))
@@ -300,7 +327,7 @@ impl<'a> Executor<'a> {
     }
 
     /// Runs the steps of one phase in order. Steps already done (a resumed run) are left alone.
-    fn run_phase(&mut self, phase: Phase) -> Result<Option<Stop>> {
+    pub(super) fn run_phase(&mut self, phase: Phase) -> Result<Option<Stop>> {
         let mut first_unfinished = true;
         for index in 0..self.run.steps.len() {
             if self.run.steps[index].phase != phase {

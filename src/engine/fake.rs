@@ -10,7 +10,7 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use super::effects::{Answer, Effects, WorkContext, WorkOutcome};
+use super::effects::{Answer, Effects, Recovery, WorkContext, WorkOutcome};
 use crate::plan::{PlannedMetric, Work};
 use crate::store::record::StepStatus;
 use crate::text::timestamp::Timestamp;
@@ -22,6 +22,8 @@ pub struct ScriptedEffects {
     answers: VecDeque<Answer>,
     /// The answer to "undo or stop?" after a failure.
     pub undo_answer: Option<Answer>,
+    /// The choice after a failure when `undo_answer` is neither yes nor Ctrl-C.
+    pub recovery: Option<Recovery>,
     /// A signal arrives once this step's attempt is over.
     interrupt_after: Option<String>,
     interrupted: bool,
@@ -148,14 +150,20 @@ impl Effects for ScriptedEffects {
         answer
     }
 
-    fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
-        self.questions
-            .push(format!("undo or stop after {failed_step}"));
-        let answer = self.undo_answer.unwrap_or(Answer::NoTerminal);
-        if answer == Answer::Interrupted {
-            self.interrupted = true;
+    fn after_failure(&mut self, failed_step: &str, offer_rollback: bool) -> Recovery {
+        self.questions.push(if offer_rollback {
+            format!("undo, roll back or stop after {failed_step}")
+        } else {
+            format!("undo or stop after {failed_step}")
+        });
+        match self.undo_answer.unwrap_or(Answer::NoTerminal) {
+            Answer::Yes => Recovery::Undo,
+            Answer::Interrupted => {
+                self.interrupted = true;
+                Recovery::Stop
+            }
+            _ => self.recovery.unwrap_or(Recovery::Stop),
         }
-        answer
     }
 
     fn can_ask(&self) -> bool {

@@ -225,6 +225,8 @@ fn unfinished(rehearsal: &RunRecord) -> Option<String> {
             Some(format!("its rollback failed{reason}"))
         }
         RunStatus::Failed => Some(format!("it failed{reason}, so its rollback did not run")),
+        // The rollback ran, but after a step failed: the rehearsal did not show the steps work.
+        RunStatus::RolledBack => Some(format!("a step failed and it rolled back{reason}")),
         RunStatus::Succeeded if !rollback().any(|s| s.status == StepStatus::Succeeded) => {
             Some("its rollback did not run".into())
         }

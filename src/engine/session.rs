@@ -95,6 +95,15 @@ pub fn start(
         true,
     )
     .map_err(|error| named_as_given(error, &request.runbook))?;
+    if request.on_failure == Some(OnFailure::Rollback) && plan.rollback.is_none() {
+        return Err(Error::usage(
+            format!(
+                "--on-failure rollback, but runbook `{}` has no [rollback] to run",
+                runbook.name()
+            ),
+            "a [rollback] table in the runbook, or another --on-failure",
+        ));
+    }
     let state_dir = state::for_runbook(state_dir, &runbook.path);
     let uncommitted = preconditions::uncommitted(&plan.git, &state_dir, plan.notes_dir.as_deref());
     // A rollback is an emergency: it skips every check but validation and secrets.

@@ -6,7 +6,7 @@ use std::io::{self, Write as _};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::effects::{Answer, Effects, Prompter, WorkContext, WorkOutcome};
+use super::effects::{Answer, Effects, Prompter, Recovery, WorkContext, WorkOutcome};
 use crate::actions::{self, Programs, Verdict};
 use crate::mask::Masker;
 use crate::plan::{PlannedMetric, ResolvedCommand, Work};
@@ -162,8 +162,8 @@ impl Effects for SystemEffects {
         self.prompter.confirm(prompt)
     }
 
-    fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
-        self.prompter.undo_or_stop(failed_step)
+    fn after_failure(&mut self, failed_step: &str, offer_rollback: bool) -> Recovery {
+        self.prompter.after_failure(failed_step, offer_rollback)
     }
 
     fn can_ask(&self) -> bool {

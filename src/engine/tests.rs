@@ -743,3 +743,69 @@ fn a_resumed_step_counts_its_attempts_on_from_the_earlier_run() {
     assert_eq!(step.attempts, 4);
     assert_eq!(step.detail.as_deref(), Some("passed on attempt 4 of 4"));
 }
+
+const WITH_ROLLBACK: &str = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "deploy"
+run = "deploy"
+undo = "undo deploy"
+[[steps]]
+id = "verify"
+run = "verify"
+[rollback]
+run = "redeploy previous"
+"#;
+
+#[test]
+fn on_failure_rollback_runs_the_rollback_in_the_same_run_and_ends_rolled_back() {
+    let effects = ScriptedEffects::new().attempts("verify", &[exit(1)]);
+    let outcome = execute(WITH_ROLLBACK, effects, OnFailure::Rollback);
+    assert_eq!(
+        outcome.effects.performed_ids(),
+        ["deploy", "verify", "rollback"],
+        "the rollback runs, not the undo of each step"
+    );
+    assert_eq!(outcome.record.status, RunStatus::RolledBack);
+    let reason = outcome.record.status_reason.as_deref().unwrap();
+    assert!(
+        reason.starts_with("step `verify` exited with 1"),
+        "{reason}"
+    );
+    assert!(reason.contains("rolled back"), "{reason}");
+    let last = outcome.record.steps.last().unwrap();
+    assert_eq!(
+        (last.phase, last.status),
+        (Phase::Rollback, StepStatus::Succeeded)
+    );
+    assert!(outcome.heard.contains(&"added rollback".to_string()));
+    assert!(matches!(
+        outcome.result,
+        Err(Error::RunFailed { ref status, .. }) if status == "rolled back"
+    ));
+}
+
+#[test]
+fn a_rollback_that_fails_leaves_the_run_failed_with_the_commands_to_run_by_hand() {
+    let effects = ScriptedEffects::new()
+        .attempts("verify", &[exit(1)])
+        .attempts("rollback", &[exit(2)]);
+    let outcome = execute(WITH_ROLLBACK, effects, OnFailure::Rollback);
+    assert_eq!(outcome.record.status, RunStatus::Failed);
+    let reason = outcome.record.status_reason.as_deref().unwrap();
+    assert!(reason.contains("the rollback did not complete"), "{reason}");
+    assert!(reason.contains("redeploy previous"), "{reason}");
+}
+
+#[test]
+fn ask_offers_the_rollback_when_there_is_one() {
+    let mut effects = ScriptedEffects::new().attempts("verify", &[exit(1)]);
+    effects.recovery = Some(super::effects::Recovery::Rollback);
+    let outcome = execute(WITH_ROLLBACK, effects, OnFailure::Ask);
+    assert_eq!(
+        outcome.effects.questions,
+        ["undo, roll back or stop after verify"]
+    );
+    assert_eq!(outcome.record.status, RunStatus::RolledBack);
+}

@@ -1,7 +1,7 @@
 //! The failure policy: after a step (or a metric guard) fails, undo what was done, newest first,
-//! or stop, or ask which.
+//! or run the `[rollback]` procedure in the same run, or stop, or ask which.
 
-use super::effects::Answer;
+use super::effects::Recovery;
 use super::event::Event;
 use super::executor::{Executor, list_or_none};
 use super::run_record::step_record;
@@ -11,9 +11,18 @@ use crate::runbook::OnFailure;
 use crate::runbook::validate::UNDO_PREFIX;
 use crate::store::record::{Phase, StepStatus};
 
+/// What the failure policy did after a failure.
+pub(super) struct Aftermath {
+    /// What was undone or rolled back, in a sentence.
+    pub report: String,
+    /// Whether the `[rollback]` procedure ran, and then whether it succeeded.
+    pub rolled_back: Option<bool>,
+}
+
 impl Executor<'_> {
-    /// After a failure: undo (newest first) when the policy says so. Returns what was undone.
-    pub(super) fn apply_failure_policy(&mut self) -> Result<Option<String>> {
+    /// After a failure: undo (newest first), or roll back, when the policy says so. Returns
+    /// what was done, if anything.
+    pub(super) fn apply_failure_policy(&mut self) -> Result<Option<Aftermath>> {
         let Some(last_done) = self.run.steps.iter().rposition(|s| {
             s.phase == Phase::Steps
                 && matches!(
@@ -23,21 +32,76 @@ impl Executor<'_> {
         }) else {
             return Ok(None);
         };
-        if !self.wants_undo(last_done) {
-            return Ok(None);
+        match self.recovery(last_done) {
+            Recovery::Stop => Ok(None),
+            Recovery::Undo => Ok(Some(Aftermath {
+                report: self.undo(last_done)?,
+                rolled_back: None,
+            })),
+            Recovery::Rollback => {
+                let (report, succeeded) = self.roll_back()?;
+                Ok(Some(Aftermath {
+                    report,
+                    rolled_back: Some(succeeded),
+                }))
+            }
         }
-        self.undo(last_done).map(Some)
     }
 
-    /// Whether the failure policy says to undo, after a failure at step `failed`.
-    fn wants_undo(&mut self, failed: usize) -> bool {
+    /// What the failure policy says to do after a failure at step `failed`.
+    fn recovery(&mut self, failed: usize) -> Recovery {
         match self.options.on_failure {
-            OnFailure::Undo => true,
-            OnFailure::Stop => false,
+            OnFailure::Undo => Recovery::Undo,
+            OnFailure::Stop => Recovery::Stop,
+            OnFailure::Rollback if self.plan.rollback.is_some() => Recovery::Rollback,
+            // Refused before the run starts; were it to get here, stopping leaves things as
+            // they are.
+            OnFailure::Rollback => Recovery::Stop,
             OnFailure::Ask => {
                 let id = self.run.steps[failed].id.clone();
-                self.effects.undo_or_stop(&id) == Answer::Yes
+                let offer_rollback = self.plan.rollback.is_some();
+                self.effects.after_failure(&id, offer_rollback)
             }
+        }
+    }
+
+    /// Runs the `[rollback]` procedure in this run, as its rollback phase: the steps the plan
+    /// rendered for it (a rehearsal has them already; a release adds them now). Returns what
+    /// happened in a sentence, and whether every rollback step succeeded.
+    fn roll_back(&mut self) -> Result<(String, bool)> {
+        let Some(rollback) = self.plan.rollback.clone() else {
+            return Ok(("there is no [rollback] to run".into(), false));
+        };
+        if !self
+            .run
+            .steps
+            .iter()
+            .any(|step| step.phase == Phase::Rollback)
+        {
+            for step in &rollback.steps {
+                let position = self.run.steps.len();
+                let record = step_record(position, step, Phase::Rollback, &self.masker);
+                self.run.steps.push(record);
+                self.planned.push(step.clone());
+                let added = self.run.steps[position].clone();
+                self.observers.emit(Event::StepAdded { step: &added })?;
+            }
+        }
+        let stop = self.run_phase(Phase::Rollback)?;
+        let succeeded = stop.is_none()
+            && self
+                .run
+                .steps
+                .iter()
+                .filter(|step| step.phase == Phase::Rollback)
+                .all(|step| step.status == StepStatus::Succeeded);
+        if succeeded {
+            Ok(("rolled back: the [rollback] procedure ran".into(), true))
+        } else {
+            Ok((
+                format!("the rollback did not complete{}", self.by_hand()),
+                false,
+            ))
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::io::ErrorKind;
 
-use crate::engine::effects::{Answer, Prompter};
+use crate::engine::effects::{Answer, Prompter, Recovery};
 use crate::sys::interrupt::Interrupt;
 
 /// Asks on the terminal, or answers "no terminal" when there is none to ask on.
@@ -60,22 +60,36 @@ impl Prompter for TerminalPrompter {
         }
     }
 
-    fn undo_or_stop(&mut self, failed_step: &str) -> Answer {
-        if let Some(answer) = self.before_asking() {
-            return answer;
+    fn after_failure(&mut self, failed_step: &str, offer_rollback: bool) -> Recovery {
+        if self.before_asking().is_some() {
+            return Recovery::Stop;
+        }
+        let mut choices = vec![
+            (
+                Recovery::Undo,
+                "Undo: run the undo of this step and of every completed one, newest first",
+            ),
+            (Recovery::Stop, "Stop: leave everything as it is"),
+        ];
+        if offer_rollback {
+            choices.push((
+                Recovery::Rollback,
+                "Roll back: run the runbook's [rollback] procedure now",
+            ));
         }
         match dialoguer::Select::new()
             .with_prompt(format!("Step `{failed_step}` failed. What now?"))
-            .items([
-                "Undo: run the undo of this step and of every completed one, newest first",
-                "Stop: leave everything as it is",
-            ])
+            .items(choices.iter().map(|(_, text)| *text))
             .default(1)
             .interact_opt()
         {
-            Ok(Some(0)) => Answer::Yes,
-            Ok(_) => Answer::No,
-            Err(error) => self.unanswered(&error),
+            Ok(Some(index)) => choices[index].0,
+            Ok(None) => Recovery::Stop,
+            Err(error) => {
+                // Ctrl-C is recorded as the interruption it is; either way nothing more runs.
+                self.unanswered(&error);
+                Recovery::Stop
+            }
         }
     }
 }

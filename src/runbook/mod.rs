@@ -88,7 +88,8 @@ pub struct Header {
     #[schemars(with = "Option<Vec<String>>", length(min = 1))]
     pub shell: Option<Spanned<Vec<String>>>,
     /// What happens when a step fails after its retries (unless it has `continue_on_error`):
-    /// "ask" (the default), "undo" or "stop". `--on-failure` overrides it for one run.
+    /// "ask" (the default), "undo", "stop" or "rollback" (the `[rollback]` procedure, at once, in
+    /// the same run). `--on-failure` overrides it for one run.
     pub on_failure: Option<OnFailure>,
     /// A directory, relative to this file, where each change note is also written (they are
     /// always kept in the state directory).
@@ -142,12 +143,15 @@ pub enum OnFailure {
     Undo,
     /// Stop and leave everything as it is.
     Stop,
+    /// Run the `[rollback]` procedure at once, in the same run; the run ends `rolled_back`.
+    Rollback,
 }
 
 named_enum!(OnFailure {
     Ask => "ask",
     Undo => "undo",
     Stop => "stop",
+    Rollback => "rollback",
 });
 deserialize_as_choice!(OnFailure);
 

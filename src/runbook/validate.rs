@@ -11,7 +11,7 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::{BUILTIN_VARIABLES, builtin_variable_source};
-use super::{Command, Rollback, Runbook, Scalar, Step, StepAction};
+use super::{Command, OnFailure, Rollback, Runbook, Scalar, Step, StepAction};
 use crate::text::checks::Checks;
 use crate::text::diagnostic::{Diagnostic, LineIndex, narrow_span, suggest};
 use crate::text::duration;
@@ -95,6 +95,15 @@ impl Checker<'_> {
         self.secrets(runbook);
         self.metrics(runbook);
         self.steps(&runbook.steps);
+        if runbook.header.on_failure == Some(OnFailure::Rollback) && runbook.rollback.is_none() {
+            let span = self.table_header_span("on_failure");
+            let diagnostic = self.error(
+                span,
+                "`on_failure = \"rollback\"` but the runbook has no [rollback]",
+            );
+            diagnostic.expected =
+                Some("a [rollback] table saying how to go back, or another on_failure".into());
+        }
         if let Some(rollback) = &runbook.rollback {
             self.rollback(rollback);
         }

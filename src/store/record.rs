@@ -22,6 +22,9 @@ pub enum RunStatus {
     Failed,
     Aborted,
     Interrupted,
+    /// A step failed and the `[rollback]` procedure ran in the same run (`on_failure =
+    /// "rollback"`), successfully.
+    RolledBack,
 }
 
 /// Where a step stands.
@@ -44,6 +47,7 @@ named_enum!(RunStatus {
     Failed => "failed",
     Aborted => "aborted",
     Interrupted => "interrupted",
+    RolledBack => "rolled_back",
 });
 
 named_enum!(StepStatus {

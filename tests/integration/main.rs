@@ -17,6 +17,7 @@ mod init;
 mod json;
 mod metrics;
 mod note;
+mod on_failure_rollback;
 mod permissions;
 mod plan;
 mod preconditions;
