@@ -309,7 +309,7 @@ http = { url = "http://127.0.0.1:1/", status = "200" }
         assert!(!stderr.contains(rust), "{rust:?} in:\n{stderr}");
     }
     for (found, expected) in [
-        ("integer `5`", "one of `ask`, `undo`, `stop`"),
+        ("integer `5`", "one of `ask`, `undo`, `stop`, `rollback`"),
         (
             "string \"v1\"",
             "a table with the keys `name`, `message`, `push`, `remote`",
