@@ -10,6 +10,7 @@ use std::path::Path;
 pub mod config;
 pub mod http;
 pub mod tag;
+pub mod watch;
 
 /// The result of one attempt of an action.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -205,7 +205,7 @@ impl Executor<'_> {
 
     /// Marks step `index` running for another attempt, and tells it. An attempt the record did
     /// not take does not start: the step is left as the `previous` attempt ended (or pending).
-    fn announce_attempt(
+    pub(super) fn announce_attempt(
         &mut self,
         index: usize,
         max_attempts: u32,

@@ -33,6 +33,13 @@ pub enum Event<'a> {
         step: &'a StepRecord,
         delay: Duration,
     },
+    /// A `watch` step took a sample (the last of `step.samples`); `left` is how long it still
+    /// watches, and `allowed` how many failed samples fail it.
+    WatchSampled {
+        step: &'a StepRecord,
+        left: Duration,
+        allowed: u32,
+    },
     /// A step is over: succeeded, failed, skipped, timed out or interrupted.
     StepFinished { step: &'a StepRecord },
     /// The run is over and its change note written.

@@ -360,6 +360,7 @@ impl<'a> Executor<'a> {
             let stop = match self.planned[index].action.clone() {
                 Action::Confirm(confirmation) => self.confirm(index, &confirmation.prompt)?,
                 Action::Work(work) => self.repeated_step(index, &work, false)?,
+                Action::Watch(watching) => self.watch(index, &watching)?,
             };
             if stop.is_some() {
                 return Ok(stop);
@@ -397,7 +398,7 @@ impl<'a> Executor<'a> {
                     rerun_question(&record.id)
                 }
                 Action::Confirm(confirmation) => confirmation.prompt.clone(),
-                Action::Work(_) => continue,
+                Action::Work(_) | Action::Watch(_) => continue,
             };
             return Err(Error::Unanswerable {
                 step: record.id.clone(),

@@ -20,6 +20,7 @@ pub mod session;
 pub mod system;
 mod undo;
 mod unrecorded;
+mod watch;
 
 #[cfg(test)]
 mod fake;

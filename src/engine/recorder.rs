@@ -54,6 +54,7 @@ impl<'a> Recorder<'a> {
             Event::MetricsSampled { run, .. } => self.store.update_metrics(run),
             Event::StepStarted { step, .. }
             | Event::StepRetrying { step, .. }
+            | Event::WatchSampled { step, .. }
             | Event::StepFinished { step } => self.store.update_step(&self.run_id, step),
             Event::RunFinished { run } if self.behind => self.store.rewrite_run(run),
             Event::RunFinished { run } => self.store.finish_run(run),

@@ -29,6 +29,7 @@ pub fn step_record(
         detail: None,
         phase,
         tag: None,
+        samples: Vec::new(),
     }
 }
 

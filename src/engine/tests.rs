@@ -41,6 +41,13 @@ impl Observer for Heard {
             Event::MetricsSampled { after, .. } => format!("metrics sampled (after: {after})"),
             Event::StepStarted { step, .. } => format!("started {} #{}", step.id, step.attempts),
             Event::StepRetrying { step, delay } => format!("retrying {} in {delay:?}", step.id),
+            Event::WatchSampled { step, .. } => format!(
+                "sampled {} {}",
+                step.id,
+                step.samples
+                    .last()
+                    .map_or("none", |s| if s.passed { "pass" } else { "fail" })
+            ),
             Event::StepFinished { step } => format!("finished {} {}", step.id, step.status),
             Event::RunFinished { run } => {
                 self.finished = Some((*run).clone());

@@ -13,7 +13,9 @@ use serde::Serialize;
 use crate::engine::event::{Event, Observer};
 use crate::error::{Error, Result};
 use crate::runbook::Mode;
-use crate::store::record::{MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus};
+use crate::store::record::{
+    MetricRecord, Phase, RunRecord, RunStatus, StepRecord, StepStatus, WatchSample,
+};
 use crate::text::timestamp::Timestamp;
 
 #[derive(Default)]
@@ -60,6 +62,17 @@ pub enum JsonEvent<'a> {
         exit_code: Option<i32>,
         detail: Option<&'a str>,
         delay_ms: u64,
+    },
+    /// A `watch` step took a sample.
+    WatchSample {
+        step: &'a str,
+        sample: &'a WatchSample,
+        /// How many samples were taken so far, and how many of them failed.
+        taken: usize,
+        failed: usize,
+        /// How many failed samples fail the step.
+        allowed: u32,
+        left_ms: u64,
     },
     StepFinished {
         step: &'a str,
@@ -133,6 +146,21 @@ impl<'a> JsonEvent<'a> {
                 exit_code: step.exit_code,
                 detail: step.detail.as_deref(),
                 delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            },
+            Event::WatchSampled {
+                step,
+                left,
+                allowed,
+            } => match step.samples.last() {
+                Some(sample) => JsonEvent::WatchSample {
+                    step: &step.id,
+                    sample,
+                    taken: step.samples.len(),
+                    failed: step.samples.iter().filter(|s| !s.passed).count(),
+                    allowed,
+                    left_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+                },
+                None => step_finished(step),
             },
             Event::StepFinished { step } => step_finished(step),
             Event::RunFinished { run } => JsonEvent::RunFinished {

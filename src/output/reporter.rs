@@ -198,6 +198,48 @@ impl Reporter {
         }
     }
 
+    /// A watch's sample: in a terminal the step's live line shows the samples so far as a strip
+    /// of marks, the failures of those allowed and the time left; elsewhere, a line per sample.
+    fn watch_sampled(&mut self, step: &StepRecord, left: Duration, allowed: u32) {
+        let Some(sample) = step.samples.last() else {
+            return;
+        };
+        let failed = step.samples.iter().filter(|s| !s.passed).count();
+        let strip: String = step
+            .samples
+            .iter()
+            .map(|s| if s.passed { '✓' } else { '✗' })
+            .collect();
+        // A long watch keeps the newest marks in view.
+        let strip: String = strip
+            .chars()
+            .skip(strip.chars().count().saturating_sub(40))
+            .collect();
+        let status = format!(
+            "{strip} {failed} of {allowed} failures, {} left",
+            crate::text::duration::human(left)
+        );
+        if let Some(spinner) = &self.spinner {
+            spinner.set_message(format!(
+                "{} {} {}",
+                Self::label(step),
+                status,
+                style(escape_controls(&sample.detail)).dim()
+            ));
+        } else if self.shows_progress() {
+            let mark = if sample.passed {
+                style("·").green()
+            } else {
+                style("✗").red()
+            };
+            self.line(format!(
+                "  {mark} {}: {} ({status})",
+                step.id,
+                escape_controls(&sample.detail)
+            ));
+        }
+    }
+
     /// The failed attempt, and when the next one comes.
     fn step_retrying(&mut self, step: &StepRecord, delay: Duration) {
         self.clear_spinner();
@@ -320,6 +362,11 @@ impl Observer for Reporter {
             Event::RunStarted { run, resumed } => self.run_started(run, *resumed),
             Event::StepStarted { step, max_attempts } => self.step_started(step, *max_attempts),
             Event::StepRetrying { step, delay } => self.step_retrying(step, *delay),
+            Event::WatchSampled {
+                step,
+                left,
+                allowed,
+            } => self.watch_sampled(step, *left, *allowed),
             Event::StepFinished { step } => self.step_finished(step),
             Event::RunFinished { run } => self.run_finished(run),
         }

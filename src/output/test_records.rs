@@ -71,6 +71,7 @@ pub(crate) fn step() -> StepRecord {
         detail: Some("exited with 2".into()),
         phase: Phase::Steps,
         tag: None,
+        samples: Vec::new(),
     }
 }
 

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::actions::config::spec::PlannedConfig;
 use crate::actions::http::spec::PlannedHttp;
 use crate::actions::tag::spec::PlannedTag;
+use crate::actions::watch::spec::PlannedWatch;
 use crate::runbook::{Better, Mode, OnFailure, RehearsalChoice, StepKind};
 use crate::store::record::TagRecord;
 use crate::sys::git::GitFacts;
@@ -44,6 +45,20 @@ pub struct ResolvedCommand {
 pub enum Action {
     Confirm(Confirmation),
     Work(Work),
+    /// Samples a check for a while; each sample is recorded as it is taken.
+    Watch(Watching),
+}
+
+/// A `watch` step as it runs: the watch, and for a check that is work (a command, a URL), the
+/// work one sample performs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename = "watch")]
+pub struct Watching {
+    #[serde(flatten)]
+    pub watch: PlannedWatch,
+    /// The work of one sample, when the check is not a metric.
+    #[serde(skip)]
+    pub sample: Option<Work>,
 }
 
 /// A `confirm` step's question, rendered.
@@ -74,6 +89,7 @@ impl Action {
         match self {
             Action::Confirm(_) => StepKind::Confirm,
             Action::Work(work) => work.kind(),
+            Action::Watch(_) => StepKind::Watch,
         }
     }
 
@@ -82,6 +98,7 @@ impl Action {
         match self {
             Action::Confirm(confirmation) => format!("confirm: {}", confirmation.prompt),
             Action::Work(work) => work.describe(),
+            Action::Watch(watching) => watching.watch.describe(),
         }
     }
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{Action, Confirmation, PlannedStep, ResolvedCommand, Work};
+use super::{Action, Confirmation, PlannedStep, ResolvedCommand, Watching, Work};
+use crate::actions::watch::spec::WatchCheck;
 use crate::mask::Masker;
 use crate::runbook::{self, Command, RehearsalChoice, Runbook, StepAction};
 use crate::text::checks::Resolve;
@@ -126,6 +127,22 @@ impl Renderer<'_> {
             }
             StepAction::Http(http) => {
                 Action::Work(Work::Http(http.get_ref().resolve(http.span(), self)))
+            }
+            StepAction::Watch(watch) => {
+                let watch = watch.get_ref().resolve(watch.span(), self);
+                let sample = match &watch.check {
+                    WatchCheck::Metric(_) => None,
+                    WatchCheck::Http(http) => Some(Work::Http(http.clone())),
+                    WatchCheck::Run(script) => {
+                        let mut argv = shell.to_vec();
+                        argv.push(script.clone());
+                        let display = self.masker.text(script);
+                        Some(Work::Run {
+                            command: ResolvedCommand { argv, display },
+                        })
+                    }
+                };
+                Action::Watch(Watching { watch, sample })
             }
         }
     }

@@ -122,6 +122,7 @@ pub enum StepKind {
     Tag,
     Http,
     Untag,
+    Watch,
 }
 
 named_enum!(StepKind {
@@ -131,6 +132,7 @@ named_enum!(StepKind {
     Tag => "tag",
     Http => "http",
     Untag => "untag",
+    Watch => "watch",
 });
 
 /// What to do when a step fails after its retries.

@@ -17,6 +17,7 @@ use super::{Command, RehearsalChoice, StepKind};
 use crate::actions::config::spec::ConfigSpec;
 use crate::actions::http::spec::HttpSpec;
 use crate::actions::tag::spec::TagSpec;
+use crate::actions::watch::spec::WatchSpec;
 use crate::text::diagnostic::Diagnostic;
 
 /// One `[[steps]]` entry (also the shape of `[[rollback.steps]]`). Every step has exactly one
@@ -30,6 +31,7 @@ use crate::text::diagnostic::Diagnostic;
     { "required": ["confirm"] },
     { "required": ["tag"] },
     { "required": ["http"] },
+    { "required": ["watch"] },
 ]))]
 pub struct RawStep {
     /// The step's id (required), unique in the runbook: lowercase letters, digits, `_` and `-`.
@@ -62,6 +64,10 @@ pub struct RawStep {
     /// Action: poll a URL until it answers with the expected status (and body).
     #[schemars(with = "Option<HttpSpec>")]
     pub http: Option<Spanned<HttpSpec>>,
+    /// Action: sample a check (a metric against its value before the first step, a URL, or a
+    /// command) every `every` for `for`, failing as soon as `failures` samples have failed.
+    #[schemars(with = "Option<WatchSpec>")]
+    pub watch: Option<Spanned<WatchSpec>>,
 
     /// How long one attempt of the step's commands (`run`, `undo`, a tag's `git push`) may take,
     /// such as "10m" (default: no limit). On timeout the command's whole process group is ended.
@@ -142,6 +148,8 @@ pub enum StepAction {
     Tag(Spanned<TagSpec>),
     /// Poll a URL until it answers.
     Http(Spanned<HttpSpec>),
+    /// Sample a check for a while.
+    Watch(Spanned<WatchSpec>),
 }
 
 impl StepAction {
@@ -152,6 +160,7 @@ impl StepAction {
             StepAction::Config(_) => StepKind::Config,
             StepAction::Tag(_) => StepKind::Tag,
             StepAction::Http(_) => StepKind::Http,
+            StepAction::Watch(_) => StepKind::Watch,
         }
     }
 }
@@ -198,6 +207,7 @@ impl RawStep {
             self.confirm.map(StepAction::Confirm),
             self.tag.map(StepAction::Tag),
             self.http.map(StepAction::Http),
+            self.watch.map(StepAction::Watch),
         ]
         .into_iter()
         .flatten()

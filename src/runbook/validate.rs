@@ -41,6 +41,11 @@ pub fn validate(
         diagnostics: Vec::new(),
         known_variables: known_variables(runbook),
         environments: runbook.environments.keys().map(String::as_str).collect(),
+        metrics: runbook
+            .metrics
+            .iter()
+            .map(|metric| metric.name.get_ref().as_str())
+            .collect(),
     };
     checker.check(runbook);
     for ids in step_ids {
@@ -69,6 +74,8 @@ struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
     known_variables: BTreeSet<String>,
     environments: Vec<&'a str>,
+    /// The names of the `[[metrics]]`, which a `watch` may name.
+    metrics: Vec<&'a str>,
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -348,6 +355,10 @@ impl Checker<'_> {
                 "the polling time inside the action: `http = { …, timeout = \"60s\" }`",
             ),
             StepAction::Config(_) => ("a `config` step", "no `timeout` on this step"),
+            StepAction::Watch(_) => (
+                "a `watch` step",
+                "the watch's own `for` (and, for an `http` check, its `timeout`)",
+            ),
             StepAction::Confirm(_) => (
                 "a `confirm` step",
                 "no `timeout` on this step (a question waits for its answer)",
@@ -360,6 +371,29 @@ impl Checker<'_> {
         diagnostic.expected = Some(instead.to_string());
     }
 
+    /// A watch's metric must be one of the runbook's `[[metrics]]`: its command and direction
+    /// are there, and its value before the first step is what a regression is measured from.
+    fn watched_metric(&mut self, watch: &crate::actions::watch::spec::WatchSpec) {
+        let Some(metric) = watch.metric() else { return };
+        if self.metrics.contains(&metric.get_ref().as_str()) {
+            return;
+        }
+        let known = self.metrics.clone();
+        let close = suggest(metric.get_ref(), known.iter().copied());
+        let diagnostic = self.error(
+            metric.span(),
+            format!("unknown metric `{}`", metric.get_ref()),
+        );
+        diagnostic.expected = Some(if known.is_empty() {
+            "a [[metrics]] entry of that name (the runbook has none)".into()
+        } else {
+            format!("one of the [[metrics]]: {}", known.join(", "))
+        });
+        if let Some(close) = close {
+            diagnostic.label = Some(format!("did you mean `{close}`?"));
+        }
+    }
+
     fn step(&mut self, step: &Step) {
         self.shown_text(step.name.as_ref());
         self.shown_text(step.description.as_ref());
@@ -369,6 +403,10 @@ impl Checker<'_> {
             StepAction::Config(config) => config.get_ref().validate(config.span(), self),
             StepAction::Tag(tag) => tag.get_ref().validate(tag.span(), self),
             StepAction::Http(http) => http.get_ref().validate(http.span(), self),
+            StepAction::Watch(watch) => {
+                watch.get_ref().validate(watch.span(), self);
+                self.watched_metric(watch.get_ref());
+            }
         }
         if let Some(undo) = &step.undo {
             self.command(undo);

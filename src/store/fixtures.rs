@@ -29,6 +29,7 @@ pub(super) fn step(position: u32, id: &str, kind: StepKind, phase: Phase) -> Ste
         detail: None,
         phase,
         tag: None,
+        samples: Vec::new(),
     }
 }
 

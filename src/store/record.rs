@@ -144,6 +144,20 @@ pub struct StepRecord {
     /// For a `tag` step: the tag it made or found.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tag: Option<TagRecord>,
+    /// For a `watch` step: every sample taken, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub samples: Vec<WatchSample>,
+}
+
+/// One sample of a `watch` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchSample {
+    pub at: Timestamp,
+    /// The metric's value, when the check is a metric and it could be read.
+    pub value: Option<f64>,
+    pub passed: bool,
+    /// What was found, in a few words ("error_rate 3.1 against 1.0 before: …", "exited with 1").
+    pub detail: String,
 }
 
 /// The parts of a run.

@@ -96,12 +96,18 @@ ALTER TABLE runs ADD COLUMN uncommitted TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX runs_by_mode ON runs (runbook, env, mode, started_at DESC);
 "#;
 
+/// Version 5: the samples of a `watch` step, as JSON.
+const WATCH_SAMPLES: &str = r#"
+ALTER TABLE steps ADD COLUMN samples TEXT;
+"#;
+
 /// Every migration, oldest first; the position + 1 is the version it produces.
 const STEPS: &[M<'static>] = &[
     M::up(RUNS_STEPS_AND_LOCKS),
     M::up(PHASES_METRICS_AND_REHEARSALS),
     M::up(HISTORY_INDEX),
     M::up(UNCOMMITTED_CHANGES),
+    M::up(WATCH_SAMPLES),
 ];
 
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
@@ -194,6 +200,7 @@ pub(super) fn database_at(path: &std::path::Path, version: usize) {
         PHASES_METRICS_AND_REHEARSALS,
         HISTORY_INDEX,
         UNCOMMITTED_CHANGES,
+        WATCH_SAMPLES,
     ];
     for text in &texts[..version] {
         connection.execute_batch(text).unwrap();
@@ -210,7 +217,7 @@ mod tests {
     #[test]
     fn the_migrations_apply_to_an_empty_database() {
         MIGRATIONS.validate().unwrap();
-        assert_eq!(SCHEMA_VERSION, 4);
+        assert_eq!(SCHEMA_VERSION, 5);
     }
 
     #[test]

@@ -160,14 +160,15 @@ pub(super) fn upsert_step(connection: &Connection, run_id: &str, step: &StepReco
     connection
         .prepare_cached(
             "INSERT INTO steps (run_id, position, step_id, name, kind, command, status, attempts,
-                exit_code, started_at, duration_ms, log, log_tail, detail, phase, tag)
+                exit_code, started_at, duration_ms, log, log_tail, detail, phase, tag, samples)
              VALUES (:run_id, :position, :step_id, :name, :kind, :command, :status, :attempts,
-                :exit_code, :started_at, :duration_ms, :log, :log_tail, :detail, :phase, :tag)
+                :exit_code, :started_at, :duration_ms, :log, :log_tail, :detail, :phase, :tag,
+                :samples)
              ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status,
                 attempts = excluded.attempts, exit_code = excluded.exit_code,
                 started_at = excluded.started_at, duration_ms = excluded.duration_ms,
                 log = excluded.log, log_tail = excluded.log_tail, detail = excluded.detail,
-                tag = excluded.tag",
+                tag = excluded.tag, samples = excluded.samples",
         )?
         .execute(named_params! {
             ":run_id": run_id,
@@ -186,6 +187,7 @@ pub(super) fn upsert_step(connection: &Connection, run_id: &str, step: &StepReco
             ":detail": step.detail,
             ":phase": step.phase,
             ":tag": to_json(&step.tag),
+            ":samples": (!step.samples.is_empty()).then(|| to_json(&step.samples)),
         })?;
     Ok(())
 }
@@ -279,7 +281,7 @@ pub(super) fn load_run(connection: &Connection, run_id: &str) -> Outcome<Option<
 fn load_steps(connection: &Connection, run_id: &str) -> Outcome<Vec<StepRecord>> {
     let mut statement = connection.prepare_cached(
         "SELECT position, step_id, name, kind, command, status, attempts, exit_code, started_at,
-            duration_ms, log, log_tail, detail, phase, tag
+            duration_ms, log, log_tail, detail, phase, tag, samples
          FROM steps WHERE run_id = ?1 ORDER BY position",
     )?;
     let mut rows = statement.query([run_id])?;
@@ -346,5 +348,6 @@ fn read_step(row: &Columns<'_, '_>) -> Outcome<StepRecord> {
         detail: row.get("detail")?,
         phase: row.get("phase")?,
         tag: row.json("tag")?,
+        samples: row.json("samples")?,
     })
 }

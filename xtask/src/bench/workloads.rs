@@ -310,6 +310,7 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
                 Phase::Steps
             },
             tag: None,
+            samples: Vec::new(),
         });
         offset += duration as i64;
     }
