@@ -148,8 +148,8 @@ pub enum StepAction {
     Tag(Spanned<TagSpec>),
     /// Poll a URL until it answers.
     Http(Spanned<HttpSpec>),
-    /// Sample a check for a while.
-    Watch(Spanned<WatchSpec>),
+    /// Sample a check for a while (boxed: its spec is the largest by far).
+    Watch(Box<Spanned<WatchSpec>>),
 }
 
 impl StepAction {
@@ -207,7 +207,7 @@ impl RawStep {
             self.confirm.map(StepAction::Confirm),
             self.tag.map(StepAction::Tag),
             self.http.map(StepAction::Http),
-            self.watch.map(StepAction::Watch),
+            self.watch.map(|watch| StepAction::Watch(Box::new(watch))),
         ]
         .into_iter()
         .flatten()
