@@ -198,6 +198,9 @@ fn print_step(step: &StepRecord, elsewhere: Option<&str>) {
     if let Some(detail) = &step.detail {
         println!("    {}", style(escape_controls(detail)).dim());
     }
+    if !step.samples.is_empty() {
+        print_samples(step);
+    }
     if step.status.is_success() {
         return;
     }
@@ -212,6 +215,30 @@ fn print_step(step: &StepRecord, elsewhere: Option<&str>) {
             Some(host) => println!("    log: {log} (on {host})"),
             None => println!("    log: {log}"),
         }
+    }
+}
+
+/// A watch's samples: a mark each (the newest 60), and the metric's series as a sparkline.
+fn print_samples(step: &StepRecord) {
+    let shown = &step.samples[step.samples.len().saturating_sub(60)..];
+    let marks: String = shown
+        .iter()
+        .map(|s| if s.passed { '✓' } else { '✗' })
+        .collect();
+    let failed = step.samples.iter().filter(|s| !s.passed).count();
+    println!(
+        "    samples {marks} ({} taken, {failed} failed)",
+        step.samples.len()
+    );
+    let values: Vec<f64> = shown.iter().filter_map(|s| s.value).collect();
+    if let (Some(low), Some(high)) = (
+        values.iter().copied().reduce(f64::min),
+        values.iter().copied().reduce(f64::max),
+    ) {
+        println!(
+            "    series  {} ({low} to {high})",
+            crate::text::sparkline::of(&values)
+        );
     }
 }
 

@@ -816,3 +816,113 @@ fn ask_offers_the_rollback_when_there_is_one() {
     );
     assert_eq!(outcome.record.status, RunStatus::RolledBack);
 }
+
+const WATCHED: &str = r#"
+[runbook]
+name = "demo"
+[[metrics]]
+name = "error_rate"
+command = "./error-rate"
+better = "lower"
+[[steps]]
+id = "deploy"
+run = "deploy"
+[[steps]]
+id = "bake"
+watch = { for = "60s", every = "10s", failures = 2, metric = "error_rate", max_regression = "20%", rehearsal_for = "20s" }
+[[steps]]
+id = "announce"
+run = "announce"
+[rollback]
+run = "redeploy previous"
+"#;
+
+fn sampled(values: &[f64]) -> Vec<Result<f64, String>> {
+    values.iter().map(|value| Ok(*value)).collect()
+}
+
+#[test]
+fn a_watch_that_holds_samples_until_its_time_is_over_and_passes() {
+    // Before the first step, then seven samples at 0, 10, … 60 seconds (the watch lasts its
+    // whole `for`), then after the last step.
+    let effects = ScriptedEffects::new().samples(
+        "error_rate",
+        &sampled(&[1.0, 1.0, 1.1, 3.0, 1.0, 1.1, 1.0, 1.0, 1.0]),
+    );
+    let outcome = execute(WATCHED, effects, OnFailure::Stop);
+    assert_eq!(outcome.record.status, RunStatus::Succeeded);
+    let bake = &outcome.record.steps[1];
+    assert_eq!(bake.samples.len(), 7, "{:?}", bake.samples);
+    assert_eq!(bake.samples.iter().filter(|s| !s.passed).count(), 1);
+    assert_eq!(bake.samples[2].value, Some(3.0));
+    assert!(
+        bake.detail
+            .as_deref()
+            .unwrap()
+            .starts_with("7 samples over 1m")
+    );
+    // Each sample is told (and so committed) before the next is taken.
+    let told = outcome
+        .heard
+        .iter()
+        .filter(|line| line.starts_with("sampled bake"))
+        .count();
+    assert_eq!(told, 7);
+    assert_eq!(
+        outcome.effects.sleeps,
+        [Duration::from_secs(10); 6],
+        "no sleep after the last sample"
+    );
+    assert_eq!(outcome.effects.performed_ids(), ["deploy", "announce"]);
+}
+
+#[test]
+fn a_watch_fails_at_its_allowed_count_and_the_policy_rolls_back() {
+    let effects =
+        ScriptedEffects::new().samples("error_rate", &sampled(&[1.0, 1.0, 3.1, 1.0, 2.5, 1.0]));
+    let outcome = execute(WATCHED, effects, OnFailure::Rollback);
+    let bake = &outcome.record.steps[1];
+    assert_eq!(bake.status, StepStatus::Failed);
+    assert_eq!(bake.samples.len(), 4, "stops at the second failure");
+    let detail = bake.detail.as_deref().unwrap();
+    assert!(
+        detail.starts_with(
+            "failed: 2 of 4 samples failed; the last: error_rate 2.5 against 1 before"
+        ),
+        "{detail}"
+    );
+    assert_eq!(outcome.record.status, RunStatus::RolledBack);
+    let reason = outcome.record.status_reason.as_deref().unwrap();
+    assert!(
+        reason.starts_with("step `bake` failed: 2 of 4 samples"),
+        "{reason}"
+    );
+    assert_eq!(outcome.effects.performed_ids(), ["deploy", "rollback"]);
+}
+
+#[test]
+fn a_rehearsal_watches_for_its_shorter_time() {
+    let plan = plan(WATCHED, Mode::Rehearsal);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let effects =
+        ScriptedEffects::new().samples("error_rate", &sampled(&[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]));
+    let outcome = execute_with(&plan, record, effects, options(OnFailure::Stop));
+    assert_eq!(outcome.record.steps[1].samples.len(), 3, "0s, 10s and 20s");
+}
+
+#[test]
+fn a_signal_during_a_watch_interrupts_it_with_its_samples_kept() {
+    let source = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "bake"
+watch = { for = "60s", every = "10s", run = "./check" }
+"#;
+    let effects = ScriptedEffects::new().interrupt_after("bake");
+    let outcome = execute(source, effects, OnFailure::Stop);
+    let bake = &outcome.record.steps[0];
+    assert_eq!(bake.status, StepStatus::Interrupted);
+    assert_eq!(bake.samples.len(), 1);
+    assert_eq!(outcome.record.status, RunStatus::Interrupted);
+}

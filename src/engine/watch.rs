@@ -68,28 +68,32 @@ impl Executor<'_> {
         );
         let started = self.effects.elapsed();
         let mut failed = 0;
+        let mut taken: u32 = 0;
+        // Samples are due at fixed times (0, every, 2 × every, … up to `for`), not `every` after
+        // the previous one ended: a slow sample does not stretch the watch or thin it out.
         let end = loop {
             let sampled = self.sample(watching, &context)?;
             if sampled.interrupted {
                 break StepStatus::Interrupted;
             }
+            taken += 1;
             if !sampled.passed {
                 failed += 1;
             }
-            let left = length.saturating_sub(self.effects.elapsed().saturating_sub(started));
+            let since = self.effects.elapsed().saturating_sub(started);
+            let left = length.saturating_sub(since);
             self.keep_watch_sample(index, sampled, left, watch.failures, &log)?;
             if failed >= watch.failures {
                 break StepStatus::Failed;
             }
-            // Another sample only if it can be taken before `for` is over.
-            if left < watch.every || self.effects.interrupted() {
-                break if self.effects.interrupted() {
-                    StepStatus::Interrupted
-                } else {
-                    StepStatus::Succeeded
-                };
+            if self.effects.interrupted() {
+                break StepStatus::Interrupted;
             }
-            if self.effects.sleep(watch.every) {
+            let next = watch.every.saturating_mul(taken);
+            if next > length {
+                break StepStatus::Succeeded;
+            }
+            if next > since && self.effects.sleep(next - since) {
                 break StepStatus::Interrupted;
             }
         };

@@ -10,6 +10,7 @@ pub mod duration;
 pub mod names;
 pub mod number;
 pub mod patterns;
+pub mod sparkline;
 pub mod template;
 pub mod timestamp;
 pub mod words;

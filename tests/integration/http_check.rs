@@ -33,7 +33,7 @@ http = {{ url = "http://127.0.0.1:{{{{ port }}}}/health", status = 200, contains
 
 /// A loopback HTTP server: the `n`th connection (from 0) gets `answer(n)` with
 /// `Connection: close`. Returns its port and a count of the requests it answered.
-fn serve(
+pub fn serve(
     answer: impl Fn(usize) -> (u16, &'static str) + Send + 'static,
 ) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");

@@ -35,3 +35,4 @@ mod tag;
 mod team;
 mod terminal;
 mod variables;
+mod watch;

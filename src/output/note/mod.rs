@@ -18,6 +18,7 @@ use crate::text::duration::human;
 
 mod header;
 mod results;
+mod watches;
 
 /// The whole note, as Markdown.
 pub fn render(run: &RunRecord) -> String {
@@ -35,6 +36,7 @@ pub fn render(run: &RunRecord) -> String {
     results::step_tables(&mut out, run, mode);
     results::undone(&mut out, run);
     results::tags(&mut out, run);
+    watches::watches(&mut out, run);
     results::metrics(&mut out, run);
     results::log_tails(&mut out, run);
     results::rollback(&mut out, run);
