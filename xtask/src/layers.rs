@@ -16,7 +16,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("text", &["text"]),
     ("mask", &["mask"]),
     ("error", &["text"]),
-    ("actions::*::spec", &["text"]),
+    ("actions::*::spec", &["text", "actions::*::spec"]),
     ("runbook", &["text", "error", "actions::*::spec", "runbook"]),
     ("sys", &["text", "error", "mask", "sys"]),
     (
