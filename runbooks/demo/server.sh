@@ -2,7 +2,7 @@
 # Starts or stops the demo's pretend service: a tiny HTTP server on a loopback port that serves
 # the health page the deploy writes. `setsid` detaches it from the step that starts it.
 set -euo pipefail
-action="$1" target="$2" port="${3:-}"
+action="$1" target="$2" port="${3:-}" fail_after="${4:-0}"
 mkdir -p "$target/www"
 pid_file="$target/server.pid"
 case "$action" in
@@ -11,7 +11,7 @@ case "$action" in
       kill "$(cat "$pid_file")" || true
     fi
     rm -f "$pid_file" "$target/www/health"
-    setsid python3 runbooks/demo/serve.py "$target/www" "$port" "$pid_file" \
+    setsid python3 runbooks/demo/serve.py "$target/www" "$port" "$pid_file" "$fail_after" \
       > "$target/server.log" 2>&1 < /dev/null &
     for _ in $(seq 1 50); do
       [ -s "$pid_file" ] && { echo "pretend service listening on 127.0.0.1:$port"; exit 0; }

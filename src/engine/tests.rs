@@ -886,9 +886,7 @@ fn a_watch_fails_at_its_allowed_count_and_the_policy_rolls_back() {
     assert_eq!(bake.samples.len(), 4, "stops at the second failure");
     let detail = bake.detail.as_deref().unwrap();
     assert!(
-        detail.starts_with(
-            "failed: 2 of 4 samples failed; the last: error_rate 2.5 against 1 before"
-        ),
+        detail.starts_with("2 of 4 samples failed; the last: error_rate 2.5 against 1 before"),
         "{detail}"
     );
     assert_eq!(outcome.record.status, RunStatus::RolledBack);

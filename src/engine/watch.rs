@@ -105,7 +105,7 @@ impl Executor<'_> {
             StepStatus::Interrupted => Some(Stop::Interrupted),
             _ if planned.continue_on_error => None,
             _ => Some(Stop::Failed(format!(
-                "step `{}` {}",
+                "step `{}` failed: {}",
                 planned.id,
                 self.run.steps[index].detail.as_deref().unwrap_or("failed")
             ))),
@@ -233,7 +233,7 @@ impl Executor<'_> {
                 allowed.saturating_sub(1)
             ),
             StepStatus::Failed => format!(
-                "failed: {} of {} failed; the last: {}",
+                "{} of {} failed; the last: {}",
                 failed.len(),
                 plural(taken, "sample"),
                 last_failure.unwrap_or_default()
