@@ -9,6 +9,7 @@ use std::path::Path;
 
 pub mod config;
 pub mod http;
+pub mod notify;
 pub mod tag;
 pub mod watch;
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::effects::{Answer, WorkContext, WorkOutcome};
 use super::event::Event;
 use super::executor::{Executor, Stop};
+use crate::actions::notify::spec::NotifyOn;
 use crate::error::{Error, Result};
 use crate::plan::Work;
 use crate::runbook::Mode;
@@ -43,6 +44,9 @@ impl Executor<'_> {
         let answer = if self.options.yes {
             Answer::Yes
         } else {
+            if self.effects.can_ask() {
+                self.notify(NotifyOn::Waiting, Some(index));
+            }
             self.effects.confirm(prompt)
         };
         let id = self.planned[index].id.clone();

@@ -11,7 +11,7 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::plan::{PlannedMetric, Work};
+use crate::plan::{Notification, PlannedMetric, Work};
 use crate::store::record::{StepStatus, TagRecord};
 use crate::text::timestamp::Timestamp;
 
@@ -111,4 +111,10 @@ pub trait Effects {
     fn now(&self) -> Timestamp;
     /// Whether Ctrl-C or SIGTERM came.
     fn interrupted(&self) -> bool;
+    /// Sends one notification of `event` (a JSON object), within its timeout; says why not.
+    fn notify(
+        &mut self,
+        notification: &Notification,
+        event: &serde_json::Value,
+    ) -> Result<(), String>;
 }

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use super::attempt::rerun_question;
 use super::effects::Effects;
 use super::event::{Event, Observers};
+use crate::actions::notify::spec::NotifyOn;
 use crate::error::{Error, Result};
 use crate::mask::Masker;
 use crate::plan::{Action, Plan, PlannedStep};
@@ -117,13 +118,14 @@ impl<'a> Executor<'a> {
     /// returns its path. Returns the finished record, or the error that says how it ended.
     pub fn execute(
         mut self,
-        finish: impl FnOnce(&RunRecord) -> Result<String>,
+        finish: impl FnMut(&RunRecord) -> Result<String>,
     ) -> Result<RunRecord> {
         self.refuse_unanswerable()?;
         self.observers.emit(Event::RunStarted {
             run: &self.run,
             resumed: self.options.resumed,
         })?;
+        self.notify(NotifyOn::Started, None);
         let ending = match self.run_to_the_end() {
             Ok(ending) => ending,
             // The record refused a write: nothing more is started, and the run is finished with
@@ -189,16 +191,24 @@ impl<'a> Executor<'a> {
     fn finish(
         mut self,
         ending: Ending,
-        finish: impl FnOnce(&RunRecord) -> Result<String>,
+        mut finish: impl FnMut(&RunRecord) -> Result<String>,
     ) -> Result<RunRecord> {
         let (status, reason) = self.status_of(&ending);
         self.run.status = status;
         self.run.status_reason = reason.map(|r| self.masker.text(&r));
         self.run.finished_at = Some(self.effects.now());
         // A note that cannot be written must not lose the record of how the run ended.
-        let note = finish(&self.run);
+        let mut note = finish(&self.run);
         if let Ok(path) = &note {
             self.run.note = Some(path.clone());
+        }
+        // The last notification names the note; if it cannot be sent, the note is written
+        // again with the warning that says so.
+        let warned = self.run.warnings.len();
+        let (on, step) = self.final_notification();
+        self.notify(on, step);
+        if self.run.warnings.len() > warned && note.is_ok() {
+            note = finish(&self.run);
         }
         let recorded = self.observers.emit(Event::RunFinished { run: &self.run });
         let cause = match &ending.stop {
@@ -362,6 +372,14 @@ impl<'a> Executor<'a> {
                 Action::Work(work) => self.repeated_step(index, &work, false)?,
                 Action::Watch(watching) => self.watch(index, &watching)?,
             };
+            if phase == Phase::Steps
+                && matches!(
+                    self.run.steps[index].status,
+                    StepStatus::Failed | StepStatus::TimedOut
+                )
+            {
+                self.notify(NotifyOn::StepFailed, Some(index));
+            }
             if stop.is_some() {
                 return Ok(stop);
             }

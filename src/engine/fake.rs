@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::effects::{Answer, Effects, Recovery, WorkContext, WorkOutcome};
-use crate::plan::{PlannedMetric, Work};
+use crate::plan::{Notification, PlannedMetric, Work};
 use crate::store::record::StepStatus;
 use crate::text::timestamp::Timestamp;
 
@@ -37,6 +37,10 @@ pub struct ScriptedEffects {
     pub log_lines: Vec<String>,
     /// Whether there is a terminal to ask on.
     pub terminal: bool,
+    /// Every notification event sent, in order.
+    pub notified: Vec<serde_json::Value>,
+    /// Why every notification fails, when it should.
+    pub notify_failure: Option<String>,
 }
 
 impl ScriptedEffects {
@@ -187,5 +191,17 @@ impl Effects for ScriptedEffects {
 
     fn interrupted(&self) -> bool {
         self.interrupted
+    }
+
+    fn notify(
+        &mut self,
+        _notification: &Notification,
+        event: &serde_json::Value,
+    ) -> Result<(), String> {
+        self.notified.push(event.clone());
+        match &self.notify_failure {
+            Some(why) => Err(why.clone()),
+            None => Ok(()),
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod event;
 pub mod executor;
 mod lock;
 mod metrics;
+mod notify;
 pub mod preconditions;
 pub mod recorder;
 mod rehearsal;

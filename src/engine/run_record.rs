@@ -112,6 +112,7 @@ pub fn new_record(
         skip_rehearsal: None,
         resumed: Vec::new(),
         invocation: Default::default(),
+        warnings: Vec::new(),
         steps,
     }
 }

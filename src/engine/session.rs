@@ -254,7 +254,7 @@ impl Prepared {
         mut self,
         observers: Vec<&mut dyn Observer>,
         effects: &mut dyn Effects,
-        finish: impl FnOnce(&RunRecord) -> Result<String>,
+        finish: impl FnMut(&RunRecord) -> Result<String>,
         notices: &mut dyn FnMut(Notice),
     ) -> Result<RunRecord> {
         let owner = Owner::this_process();
@@ -330,7 +330,7 @@ fn run(
     observers: Vec<&mut dyn Observer>,
     effects: &mut dyn Effects,
     options: Options,
-    finish: impl FnOnce(&RunRecord) -> Result<String>,
+    finish: impl FnMut(&RunRecord) -> Result<String>,
 ) -> Result<RunRecord> {
     crate::sys::fs::create_private_dir_all(&options.logs_dir).map_err(|source| {
         Error::io(

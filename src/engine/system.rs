@@ -7,9 +7,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::effects::{Answer, Effects, Prompter, Recovery, WorkContext, WorkOutcome};
+use crate::actions::notify::spec::NotifyTarget;
 use crate::actions::{self, Programs, Verdict};
 use crate::mask::Masker;
-use crate::plan::{PlannedMetric, ResolvedCommand, Work};
+use crate::plan::{Notification, PlannedMetric, ResolvedCommand, Work};
 use crate::store::record::{StepStatus, TagRecord};
 use crate::sys::interrupt::Interrupt;
 use crate::sys::process::{self, CommandSpec, Echo, Exit, LogCut, LogWriter, Outcome};
@@ -191,6 +192,22 @@ impl Effects for SystemEffects {
 
     fn interrupted(&self) -> bool {
         self.interrupt.requested()
+    }
+
+    fn notify(
+        &mut self,
+        notification: &Notification,
+        event: &serde_json::Value,
+    ) -> Result<(), String> {
+        let timeout = notification.planned.timeout;
+        match &notification.planned.target {
+            NotifyTarget::Webhook { url, format } => {
+                actions::notify::post(url, *format, event, timeout)
+            }
+            NotifyTarget::Run { .. } => {
+                actions::notify::run(&notification.argv, &notification.dir, event, timeout)
+            }
+        }
     }
 }
 

@@ -924,3 +924,46 @@ watch = { for = "60s", every = "10s", run = "./check" }
     assert_eq!(bake.samples.len(), 1);
     assert_eq!(outcome.record.status, RunStatus::Interrupted);
 }
+
+const NOTIFIED: &str = r#"
+[runbook]
+name = "demo"
+[[steps]]
+id = "deploy"
+run = "deploy"
+[[notify]]
+on = ["started", "step_failed", "failed", "succeeded"]
+run = "./page"
+"#;
+
+#[test]
+fn notifications_go_out_at_the_moments_listened_to_and_a_failed_one_is_a_warning() {
+    let effects = ScriptedEffects::new().attempts("deploy", &[exit(1)]);
+    let outcome = execute(NOTIFIED, effects, OnFailure::Stop);
+    let events: Vec<&str> = outcome
+        .effects
+        .notified
+        .iter()
+        .map(|event| event["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["started", "step_failed", "failed"]);
+    assert_eq!(outcome.effects.notified[1]["step"], "deploy");
+    assert_eq!(outcome.effects.notified[2]["note"], "note.md");
+    assert!(outcome.record.warnings.is_empty());
+
+    let mut effects = ScriptedEffects::new();
+    effects.notify_failure = Some("the webhook answered 500".into());
+    let outcome = execute(NOTIFIED, effects, OnFailure::Stop);
+    assert_eq!(
+        outcome.record.status,
+        RunStatus::Succeeded,
+        "a notification never fails a run"
+    );
+    assert_eq!(
+        outcome.record.warnings,
+        [
+            "the `started` notification (command) was not sent: the webhook answered 500",
+            "the `succeeded` notification (command) was not sent: the webhook answered 500",
+        ]
+    );
+}

@@ -90,6 +90,8 @@ pub enum JsonEvent<'a> {
         reason: Option<&'a str>,
         duration_ms: Option<u64>,
         note: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        warnings: &'a [String],
     },
 }
 
@@ -169,6 +171,7 @@ impl<'a> JsonEvent<'a> {
                 reason: run.status_reason.as_deref(),
                 duration_ms: run.duration_ms(),
                 note: run.note.as_deref(),
+                warnings: &run.warnings,
             },
         }
     }

@@ -344,6 +344,14 @@ impl Reporter {
                 say!("  {}", style(escape_controls(reason)).yellow());
             }
         }
+        // Shown even with -q: a notification the team did not get is worth knowing.
+        for warning in &run.warnings {
+            say!(
+                "{} {}",
+                style("warning:").yellow().bold(),
+                escape_controls(warning)
+            );
+        }
         if let Some(note) = &run.note {
             say!("change note: {note}");
         }

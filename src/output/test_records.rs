@@ -48,6 +48,7 @@ pub(crate) fn run() -> RunRecord {
         rehearsal: None,
         skip_rehearsal: None,
         resumed: Vec::new(),
+        warnings: Vec::new(),
         invocation: Invocation::default(),
         steps: Vec::new(),
     }

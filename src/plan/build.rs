@@ -9,9 +9,10 @@ use super::render::{Renderer, StepContext, clean_path};
 use super::select::select;
 use super::variables::{self, RunContext};
 use super::{
-    Action, Confirmation, Plan, PlanOptions, PlannedMetric, PlannedRollback, PlannedStep, Secret,
-    Selection, Work,
+    Action, Confirmation, Notification, Plan, PlanOptions, PlannedMetric, PlannedRollback,
+    PlannedStep, Secret, Selection, Work,
 };
+use crate::actions::notify::spec::NotifyTarget;
 use crate::error::{Error, Result};
 use crate::mask::Masker;
 use crate::runbook::{Mode, OnFailure, Runbook};
@@ -67,6 +68,7 @@ impl Plan {
                 overrides: &options.overrides,
             },
         );
+        let variables = with_secrets(variables, runbook, &secrets);
         let masker = Masker::new(&secrets);
         let mut renderer = Renderer {
             runbook,
@@ -119,6 +121,7 @@ impl Plan {
             steps: body.steps,
             metrics: body.metrics,
             rollback: body.rollback,
+            notify: body.notify,
             secrets,
             git,
         })
@@ -140,6 +143,7 @@ struct Body {
     steps: Vec<PlannedStep>,
     metrics: Vec<PlannedMetric>,
     rollback: Option<PlannedRollback>,
+    notify: Vec<Notification>,
 }
 
 fn render_body(
@@ -177,6 +181,7 @@ fn render_body(
     select(&mut steps, &options.only, options.from.as_deref())?;
     let metrics = render_metrics(renderer, runbook, &context);
     let rollback = render_rollback(renderer, runbook, &context);
+    let notify = render_notify(renderer, runbook, &context);
     // `shipbook rollback` runs the rollback procedure as its steps, after one confirmation
     // that says exactly what will run.
     if mode == Mode::Rollback
@@ -191,7 +196,36 @@ fn render_body(
         steps,
         metrics,
         rollback,
+        notify,
     })
+}
+
+/// The `[[notify]]` tables, a `run` command made ready for the runbook's shell.
+fn render_notify(
+    renderer: &mut Renderer<'_>,
+    runbook: &Runbook,
+    context: &StepContext<'_>,
+) -> Vec<Notification> {
+    runbook
+        .notify
+        .iter()
+        .map(|spec| {
+            let planned = spec.resolve(spec.on.span(), renderer);
+            let argv = match &planned.target {
+                NotifyTarget::Run { script } => {
+                    let mut argv = context.shell.to_vec();
+                    argv.push(script.clone());
+                    argv
+                }
+                NotifyTarget::Webhook { .. } => Vec::new(),
+            };
+            Notification {
+                planned,
+                argv,
+                dir: context.work_dir.to_path_buf(),
+            }
+        })
+        .collect()
 }
 
 fn render_metrics(
@@ -365,6 +399,28 @@ fn builtin_override(runbook: &Runbook, name: &str, value: &str, source: &str) ->
         format!("--var {name}=…: `{name}` is a built-in variable ({source}); --var cannot set it"),
         expected,
     )
+}
+
+/// `{{ secrets.NAME }}`: a secret's value where a string needs it (a webhook URL); the masker
+/// hides it wherever the string is shown. One not set (a plan made without the secrets) renders
+/// as a placeholder that says so.
+fn with_secrets(
+    mut variables: BTreeMap<String, String>,
+    runbook: &Runbook,
+    secrets: &[Secret],
+) -> BTreeMap<String, String> {
+    for name in &runbook.secrets.env {
+        let name = name.get_ref();
+        let value = secrets
+            .iter()
+            .find(|secret| &secret.name == name)
+            .map_or_else(
+                || format!("[secret {name} not set]"),
+                |secret| secret.value.clone(),
+            );
+        variables.insert(format!("secrets.{name}"), value);
+    }
+    variables
 }
 
 /// Reads the values of `[secrets] env`; with `required`, a missing one is an error.

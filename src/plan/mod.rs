@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::actions::config::spec::PlannedConfig;
 use crate::actions::http::spec::PlannedHttp;
+use crate::actions::notify::spec::PlannedNotify;
 use crate::actions::tag::spec::PlannedTag;
 use crate::actions::watch::spec::PlannedWatch;
 use crate::runbook::{Better, Mode, OnFailure, RehearsalChoice, StepKind};
@@ -224,10 +225,24 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     pub metrics: Vec<PlannedMetric>,
     pub rollback: Option<PlannedRollback>,
+    /// Where to tell the team about the run.
+    pub notify: Vec<Notification>,
     #[serde(skip)]
     pub secrets: Vec<Secret>,
     #[serde(skip)]
     pub git: GitFacts,
+}
+
+/// A `[[notify]]` table, ready to send: for a `run` command, the program and its arguments
+/// (the runbook's shell and the script) and the directory it runs in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    #[serde(flatten)]
+    pub planned: PlannedNotify,
+    #[serde(skip)]
+    pub argv: Vec<String>,
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 /// Which environment, which variables and which steps: what the command line chose, kept in

@@ -21,10 +21,11 @@ use super::step::{RawRollback, RawStep, into_steps};
 use super::{
     Environment, GitRules, Header, Metric, Rollback, Runbook, Scalar, Secrets, Step, validate,
 };
+use crate::actions::notify::spec::NotifySpec;
 use crate::error::{Error, Result};
 use crate::text::diagnostic::{Diagnostic, suggest};
 
-const TOP_LEVEL_KEYS: [&str; 8] = [
+const TOP_LEVEL_KEYS: [&str; 9] = [
     "runbook",
     "vars",
     "environments",
@@ -33,6 +34,7 @@ const TOP_LEVEL_KEYS: [&str; 8] = [
     "metrics",
     "steps",
     "rollback",
+    "notify",
 ];
 
 /// Reads and validates the runbook at `path`.
@@ -182,6 +184,7 @@ struct Parts {
     metrics: Vec<Metric>,
     steps: Vec<Step>,
     rollback: Option<Rollback>,
+    notify: Vec<NotifySpec>,
     /// Whether `[vars]` and `[environments]` deserialized, so variable names can be checked.
     names_reliable: bool,
     /// The ids of every step as written, of `[[steps]]` and of `[[rollback.steps]]`.
@@ -213,6 +216,7 @@ impl Parts {
             "secrets" => self.secrets = sections.one(value).unwrap_or_default(),
             "git" => self.git = sections.one(value).unwrap_or_default(),
             "metrics" => self.metrics = sections.each::<Metric>(value, "[[metrics]]"),
+            "notify" => self.notify = sections.each::<NotifySpec>(value, "[[notify]]"),
             "steps" => {
                 // `steps = []` is a runbook that would "succeed" having done nothing; the
                 // missing `[[steps]]` case is reported by the caller, which sees the whole file.
@@ -263,6 +267,7 @@ impl Parts {
             metrics: self.metrics,
             steps: self.steps,
             rollback: self.rollback,
+            notify: self.notify,
         };
         Parsed {
             runbook,

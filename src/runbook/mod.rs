@@ -23,6 +23,7 @@ use crate::text::names::named_enum;
 
 pub use crate::actions::config::spec::ConfigSpec;
 pub use crate::actions::http::spec::HttpSpec;
+pub use crate::actions::notify::spec::NotifySpec;
 pub use crate::actions::tag::spec::TagSpec;
 pub use load::{load, parse};
 pub use step::{RawRollback, RawStep, Rollback, Step, StepAction};
@@ -42,6 +43,8 @@ pub struct Runbook {
     pub metrics: Vec<Metric>,
     pub steps: Vec<Step>,
     pub rollback: Option<Rollback>,
+    /// `[[notify]]`: where to tell the team about a run.
+    pub notify: Vec<NotifySpec>,
 }
 
 impl Runbook {
@@ -315,6 +318,7 @@ pub fn builtin_variable_source(name: &str) -> Option<&'static str> {
         "git.sha" | "git.short_sha" | "git.branch" | "git.previous_tag" => {
             "read from the git repository"
         }
+        _ if name.starts_with("secrets.") => "the secret's environment variable ([secrets] env)",
         _ => return None,
     })
 }

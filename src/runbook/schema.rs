@@ -16,6 +16,7 @@ use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value};
 
 use super::{Environment, GitRules, Header, Metric, RawRollback, RawStep, Scalar, Secrets};
+use crate::actions::notify::spec::NotifySpec;
 
 pub use crate::text::patterns::{DURATION_PATTERN, ENV_NAME_PATTERN, IDENTIFIER_PATTERN};
 
@@ -52,6 +53,9 @@ pub struct RunbookDocument {
     pub steps: Vec<RawStep>,
     /// The emergency procedure: `shipbook rollback` runs it, and `shipbook rehearse` tries it.
     pub rollback: Option<RawRollback>,
+    /// Where to tell the team about a run: webhooks (Slack, Teams, JSON) or commands, each on
+    /// the events it lists. A notification never fails the run or holds it up past its timeout.
+    pub notify: Option<Vec<NotifySpec>>,
 }
 
 /// The schema as pretty-printed JSON with a final newline: the exact text of `shipbook schema`

@@ -62,6 +62,14 @@ fn known_variables(runbook: &Runbook) -> BTreeSet<String> {
         known.extend(environment.vars.keys().cloned());
     }
     known.extend(BUILTIN_VARIABLES.iter().map(|name| name.to_string()));
+    // `{{ secrets.NAME }}`: the value of a `[secrets]` variable, masked wherever it is shown.
+    known.extend(
+        runbook
+            .secrets
+            .env
+            .iter()
+            .map(|name| format!("secrets.{}", name.get_ref())),
+    );
     known
 }
 
@@ -102,6 +110,9 @@ impl Checker<'_> {
         self.secrets(runbook);
         self.metrics(runbook);
         self.steps(&runbook.steps);
+        for notify in &runbook.notify {
+            notify.validate(notify.on.span(), self);
+        }
         if runbook.header.on_failure == Some(OnFailure::Rollback) && runbook.rollback.is_none() {
             let span = self.table_header_span("on_failure");
             let diagnostic = self.error(

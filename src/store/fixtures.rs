@@ -79,6 +79,7 @@ pub(super) fn sample_run(run_id: &str, owner: &Owner) -> RunRecord {
         }),
         skip_rehearsal: None,
         resumed: vec!["2024-05-01T09:29:00.000Z by ann@host".into()],
+        warnings: Vec::new(),
         invocation: Invocation {
             vars: vec!["version=1.2.0".into()],
             only: Vec::new(),

@@ -117,6 +117,10 @@ pub struct RunRecord {
     /// What the command line chose, so that `resume` plans the run the same way again.
     #[serde(default)]
     pub invocation: Invocation,
+    /// What went wrong beside the steps without failing the run, such as a notification that
+    /// could not be sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub steps: Vec<StepRecord>,
 }
 

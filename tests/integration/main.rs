@@ -17,6 +17,7 @@ mod init;
 mod json;
 mod metrics;
 mod note;
+mod notify;
 mod on_failure_rollback;
 mod permissions;
 mod plan;

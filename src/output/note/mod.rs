@@ -40,7 +40,20 @@ pub fn render(run: &RunRecord) -> String {
     results::metrics(&mut out, run);
     results::log_tails(&mut out, run);
     results::rollback(&mut out, run);
+    warnings(&mut out, run);
     out
+}
+
+/// What went wrong beside the steps, such as a notification the team did not get.
+fn warnings(out: &mut String, run: &RunRecord) {
+    use std::fmt::Write as _;
+    if run.warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Warnings\n");
+    for warning in &run.warnings {
+        let _ = writeln!(out, "- {}", cell(warning));
+    }
 }
 
 /// A duration in milliseconds for people, or `-` when there is none.

@@ -101,6 +101,11 @@ const WATCH_SAMPLES: &str = r#"
 ALTER TABLE steps ADD COLUMN samples TEXT;
 "#;
 
+/// Version 6: the warnings of a run (a notification that could not be sent).
+const RUN_WARNINGS: &str = r#"
+ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+"#;
+
 /// Every migration, oldest first; the position + 1 is the version it produces.
 const STEPS: &[M<'static>] = &[
     M::up(RUNS_STEPS_AND_LOCKS),
@@ -108,6 +113,7 @@ const STEPS: &[M<'static>] = &[
     M::up(HISTORY_INDEX),
     M::up(UNCOMMITTED_CHANGES),
     M::up(WATCH_SAMPLES),
+    M::up(RUN_WARNINGS),
 ];
 
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
@@ -201,6 +207,7 @@ pub(super) fn database_at(path: &std::path::Path, version: usize) {
         HISTORY_INDEX,
         UNCOMMITTED_CHANGES,
         WATCH_SAMPLES,
+        RUN_WARNINGS,
     ];
     for text in &texts[..version] {
         connection.execute_batch(text).unwrap();
@@ -217,7 +224,7 @@ mod tests {
     #[test]
     fn the_migrations_apply_to_an_empty_database() {
         MIGRATIONS.validate().unwrap();
-        assert_eq!(SCHEMA_VERSION, 5);
+        assert_eq!(SCHEMA_VERSION, 6);
     }
 
     #[test]

@@ -23,12 +23,12 @@ pub(super) fn insert_run(
             pid, pid_start, reason, owner, expected, description, git_sha, git_branch, git_dirty,
             previous_tag, files_touched, rollback_note, rollback_command, started_at, finished_at,
             status, status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation,
-            uncommitted)
+            uncommitted, warnings)
          VALUES (:run_id, :runbook, :runbook_path, :content_hash, :mode, :env, :operator, :host,
             :pid, :pid_start, :reason, :owner, :expected, :description, :git_sha, :git_branch,
             :git_dirty, :previous_tag, :files_touched, :rollback_note, :rollback_command,
             :started_at, :finished_at, :status, :status_reason, :note, :metrics, :rehearsal,
-            :skip_rehearsal, :resumed, :invocation, :uncommitted)",
+            :skip_rehearsal, :resumed, :invocation, :uncommitted, :warnings)",
         named_params! {
             ":run_id": run.run_id,
             ":runbook": run.runbook,
@@ -62,6 +62,7 @@ pub(super) fn insert_run(
             ":resumed": to_json(&run.resumed),
             ":invocation": to_json(&run.invocation),
             ":uncommitted": to_json(&run.uncommitted),
+            ":warnings": to_json(&run.warnings),
         },
     )?;
     for step in &run.steps {
@@ -103,7 +104,7 @@ pub(super) fn rewrite_run(connection: &mut Connection, run: &RunRecord) -> Outco
     transaction.execute(
         "UPDATE runs SET status = :status, status_reason = :status_reason,
             finished_at = :finished_at, note = :note, metrics = :metrics, resumed = :resumed,
-            content_hash = :content_hash
+            content_hash = :content_hash, warnings = :warnings
          WHERE run_id = :run_id",
         named_params! {
             ":run_id": run.run_id,
@@ -114,6 +115,7 @@ pub(super) fn rewrite_run(connection: &mut Connection, run: &RunRecord) -> Outco
             ":metrics": to_json(&run.metrics),
             ":resumed": to_json(&run.resumed),
             ":content_hash": run.content_hash,
+            ":warnings": to_json(&run.warnings),
         },
     )?;
     replace_steps(&transaction, run)?;
@@ -133,7 +135,7 @@ fn replace_steps(transaction: &rusqlite::Transaction<'_>, run: &RunRecord) -> Ou
 pub(super) fn finish_run(connection: &Connection, run: &RunRecord) -> Outcome<()> {
     connection.execute(
         "UPDATE runs SET status = :status, status_reason = :status_reason,
-            finished_at = :finished_at, note = :note, metrics = :metrics
+            finished_at = :finished_at, note = :note, metrics = :metrics, warnings = :warnings
          WHERE run_id = :run_id",
         named_params! {
             ":run_id": run.run_id,
@@ -142,6 +144,7 @@ pub(super) fn finish_run(connection: &Connection, run: &RunRecord) -> Outcome<()
             ":finished_at": run.finished_at,
             ":note": run.note,
             ":metrics": to_json(&run.metrics),
+            ":warnings": to_json(&run.warnings),
         },
     )?;
     Ok(())
@@ -243,7 +246,8 @@ pub(super) fn run_ids(connection: &Connection, query: RunQuery<'_>) -> Outcome<V
 const RUN_COLUMNS: &str = "run_id, runbook, runbook_path, content_hash, mode, env, operator, host,
     pid, pid_start, reason, owner, expected, description, git_sha, git_branch, git_dirty,
     previous_tag, files_touched, rollback_note, rollback_command, started_at, finished_at, status,
-    status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation, uncommitted";
+    status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation, uncommitted,
+    warnings";
 
 /// The runs newest first, without their steps.
 pub(super) fn list_runs(
@@ -312,6 +316,7 @@ fn read_run(row: &Columns<'_, '_>) -> Outcome<(RunRecord, Owner)> {
         git_branch: row.get("git_branch")?,
         git_dirty: row.get("git_dirty")?,
         uncommitted: row.json("uncommitted")?,
+        warnings: row.json("warnings")?,
         previous_tag: row.get("previous_tag")?,
         files_touched: row.json("files_touched")?,
         rollback_note: row.get("rollback_note")?,

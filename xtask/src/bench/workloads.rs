@@ -362,6 +362,7 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
         rehearsal: None,
         skip_rehearsal: None,
         resumed: Vec::new(),
+        warnings: Vec::new(),
         invocation: Invocation::default(),
         steps,
     }
