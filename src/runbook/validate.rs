@@ -514,10 +514,14 @@ impl Checker<'_> {
                         self.known_variables.iter().map(String::as_str),
                     )
                     .map(|close| format!("did you mean `{close}`?"));
-                    let expected = format!(
-                        "a variable from [vars], an environment's vars, or a built-in ({})",
-                        BUILTIN_VARIABLES.join(", ")
-                    );
+                    let expected = if placeholder.name.starts_with("secrets.") {
+                        "`secrets.NAME` with NAME listed in [secrets] env".to_string()
+                    } else {
+                        format!(
+                            "a variable from [vars], an environment's vars, or a built-in ({})",
+                            BUILTIN_VARIABLES.join(", ")
+                        )
+                    };
                     let diagnostic =
                         self.error(span, format!("unknown variable `{}`", placeholder.name));
                     diagnostic.label = close;
