@@ -127,6 +127,9 @@ pub enum Command {
         /// Answer yes to every confirmation
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Who approves a `confirm` step that lists `approvers` (default: your user name)
+        #[arg(long, value_name = "NAME")]
+        approver: Option<String>,
         /// Resume although the runbook changed since the run
         #[arg(long)]
         force: bool,
@@ -253,6 +256,9 @@ pub struct Execution {
     /// Answer yes to every confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Who approves a `confirm` step that lists `approvers` (default: your user name)
+    #[arg(long, value_name = "NAME")]
+    pub approver: Option<String>,
     /// Why this change is made (overrides the runbook's `reason`)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,

@@ -102,28 +102,32 @@ fn execute(command: Command, globals: &Globals) -> Result<()> {
             vars,
             execution,
             force_lock,
-        } => {
-            let selection = Selection {
+        } => rollback(
+            runbook,
+            Selection {
                 env,
                 vars,
                 ..Selection::default()
-            };
-            run::start(
-                run::Request {
-                    on_failure: Some(OnFailure::Stop),
-                    force_lock,
-                    ..run::Request::new(Mode::Rollback, runbook, selection, execution)
-                },
-                globals,
-            )
-        }
+            },
+            execution,
+            force_lock,
+            globals,
+        ),
         Command::Resume {
             run_id,
             yes,
+            approver,
             force,
             json,
             junit,
-        } => run::resume(&run_id, yes, force, json, junit, globals),
+        } => run::resume(
+            &run_id,
+            run::Answers { yes, approver },
+            force,
+            json,
+            junit,
+            globals,
+        ),
         Command::History {
             runbook,
             limit,
@@ -136,4 +140,22 @@ fn execute(command: Command, globals: &Globals) -> Result<()> {
         Command::Schema => schema::print(),
         Command::Store(command) => store::execute(command, globals),
     }
+}
+
+/// `shipbook rollback`: the `[rollback]` procedure as a run of its own, stopping at a failure.
+fn rollback(
+    runbook: PathBuf,
+    selection: Selection,
+    execution: crate::cli::Execution,
+    force_lock: bool,
+    globals: &Globals,
+) -> Result<()> {
+    run::start(
+        run::Request {
+            on_failure: Some(OnFailure::Stop),
+            force_lock,
+            ..run::Request::new(Mode::Rollback, runbook, selection, execution)
+        },
+        globals,
+    )
 }

@@ -360,7 +360,11 @@ pub fn note(query: &str, format: NoteFormat, globals: &Globals) -> Result<()> {
             let markdown = crate::output::note::render(&run);
             println!(
                 "{}",
-                json(&serde_json::json!({ "run": run, "markdown": markdown }))
+                json(&serde_json::json!({
+                    "run": run,
+                    "front_matter": crate::output::note::front_matter::object(&run),
+                    "markdown": markdown,
+                }))
             );
         }
     }

@@ -13,6 +13,7 @@ use console::style;
 use super::Globals;
 use crate::cli::Execution;
 use crate::engine::event::Observer;
+pub use crate::engine::session::Answers;
 use crate::engine::session::{self, Notice, Prepared, StartRequest};
 use crate::engine::system::SystemEffects;
 use crate::error::{Error, Result};
@@ -35,7 +36,7 @@ pub struct Request {
     pub mode: Mode,
     pub runbook: PathBuf,
     pub selection: Selection,
-    pub yes: bool,
+    pub answers: Answers,
     pub reason: Option<String>,
     pub json: bool,
     pub junit: Option<PathBuf>,
@@ -56,7 +57,10 @@ impl Request {
             mode,
             runbook,
             selection: selection.into(),
-            yes: execution.yes,
+            answers: Answers {
+                yes: execution.yes,
+                approver: execution.approver,
+            },
             reason: execution.reason,
             json: execution.json,
             junit: execution.junit,
@@ -82,7 +86,7 @@ pub fn start(request: Request, globals: &Globals) -> Result<()> {
             mode: request.mode,
             runbook: request.runbook,
             selection: request.selection,
-            yes: request.yes,
+            answers: request.answers,
             reason: request.reason,
             on_failure: request.on_failure,
             skip_rehearsal: request.skip_rehearsal,
@@ -102,7 +106,7 @@ pub fn start(request: Request, globals: &Globals) -> Result<()> {
 /// Continues a failed or interrupted run.
 pub fn resume(
     query: &str,
-    yes: bool,
+    answers: Answers,
     force: bool,
     json: bool,
     junit: Option<PathBuf>,
@@ -111,7 +115,7 @@ pub fn resume(
     let junit = junit.as_deref().map(JunitReport::new).transpose()?;
     let prepared = session::resume(
         query,
-        yes,
+        answers,
         force,
         globals.state_dir.as_deref(),
         &globals.backend,

@@ -8,7 +8,7 @@ use super::event::Event;
 use super::executor::{Executor, Stop};
 use crate::actions::notify::spec::NotifyOn;
 use crate::error::{Error, Result};
-use crate::plan::Work;
+use crate::plan::{Confirmation, Work};
 use crate::runbook::Mode;
 use crate::store::record::StepStatus;
 
@@ -36,11 +36,30 @@ impl Executor<'_> {
         }
     }
 
-    /// A `confirm` step: asked once, never retried; `--yes` answers it.
-    pub(super) fn confirm(&mut self, index: usize, prompt: &str) -> Result<Option<Stop>> {
+    /// A `confirm` step: asked once, never retried; `--yes` answers it. A step that lists its
+    /// approvers is answered in the name of one of them, or refused before it is asked.
+    pub(super) fn confirm(
+        &mut self,
+        index: usize,
+        confirmation: &Confirmation,
+    ) -> Result<Option<Stop>> {
+        let prompt = confirmation.prompt.as_str();
         let started = self.effects.elapsed();
         self.run.steps[index].started_at = Some(self.effects.now());
         self.announce_attempt(index, 1, None)?;
+        let approver = match self.approver(&confirmation.approvers) {
+            Ok(approver) => approver,
+            Err(who) => {
+                let step = &mut self.run.steps[index];
+                step.status = StepStatus::Failed;
+                step.detail = Some(format!(
+                    "not approved: {who} is not one of its approvers ({}); --approver NAME says who approves",
+                    confirmation.approvers.join(", ")
+                ));
+                self.emit_step(index)?;
+                return Ok(Some(Stop::Declined(self.planned[index].id.clone())));
+            }
+        };
         let answer = if self.options.yes {
             Answer::Yes
         } else {
@@ -83,9 +102,32 @@ impl Executor<'_> {
         let step = &mut self.run.steps[index];
         step.status = status;
         step.duration_ms = Some(duration.as_millis() as u64);
-        step.detail = Some(detail);
+        step.detail = Some(match &approver {
+            Some(who) if status == StepStatus::Succeeded => format!("approved by {who}; {detail}"),
+            _ => detail,
+        });
+        if status == StepStatus::Succeeded {
+            step.approved_by = approver;
+        }
         self.emit_step(index)?;
         Ok(stop)
+    }
+
+    /// Who approves a step that lists `approvers`: `--approver`, else the operator's user
+    /// name; `None` for a step that lists nobody. Err names who is not on the list.
+    fn approver(&self, approvers: &[String]) -> std::result::Result<Option<String>, String> {
+        if approvers.is_empty() {
+            return Ok(None);
+        }
+        let who = self.options.approver.clone().unwrap_or_else(|| {
+            let operator = &self.options.operator;
+            operator.split('@').next().unwrap_or(operator).to_string()
+        });
+        if approvers.contains(&who) {
+            Ok(Some(who))
+        } else {
+            Err(who)
+        }
     }
 
     /// Runs a step's work until it passes or its attempts run out. `sheltered` is true for undo

@@ -15,7 +15,7 @@ use std::path::Path;
 use super::lock;
 use super::resume;
 use super::run_record::new_record;
-use super::session::{Notice, Prepared};
+use super::session::{Answers, Notice, Prepared};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Selection};
 use crate::runbook;
@@ -37,7 +37,7 @@ pub(super) struct Resumption {
 /// is nothing to resume.
 pub fn resume(
     query: &str,
-    yes: bool,
+    answers: Answers,
     force: bool,
     state_dir: Option<&Path>,
     backend: &Backend,
@@ -94,7 +94,7 @@ pub fn resume(
         record,
         store,
         state_dir,
-        yes,
+        answers,
         on_failure,
         resumption: Some(Resumption {
             previous,

@@ -23,6 +23,8 @@ use crate::store::record::{Phase, RunRecord, RunStatus, StepStatus};
 pub struct Options {
     /// `--yes`: every confirmation is answered yes.
     pub yes: bool,
+    /// `--approver NAME`: who approves a `confirm` step that lists `approvers`.
+    pub approver: Option<String>,
     pub logs_dir: PathBuf,
     pub operator: String,
     /// The failure policy for this run (`--on-failure`, else the runbook's).
@@ -368,7 +370,7 @@ impl<'a> Executor<'a> {
             }
             first_unfinished = false;
             let stop = match self.planned[index].action.clone() {
-                Action::Confirm(confirmation) => self.confirm(index, &confirmation.prompt)?,
+                Action::Confirm(confirmation) => self.confirm(index, &confirmation)?,
                 Action::Work(work) => self.repeated_step(index, &work, false)?,
                 Action::Watch(watching) => self.watch(index, &watching)?,
             };
@@ -392,6 +394,7 @@ impl<'a> Executor<'a> {
     /// whether to run again the first unfinished step of a phase when it is not idempotent
     /// (as `run_phase` asks it).
     fn refuse_unanswerable(&self) -> Result<()> {
+        self.refuse_nameless_approval()?;
         if self.options.yes || self.effects.can_ask() {
             return Ok(());
         }
@@ -424,6 +427,27 @@ impl<'a> Executor<'a> {
             });
         }
         Ok(())
+    }
+
+    /// `--yes` answers a question nobody reads: for a step that names its approvers, it must
+    /// also say who approves (`--approver`), or the record would name nobody.
+    fn refuse_nameless_approval(&self) -> Result<()> {
+        if !self.options.yes || self.options.approver.is_some() {
+            return Ok(());
+        }
+        let named = self.planned.iter().find_map(|step| match &step.action {
+            Action::Confirm(confirmation) if !confirmation.approvers.is_empty() => {
+                Some((step.id.clone(), confirmation.approvers.join(", ")))
+            }
+            _ => None,
+        });
+        match named {
+            None => Ok(()),
+            Some((step, approvers)) => Err(Error::usage(
+                format!("step `{step}` names its approvers, and --yes says nobody's name"),
+                format!("--yes with --approver NAME, one of: {approvers}"),
+            )),
+        }
     }
 
     /// Why a step will not run: the plan says so, or a rehearsal skips it.

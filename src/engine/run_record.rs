@@ -29,6 +29,7 @@ pub fn step_record(
         detail: None,
         phase,
         tag: None,
+        approved_by: None,
         samples: Vec::new(),
     }
 }
@@ -113,6 +114,7 @@ pub fn new_record(
         resumed: Vec::new(),
         invocation: Default::default(),
         warnings: Vec::new(),
+        version: plan.variables.get("version").cloned(),
         steps,
     }
 }

@@ -39,12 +39,19 @@ pub enum Notice {
     Failure(Error),
 }
 
+/// How the questions of a run are answered: `--yes`, and who approves (`--approver`).
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    pub yes: bool,
+    pub approver: Option<String>,
+}
+
 /// What the command line asked for a new run, rehearsal or rollback.
 pub struct StartRequest {
     pub mode: Mode,
     pub runbook: PathBuf,
     pub selection: Selection,
-    pub yes: bool,
+    pub answers: Answers,
     pub reason: Option<String>,
     pub on_failure: Option<OnFailure>,
     pub skip_rehearsal: Option<String>,
@@ -59,7 +66,7 @@ pub struct Prepared {
     pub record: RunRecord,
     pub(super) store: Box<dyn Store>,
     pub state_dir: PathBuf,
-    pub(super) yes: bool,
+    pub(super) answers: Answers,
     pub(super) on_failure: OnFailure,
     /// For a resumed run: what it was prepared from, checked again under the lock.
     pub(super) resumption: Option<Resumption>,
@@ -138,7 +145,7 @@ pub fn start(
         record,
         store,
         state_dir,
-        yes: request.yes,
+        answers: request.answers.clone(),
         resumption: None,
         force_lock: request.force_lock,
         closing,
@@ -289,7 +296,8 @@ impl Prepared {
                     self.state_dir.clone(),
                 );
                 let options = Options {
-                    yes: self.yes,
+                    yes: self.answers.yes,
+                    approver: self.answers.approver.clone(),
                     logs_dir: state::logs_dir(&self.state_dir, &run_id),
                     operator: record.operator.clone(),
                     on_failure: self.on_failure,

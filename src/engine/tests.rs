@@ -83,6 +83,7 @@ struct Outcome {
 fn options(on_failure: OnFailure) -> Options {
     Options {
         yes: false,
+        approver: None,
         logs_dir: PathBuf::from("/nonexistent-shipbook-test/logs"),
         operator: "ann@host".into(),
         on_failure,

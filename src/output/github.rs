@@ -103,10 +103,12 @@ impl Observer for GithubActions {
             }
             Event::RunFinished { run } => {
                 // The step summary is the change note, as written (a run whose note could not
-                // be written has none to show).
+                // be written has none to show), without its front matter: a summary page shows
+                // Markdown, and the YAML would show as text.
                 if let (Some(summary), Some(note)) = (&self.summary, &run.note)
                     && let Ok(note) = std::fs::read_to_string(note)
                 {
+                    let note = without_front_matter(&note);
                     let _ = OpenOptions::new()
                         .create(true)
                         .append(true)
@@ -118,6 +120,13 @@ impl Observer for GithubActions {
         }
         Ok(())
     }
+}
+
+/// A note's text after its front matter block, if it has one.
+fn without_front_matter(note: &str) -> &str {
+    note.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(note, |(_, body)| body.trim_start_matches('\n'))
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ pub(crate) fn run() -> RunRecord {
         skip_rehearsal: None,
         resumed: Vec::new(),
         warnings: Vec::new(),
+        version: None,
         invocation: Invocation::default(),
         steps: Vec::new(),
     }
@@ -72,6 +73,7 @@ pub(crate) fn step() -> StepRecord {
         detail: Some("exited with 2".into()),
         phase: Phase::Steps,
         tag: None,
+        approved_by: None,
         samples: Vec::new(),
     }
 }

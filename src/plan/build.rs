@@ -303,7 +303,10 @@ fn rollback_confirmation(
     let mut step = PlannedStep::simple(
         "confirm-rollback",
         "Confirm the rollback",
-        Action::Confirm(Confirmation { prompt }),
+        Action::Confirm(Confirmation {
+            prompt,
+            approvers: Vec::new(),
+        }),
         first.dir.clone(),
     );
     step.env = first.env.clone();

@@ -67,6 +67,9 @@ pub struct Watching {
 #[serde(tag = "kind", rename = "confirm")]
 pub struct Confirmation {
     pub prompt: String,
+    /// Who may approve it (`approvers`); empty when anyone at the terminal may.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<String>,
 }
 
 /// Work a step does, in the resolved form its action runs.

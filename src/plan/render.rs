@@ -118,6 +118,7 @@ impl Renderer<'_> {
             }),
             StepAction::Confirm(prompt) => Action::Confirm(Confirmation {
                 prompt: self.shown(prompt),
+                approvers: Vec::new(),
             }),
             StepAction::Config(config) => {
                 Action::Work(Work::Config(config.get_ref().resolve(config.span(), self)))
@@ -148,7 +149,10 @@ impl Renderer<'_> {
     }
 
     pub fn step(&mut self, step: &runbook::Step, context: &StepContext<'_>) -> PlannedStep {
-        let action = self.action(&step.action, context.shell);
+        let mut action = self.action(&step.action, context.shell);
+        if let (Action::Confirm(confirmation), Some(approvers)) = (&mut action, &step.approvers) {
+            confirmation.approvers = approvers.get_ref().clone();
+        }
         let mut env = context.environment_env.clone();
         for (name, value) in &step.env {
             env.insert(name.clone(), self.text(value.get_ref(), value.span()));

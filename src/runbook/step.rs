@@ -111,6 +111,10 @@ pub struct RawStep {
     pub rehearsal: Option<RehearsalChoice>,
     /// Whether a resumed run may run this step again (default true).
     pub idempotent: Option<bool>,
+    /// On a `confirm` step: the people who may approve it. The answer is recorded as theirs:
+    /// the operator's user name when it is listed, or `--approver NAME`, checked against it.
+    #[schemars(with = "Option<Vec<String>>", length(min = 1))]
+    pub approvers: Option<Spanned<Vec<String>>>,
 }
 
 /// The `[rollback]` table: the emergency procedure that `shipbook rollback` runs, and that
@@ -182,6 +186,7 @@ pub struct Step {
     pub continue_on_error: bool,
     pub rehearsal: Option<RehearsalChoice>,
     pub idempotent: Option<bool>,
+    pub approvers: Option<Spanned<Vec<String>>>,
 }
 
 impl Step {
@@ -233,6 +238,7 @@ impl RawStep {
             continue_on_error: self.continue_on_error,
             rehearsal: self.rehearsal,
             idempotent: self.idempotent,
+            approvers: self.approvers,
         })
     }
 }

@@ -382,6 +382,39 @@ impl Checker<'_> {
         diagnostic.expected = Some(instead.to_string());
     }
 
+    /// `approvers` names people who may approve a `confirm` step: only there, each once.
+    fn approvers(&mut self, step: &Step) {
+        let Some(approvers) = &step.approvers else {
+            return;
+        };
+        let span = approvers.span();
+        if !matches!(step.action, StepAction::Confirm(_)) {
+            let diagnostic = self.error(
+                span.clone(),
+                format!(
+                    "`approvers` on a `{}` step: only a `confirm` step is approved",
+                    step.action.kind()
+                ),
+            );
+            diagnostic.expected = Some("`approvers` only beside `confirm = \"…\"`".into());
+        }
+        let names = approvers.get_ref();
+        if names.is_empty() {
+            let diagnostic = self.error(span.clone(), "`approvers = []` lets nobody approve");
+            diagnostic.expected = Some("the user names of those who may approve".into());
+        }
+        for (index, name) in names.iter().enumerate() {
+            if name.trim().is_empty() {
+                self.error(span.clone(), "an empty name in `approvers`");
+            } else if names[..index].contains(name) {
+                self.error(
+                    span.clone(),
+                    format!("`{name}` is listed twice in `approvers`"),
+                );
+            }
+        }
+    }
+
     /// A watch's metric must be one of the runbook's `[[metrics]]`: its command and direction
     /// are there, and its value before the first step is what a regression is measured from.
     fn watched_metric(&mut self, watch: &crate::actions::watch::spec::WatchSpec) {
@@ -422,6 +455,7 @@ impl Checker<'_> {
         if let Some(undo) = &step.undo {
             self.command(undo);
         }
+        self.approvers(step);
         self.timeout_applies(step);
         for value in step.env.values() {
             self.check_text(value.get_ref(), value.span());

@@ -29,6 +29,7 @@ pub(super) fn step(position: u32, id: &str, kind: StepKind, phase: Phase) -> Ste
         detail: None,
         phase,
         tag: None,
+        approved_by: None,
         samples: Vec::new(),
     }
 }
@@ -80,6 +81,7 @@ pub(super) fn sample_run(run_id: &str, owner: &Owner) -> RunRecord {
         skip_rehearsal: None,
         resumed: vec!["2024-05-01T09:29:00.000Z by ann@host".into()],
         warnings: Vec::new(),
+        version: None,
         invocation: Invocation {
             vars: vec!["version=1.2.0".into()],
             only: Vec::new(),

@@ -117,6 +117,9 @@ pub struct RunRecord {
     /// What the command line chose, so that `resume` plans the run the same way again.
     #[serde(default)]
     pub invocation: Invocation,
+    /// The `version` variable of the run, when the runbook has one, for the note's front matter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// What went wrong beside the steps without failing the run, such as a notification that
     /// could not be sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -148,6 +151,9 @@ pub struct StepRecord {
     /// For a `tag` step: the tag it made or found.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tag: Option<TagRecord>,
+    /// For a `confirm` step with `approvers`: who approved, one of them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub approved_by: Option<String>,
     /// For a `watch` step: every sample taken, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub samples: Vec<WatchSample>,

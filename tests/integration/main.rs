@@ -3,6 +3,7 @@
 
 mod test;
 
+mod approvers;
 mod check;
 mod ci;
 mod concurrency;

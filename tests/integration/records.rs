@@ -87,7 +87,14 @@ fn note_prints_the_change_note_as_markdown_or_json() {
         .success()
         .json();
     assert_eq!(json["run"]["runbook"], "api");
-    assert!(json["markdown"].as_str().unwrap().starts_with("# api"));
+    assert!(
+        json["markdown"]
+            .as_str()
+            .unwrap()
+            .starts_with("---\nrunbook: \"api\"\n")
+    );
+    assert_eq!(json["front_matter"]["runbook"], "api");
+    assert!(crate::test::note_body(json["markdown"].as_str().unwrap()).starts_with("# api"));
 }
 
 #[test]

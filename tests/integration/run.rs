@@ -337,5 +337,8 @@ fn notes_dir_gets_a_copy_of_the_note() {
     test.run().success();
     let run_id = test.last_run()["run_id"].as_str().unwrap().to_string();
     let copy = test.read(&format!("docs/releases/{run_id}.md"));
-    assert!(copy.starts_with("# web: succeeded"), "{copy}");
+    assert!(
+        crate::test::note_body(&copy).starts_with("# web: succeeded"),
+        "{copy}"
+    );
 }

@@ -116,7 +116,10 @@ fn rollback_runs_the_procedure_as_a_run_of_its_own() {
     assert_eq!(record["mode"], "rollback");
     assert_eq!(record["status"], "succeeded");
     let note = test.shipbook(&["note", "last"]).success().stdout;
-    assert!(note.starts_with("# ROLLBACK: web: succeeded"), "{note}");
+    assert!(
+        crate::test::note_body(&note).starts_with("# ROLLBACK: web: succeeded"),
+        "{note}"
+    );
     assert!(note.contains("pages are down"), "{note}");
 }
 
@@ -297,7 +300,10 @@ fn a_rehearsal_creates_no_tag_skips_what_it_should_and_runs_the_rollback() {
     assert_eq!(rollback["phase"], "rollback");
     assert_eq!(rollback["status"], "succeeded");
     let note = test.shipbook(&["note", "last"]).success().stdout;
-    assert!(note.starts_with("# REHEARSAL: web to staging"), "{note}");
+    assert!(
+        crate::test::note_body(&note).starts_with("# REHEARSAL: web to staging"),
+        "{note}"
+    );
     assert!(note.contains("## Rollback, rehearsed"), "{note}");
     assert!(note.contains("the rollback took"), "{note}");
 }

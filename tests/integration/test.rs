@@ -215,6 +215,13 @@ pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// A change note's text after its front matter block.
+pub fn note_body(note: &str) -> &str {
+    note.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(note, |(_, body)| body.trim_start_matches('\n'))
+}
+
 /// Whether a process with this pid exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -16,13 +16,14 @@ use crate::runbook::Mode;
 use crate::store::record::RunRecord;
 use crate::text::duration::human;
 
+pub mod front_matter;
 mod header;
 mod results;
 mod watches;
 
 /// The whole note, as Markdown.
 pub fn render(run: &RunRecord) -> String {
-    let mut out = String::new();
+    let mut out = front_matter::block(run);
     let mode = run.mode;
     header::title(&mut out, run, mode);
     header::change(&mut out, run);

@@ -96,14 +96,16 @@ ALTER TABLE runs ADD COLUMN uncommitted TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX runs_by_mode ON runs (runbook, env, mode, started_at DESC);
 "#;
 
-/// Version 5: the samples of a `watch` step, as JSON.
+/// Version 5: the samples of a `watch` step, as JSON, and who approved a `confirm` step.
 const WATCH_SAMPLES: &str = r#"
 ALTER TABLE steps ADD COLUMN samples TEXT;
+ALTER TABLE steps ADD COLUMN approved_by TEXT;
 "#;
 
-/// Version 6: the warnings of a run (a notification that could not be sent).
+/// Version 6: the warnings of a run (a notification that could not be sent), and its version.
 const RUN_WARNINGS: &str = r#"
 ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runs ADD COLUMN version TEXT;
 "#;
 
 /// Every migration, oldest first; the position + 1 is the version it produces.

@@ -23,12 +23,12 @@ pub(super) fn insert_run(
             pid, pid_start, reason, owner, expected, description, git_sha, git_branch, git_dirty,
             previous_tag, files_touched, rollback_note, rollback_command, started_at, finished_at,
             status, status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation,
-            uncommitted, warnings)
+            uncommitted, warnings, version)
          VALUES (:run_id, :runbook, :runbook_path, :content_hash, :mode, :env, :operator, :host,
             :pid, :pid_start, :reason, :owner, :expected, :description, :git_sha, :git_branch,
             :git_dirty, :previous_tag, :files_touched, :rollback_note, :rollback_command,
             :started_at, :finished_at, :status, :status_reason, :note, :metrics, :rehearsal,
-            :skip_rehearsal, :resumed, :invocation, :uncommitted, :warnings)",
+            :skip_rehearsal, :resumed, :invocation, :uncommitted, :warnings, :version)",
         named_params! {
             ":run_id": run.run_id,
             ":runbook": run.runbook,
@@ -63,6 +63,7 @@ pub(super) fn insert_run(
             ":invocation": to_json(&run.invocation),
             ":uncommitted": to_json(&run.uncommitted),
             ":warnings": to_json(&run.warnings),
+            ":version": run.version,
         },
     )?;
     for step in &run.steps {
@@ -163,15 +164,17 @@ pub(super) fn upsert_step(connection: &Connection, run_id: &str, step: &StepReco
     connection
         .prepare_cached(
             "INSERT INTO steps (run_id, position, step_id, name, kind, command, status, attempts,
-                exit_code, started_at, duration_ms, log, log_tail, detail, phase, tag, samples)
+                exit_code, started_at, duration_ms, log, log_tail, detail, phase, tag, samples,
+                approved_by)
              VALUES (:run_id, :position, :step_id, :name, :kind, :command, :status, :attempts,
                 :exit_code, :started_at, :duration_ms, :log, :log_tail, :detail, :phase, :tag,
-                :samples)
+                :samples, :approved_by)
              ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status,
                 attempts = excluded.attempts, exit_code = excluded.exit_code,
                 started_at = excluded.started_at, duration_ms = excluded.duration_ms,
                 log = excluded.log, log_tail = excluded.log_tail, detail = excluded.detail,
-                tag = excluded.tag, samples = excluded.samples",
+                tag = excluded.tag, samples = excluded.samples,
+                approved_by = excluded.approved_by",
         )?
         .execute(named_params! {
             ":run_id": run_id,
@@ -191,6 +194,7 @@ pub(super) fn upsert_step(connection: &Connection, run_id: &str, step: &StepReco
             ":phase": step.phase,
             ":tag": to_json(&step.tag),
             ":samples": (!step.samples.is_empty()).then(|| to_json(&step.samples)),
+            ":approved_by": step.approved_by,
         })?;
     Ok(())
 }
@@ -247,7 +251,7 @@ const RUN_COLUMNS: &str = "run_id, runbook, runbook_path, content_hash, mode, en
     pid, pid_start, reason, owner, expected, description, git_sha, git_branch, git_dirty,
     previous_tag, files_touched, rollback_note, rollback_command, started_at, finished_at, status,
     status_reason, note, metrics, rehearsal, skip_rehearsal, resumed, invocation, uncommitted,
-    warnings";
+    warnings, version";
 
 /// The runs newest first, without their steps.
 pub(super) fn list_runs(
@@ -285,7 +289,7 @@ pub(super) fn load_run(connection: &Connection, run_id: &str) -> Outcome<Option<
 fn load_steps(connection: &Connection, run_id: &str) -> Outcome<Vec<StepRecord>> {
     let mut statement = connection.prepare_cached(
         "SELECT position, step_id, name, kind, command, status, attempts, exit_code, started_at,
-            duration_ms, log, log_tail, detail, phase, tag, samples
+            duration_ms, log, log_tail, detail, phase, tag, samples, approved_by
          FROM steps WHERE run_id = ?1 ORDER BY position",
     )?;
     let mut rows = statement.query([run_id])?;
@@ -317,6 +321,7 @@ fn read_run(row: &Columns<'_, '_>) -> Outcome<(RunRecord, Owner)> {
         git_dirty: row.get("git_dirty")?,
         uncommitted: row.json("uncommitted")?,
         warnings: row.json("warnings")?,
+        version: row.get("version")?,
         previous_tag: row.get("previous_tag")?,
         files_touched: row.json("files_touched")?,
         rollback_note: row.get("rollback_note")?,
@@ -354,5 +359,6 @@ fn read_step(row: &Columns<'_, '_>) -> Outcome<StepRecord> {
         phase: row.get("phase")?,
         tag: row.json("tag")?,
         samples: row.json("samples")?,
+        approved_by: row.get("approved_by")?,
     })
 }

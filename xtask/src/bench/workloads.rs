@@ -310,6 +310,7 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
                 Phase::Steps
             },
             tag: None,
+            approved_by: None,
             samples: Vec::new(),
         });
         offset += duration as i64;
@@ -363,6 +364,7 @@ fn history_run(index: usize, started: DateTime<Utc>, state_dir: &Path, owner: &O
         skip_rehearsal: None,
         resumed: Vec::new(),
         warnings: Vec::new(),
+        version: None,
         invocation: Invocation::default(),
         steps,
     }

@@ -1,0 +1,90 @@
+//! The facts of a note at its very top, as YAML front matter, so that a folder of notes
+//! (`notes_dir`) can be searched, indexed and rendered by the static-site tools that read it.
+//!
+//! Every value is written as a JSON string, number, list or null: JSON's flow forms are YAML
+//! too, and JSON's escaping means that a reason holding `:`, `#`, quotes or a newline cannot
+//! break the block. The same fields are what `note --format json` gives as `front_matter`.
+
+use serde_json::{Value, json};
+
+use crate::store::record::{Phase, RunRecord};
+
+/// The front matter's fields, in the order they are written.
+pub fn fields(run: &RunRecord) -> Vec<(&'static str, Value)> {
+    let tag = run
+        .steps
+        .iter()
+        .filter(|step| step.phase == Phase::Steps)
+        .find_map(|step| step.tag.as_ref())
+        .map(|tag| tag.name.clone());
+    let approvers: Vec<String> = run
+        .steps
+        .iter()
+        .filter_map(|step| step.approved_by.clone())
+        .collect();
+    vec![
+        ("runbook", json!(run.runbook)),
+        ("version", json!(run.version)),
+        ("environment", json!(run.env)),
+        ("mode", json!(run.mode.as_str())),
+        ("status", json!(run.status.as_str())),
+        ("run_id", json!(run.run_id)),
+        ("commit", json!(run.git_sha)),
+        ("tag", json!(tag)),
+        ("operator", json!(run.operator)),
+        ("approvers", json!(approvers)),
+        ("started", json!(run.started_at.to_string())),
+        ("finished", json!(run.finished_at.map(|at| at.to_string()))),
+        (
+            "rehearsal",
+            json!(run.rehearsal.as_ref().map(|r| r.run_id.clone())),
+        ),
+        ("content_hash", json!(run.content_hash)),
+    ]
+}
+
+/// The fields as one JSON object.
+pub fn object(run: &RunRecord) -> Value {
+    Value::Object(
+        fields(run)
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
+/// The front matter block, `---` lines included.
+pub fn block(run: &RunRecord) -> String {
+    let mut out = String::from("---\n");
+    for (key, value) in fields(run) {
+        out.push_str(key);
+        out.push_str(": ");
+        out.push_str(&value.to_string());
+        out.push('\n');
+    }
+    out.push_str("---\n\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_hostile_reason_or_name_cannot_break_the_yaml() {
+        let mut run = crate::output::test_records::run();
+        run.runbook = "web: \"prod\" # not a comment\n---\nstatus: succeeded".into();
+        run.version = Some("1.2.0".into());
+        let text = block(&run);
+        let yaml = text
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split("\n---\n").next())
+            .unwrap();
+        let parsed: BTreeMap<String, serde_json::Value> = serde_saphyr::from_str(yaml).unwrap();
+        assert_eq!(parsed["runbook"], run.runbook.as_str());
+        assert_eq!(parsed["status"], run.status.as_str());
+        assert_eq!(parsed["version"], "1.2.0");
+        assert_eq!(parsed.len(), fields(&run).len());
+    }
+}
