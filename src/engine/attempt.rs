@@ -139,27 +139,13 @@ impl Executor<'_> {
         sheltered: bool,
     ) -> Result<Option<Stop>> {
         let planned = self.planned[index].clone();
-        let log = self.options.logs_dir.join(format!("{}.log", planned.id));
         // A resumed step's attempts count on from the earlier run's: "attempt 3 of 4", never
         // "attempt 3 of 2"; this run still gets its first attempt and every retry.
         let earlier = self.run.steps[index].attempts;
         let max_attempts = earlier + planned.retries + 1;
         let started = self.effects.elapsed();
-        {
-            let step = &mut self.run.steps[index];
-            step.started_at = Some(self.effects.now());
-            step.log = Some(log.display().to_string());
-        }
-        let env = self.command_env(&planned.id, &planned.env);
-        let context = WorkContext {
-            step_id: &planned.id,
-            dir: &planned.dir,
-            env: &env,
-            timeout: planned.timeout,
-            log: &log,
-            sheltered,
-            rehearsal: self.plan.mode == Mode::Rehearsal,
-        };
+        let (log, env) = self.begin_step(index, &planned);
+        let context = self.work_context(&planned, &env, &log, sheltered);
 
         let (outcome, attempt) = self.attempt_until_done(
             index,
@@ -247,6 +233,40 @@ impl Executor<'_> {
             attempt += 1;
         };
         Ok((outcome, attempt))
+    }
+
+    /// Where a step's work writes its log and the environment it runs with; the step's start
+    /// and log are noted in its record.
+    pub(super) fn begin_step(
+        &mut self,
+        index: usize,
+        planned: &crate::plan::PlannedStep,
+    ) -> (std::path::PathBuf, BTreeMap<String, String>) {
+        let log = self.options.logs_dir.join(format!("{}.log", planned.id));
+        let step = &mut self.run.steps[index];
+        step.started_at = Some(self.effects.now());
+        step.log = Some(log.display().to_string());
+        let env = self.command_env(&planned.id, &planned.env);
+        (log, env)
+    }
+
+    /// Where and how one attempt of `planned`'s work runs.
+    pub(super) fn work_context<'c>(
+        &self,
+        planned: &'c crate::plan::PlannedStep,
+        env: &'c BTreeMap<String, String>,
+        log: &'c std::path::Path,
+        sheltered: bool,
+    ) -> WorkContext<'c> {
+        WorkContext {
+            step_id: &planned.id,
+            dir: &planned.dir,
+            env,
+            timeout: planned.timeout,
+            log,
+            sheltered,
+            rehearsal: self.plan.mode == Mode::Rehearsal,
+        }
     }
 
     /// Marks step `index` running for another attempt, and tells it. An attempt the record did

@@ -36,24 +36,10 @@ impl Executor<'_> {
     pub(super) fn watch(&mut self, index: usize, watching: &Watching) -> Result<Option<Stop>> {
         let planned = self.planned[index].clone();
         let watch = &watching.watch;
-        let log = self.options.logs_dir.join(format!("{}.log", planned.id));
-        {
-            let step = &mut self.run.steps[index];
-            step.started_at = Some(self.effects.now());
-            step.log = Some(log.display().to_string());
-            step.samples.clear();
-        }
+        let (log, env) = self.begin_step(index, &planned);
+        self.run.steps[index].samples.clear();
         self.announce_attempt(index, 1, None)?;
-        let env = self.command_env(&planned.id, &planned.env);
-        let context = WorkContext {
-            step_id: &planned.id,
-            dir: &planned.dir,
-            env: &env,
-            timeout: planned.timeout,
-            log: &log,
-            sheltered: false,
-            rehearsal: self.plan.mode == Mode::Rehearsal,
-        };
+        let context = self.work_context(&planned, &env, &log, false);
         let length = match (self.plan.mode, watch.rehearsal_duration) {
             (Mode::Rehearsal, Some(shorter)) => shorter,
             _ => watch.duration,
