@@ -87,12 +87,15 @@ pub enum WatchCheck {
 /// A watch as it runs: durations parsed, the check rendered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlannedWatch {
-    #[serde(serialize_with = "duration::serialize_millis")]
+    #[serde(rename = "for_ms", serialize_with = "duration::serialize_millis")]
     pub duration: Duration,
-    #[serde(serialize_with = "duration::serialize_millis")]
+    #[serde(rename = "every_ms", serialize_with = "duration::serialize_millis")]
     pub every: Duration,
     pub failures: u32,
-    #[serde(serialize_with = "duration::serialize_optional_millis")]
+    #[serde(
+        rename = "rehearsal_for_ms",
+        serialize_with = "duration::serialize_optional_millis"
+    )]
     pub rehearsal_duration: Option<Duration>,
     pub check: WatchCheck,
 }
