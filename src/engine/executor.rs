@@ -398,20 +398,9 @@ impl<'a> Executor<'a> {
         if self.options.yes || self.effects.can_ask() {
             return Ok(());
         }
-        let phases = match self.plan.mode {
-            Mode::Rollback => [Phase::Rollback, Phase::Rollback],
-            Mode::Rehearsal => [Phase::Steps, Phase::Rollback],
-            Mode::Run => [Phase::Steps, Phase::Steps],
-        };
         let mut phases_begun = Vec::new();
-        for (index, record) in self.run.steps.iter().enumerate() {
-            let done = matches!(record.status, StepStatus::Succeeded | StepStatus::Skipped);
-            if !phases.contains(&record.phase)
-                || done
-                || self.skip_reason(index, record.phase).is_some()
-            {
-                continue;
-            }
+        for index in self.steps_that_will_run() {
+            let record = &self.run.steps[index];
             let first_of_phase = !phases_begun.contains(&record.phase);
             phases_begun.push(record.phase);
             let question = match &self.planned[index].action {
@@ -430,17 +419,22 @@ impl<'a> Executor<'a> {
     }
 
     /// `--yes` answers a question nobody reads: for a step that names its approvers, it must
-    /// also say who approves (`--approver`), or the record would name nobody.
+    /// also say who approves (`--approver`), or the record would name nobody. Only steps this
+    /// run will reach count: one left out by `--only`, skipped by a rehearsal or already done
+    /// before a resume asks nothing.
     fn refuse_nameless_approval(&self) -> Result<()> {
         if !self.options.yes || self.options.approver.is_some() {
             return Ok(());
         }
-        let named = self.planned.iter().find_map(|step| match &step.action {
-            Action::Confirm(confirmation) if !confirmation.approvers.is_empty() => {
-                Some((step.id.clone(), confirmation.approvers.join(", ")))
-            }
-            _ => None,
-        });
+        let named =
+            self.steps_that_will_run()
+                .find_map(|index| match &self.planned[index].action {
+                    Action::Confirm(confirmation) if !confirmation.approvers.is_empty() => Some((
+                        self.planned[index].id.clone(),
+                        confirmation.approvers.join(", "),
+                    )),
+                    _ => None,
+                });
         match named {
             None => Ok(()),
             Some((step, approvers)) => Err(Error::usage(
@@ -448,6 +442,27 @@ impl<'a> Executor<'a> {
                 format!("--yes with --approver NAME, one of: {approvers}"),
             )),
         }
+    }
+
+    /// The steps of this run's phases that have not succeeded or been skipped and that neither
+    /// the plan nor a rehearsal skips, in order: the ones that may still ask a question.
+    fn steps_that_will_run(&self) -> impl Iterator<Item = usize> + '_ {
+        let phases = match self.plan.mode {
+            Mode::Rollback => [Phase::Rollback, Phase::Rollback],
+            Mode::Rehearsal => [Phase::Steps, Phase::Rollback],
+            Mode::Run => [Phase::Steps, Phase::Steps],
+        };
+        self.run
+            .steps
+            .iter()
+            .enumerate()
+            .filter(move |(index, record)| {
+                let done = matches!(record.status, StepStatus::Succeeded | StepStatus::Skipped);
+                phases.contains(&record.phase)
+                    && !done
+                    && self.skip_reason(*index, record.phase).is_none()
+            })
+            .map(|(index, _)| index)
     }
 
     /// Why a step will not run: the plan says so, or a rehearsal skips it.

@@ -81,16 +81,20 @@ pub fn new_record(
         host: owner.host,
         pid: owner.pid,
         reason: plan.reason.as_deref().map(|r| masker.text(r)),
-        owner: plan.owner.clone(),
-        expected: plan.expected.clone(),
-        description: plan.description.clone(),
+        owner: plan.owner.as_deref().map(|o| masker.text(o)),
+        expected: plan.expected.as_deref().map(|e| masker.text(e)),
+        description: plan.description.as_deref().map(|d| masker.text(d)),
         git_sha: plan.git.sha.clone(),
         git_branch: plan.git.branch.clone(),
         git_dirty: plan.git.dirty,
         uncommitted: Vec::new(),
         previous_tag: plan.git.previous_tag.clone(),
         files_touched,
-        rollback_note: plan.rollback.as_ref().and_then(|r| r.note.clone()),
+        rollback_note: plan
+            .rollback
+            .as_ref()
+            .and_then(|r| r.note.as_deref())
+            .map(|n| masker.text(n)),
         rollback_command: plan.rollback.as_ref().map(|r| masker.text(&r.commands())),
         started_at: Timestamp::now(),
         finished_at: None,
@@ -114,7 +118,7 @@ pub fn new_record(
         resumed: Vec::new(),
         invocation: Default::default(),
         warnings: Vec::new(),
-        version: plan.variables.get("version").cloned(),
+        version: plan.variables.get("version").map(|v| masker.text(v)),
         steps,
     }
 }

@@ -151,7 +151,11 @@ impl Renderer<'_> {
     pub fn step(&mut self, step: &runbook::Step, context: &StepContext<'_>) -> PlannedStep {
         let mut action = self.action(&step.action, context.shell);
         if let (Action::Confirm(confirmation), Some(approvers)) = (&mut action, &step.approvers) {
-            confirmation.approvers = approvers.get_ref().clone();
+            confirmation.approvers = approvers
+                .get_ref()
+                .iter()
+                .map(|name| name.get_ref().clone())
+                .collect();
         }
         let mut env = context.environment_env.clone();
         for (name, value) in &step.env {

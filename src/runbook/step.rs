@@ -114,7 +114,7 @@ pub struct RawStep {
     /// On a `confirm` step: the people who may approve it. The answer is recorded as theirs:
     /// the operator's user name when it is listed, or `--approver NAME`, checked against it.
     #[schemars(with = "Option<Vec<String>>", length(min = 1))]
-    pub approvers: Option<Spanned<Vec<String>>>,
+    pub approvers: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// The `[rollback]` table: the emergency procedure that `shipbook rollback` runs, and that
@@ -186,7 +186,7 @@ pub struct Step {
     pub continue_on_error: bool,
     pub rehearsal: Option<RehearsalChoice>,
     pub idempotent: Option<bool>,
-    pub approvers: Option<Spanned<Vec<String>>>,
+    pub approvers: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl Step {

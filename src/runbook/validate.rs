@@ -404,12 +404,16 @@ impl Checker<'_> {
             diagnostic.expected = Some("the user names of those who may approve".into());
         }
         for (index, name) in names.iter().enumerate() {
-            if name.trim().is_empty() {
-                self.error(span.clone(), "an empty name in `approvers`");
-            } else if names[..index].contains(name) {
+            let text = name.get_ref();
+            if text.trim().is_empty() {
+                self.error(name.span(), "an empty name in `approvers`");
+            } else if names[..index]
+                .iter()
+                .any(|earlier| earlier.get_ref() == text)
+            {
                 self.error(
-                    span.clone(),
-                    format!("`{name}` is listed twice in `approvers`"),
+                    name.span(),
+                    format!("`{text}` is listed twice in `approvers`"),
                 );
             }
         }

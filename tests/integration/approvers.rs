@@ -120,7 +120,70 @@ approvers = ["alice", "alice"]
 "#,
     );
     let check = test.shipbook(&["check", "runbooks/web.toml"]).code(2);
-    for needle in ["`approvers` on a `run` step", "`alice` is listed twice"] {
+    for needle in [
+        "`approvers` on a `run` step",
+        "`alice` is listed twice",
+        // The duplicate itself is pointed at, not the whole list.
+        "runbooks/web.toml:12:23",
+    ] {
         assert!(check.stderr.contains(needle), "{needle}:\n{}", check.stderr);
     }
+}
+
+#[test]
+fn yes_without_an_approver_is_fine_when_the_named_step_will_not_run() {
+    let test = project();
+    test.shipbook(&["run", "runbooks/web.toml", "--yes", "--only", "build"])
+        .success();
+}
+
+#[test]
+fn a_resume_past_the_approval_needs_no_approver_again() {
+    let test = project();
+    // `journal` as a folder makes the deploy after the approval fail.
+    test.write("journal/.keep", "");
+    test.shipbook(&[
+        "run",
+        "runbooks/web.toml",
+        "--yes",
+        "--approver",
+        "alice",
+        "--on-failure",
+        "stop",
+    ])
+    .code(1);
+    std::fs::remove_dir_all(test.join("journal")).unwrap();
+    test.shipbook(&["resume", "last", "--yes"]).success();
+    let record = test.last_run();
+    assert_eq!(record["status"], "succeeded");
+    assert_eq!(record["steps"][1]["approved_by"], "alice");
+}
+
+#[test]
+fn a_hostile_version_cannot_break_the_front_matter() {
+    let test = project();
+    let version = "2.4.0\u{7f}\u{85}\u{2028}\n---\nstatus: \"succeeded\" # x";
+    test.shipbook(&[
+        "run",
+        "runbooks/web.toml",
+        "--yes",
+        "--approver",
+        "bob",
+        "--var",
+        &format!("version={version}"),
+    ])
+    .success();
+    let note = test.shipbook(&["note", "last"]).success().stdout;
+    let yaml = note
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map(|(yaml, _)| yaml)
+        .unwrap_or_else(|| panic!("no front matter:\n{note}"));
+    assert!(
+        !yaml.contains('\u{7f}') && !yaml.contains('\u{85}'),
+        "{yaml:?}"
+    );
+    let facts: BTreeMap<String, serde_json::Value> = serde_saphyr::from_str(yaml).unwrap();
+    assert_eq!(facts["version"], version);
+    assert_eq!(facts["status"], "succeeded");
 }

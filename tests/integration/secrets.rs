@@ -411,3 +411,37 @@ run = "true"
         show.stdout
     );
 }
+
+#[test]
+fn a_secret_given_as_the_version_is_masked_in_the_record_and_the_front_matter() {
+    let mut test = Test::new()
+        .runbook(
+            "web",
+            r#"[runbook]
+name = "web"
+
+[vars]
+version = "1.0.0"
+
+[secrets]
+env = ["DEPLOY_TOKEN"]
+
+[[steps]]
+id = "build"
+run = "true {{ version }}"
+"#,
+        )
+        .env("DEPLOY_TOKEN", SECRET)
+        .args(&[
+            "run",
+            "runbooks/web.toml",
+            "--var",
+            &format!("version={SECRET}"),
+        ]);
+    test.run().success();
+    let record = test.shipbook(&["show", "last", "--json"]).success();
+    assert!(!record.stdout.contains(SECRET), "{}", record.stdout);
+    assert_eq!(record.json()["version"], "[masked:DEPLOY_TOKEN]");
+    let note = test.shipbook(&["note", "last"]).success().stdout;
+    assert!(!note.contains(SECRET), "{note}");
+}

@@ -59,10 +59,31 @@ pub fn block(run: &RunRecord) -> String {
     for (key, value) in fields(run) {
         out.push_str(key);
         out.push_str(": ");
-        out.push_str(&value.to_string());
+        out.push_str(&yaml_printable(&value.to_string()));
         out.push('\n');
     }
     out.push_str("---\n\n");
+    out
+}
+
+/// JSON escapes only the C0 controls, but YAML also refuses DEL, the C1 controls and the
+/// byte-order mark inside a document, and YAML 1.1 readers take NEL and the Unicode line and
+/// paragraph separators as line breaks. Each of them is written as a `\uXXXX` escape, which
+/// both JSON and YAML read back as the same character. They can only occur inside strings, so
+/// escaping them cannot change the structure.
+fn yaml_printable(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for character in json.chars() {
+        let code = u32::from(character);
+        let unsafe_for_yaml = code == 0x7f
+            || (0x80..=0x9f).contains(&code)
+            || matches!(code, 0x2028 | 0x2029 | 0xfeff | 0xfffe | 0xffff);
+        if unsafe_for_yaml {
+            out.push_str(&format!("\\u{code:04x}"));
+        } else {
+            out.push(character);
+        }
+    }
     out
 }
 
@@ -86,5 +107,26 @@ mod tests {
         assert_eq!(parsed["status"], run.status.as_str());
         assert_eq!(parsed["version"], "1.2.0");
         assert_eq!(parsed.len(), fields(&run).len());
+    }
+
+    #[test]
+    fn characters_yaml_refuses_are_escaped_and_read_back_the_same() {
+        let mut run = crate::output::test_records::run();
+        run.runbook = "del\u{7f} c1\u{85}\u{9b} bom\u{feff} ls\u{2028} é ✓".into();
+        let text = block(&run);
+        assert!(
+            !text.contains('\u{7f}') && !text.contains('\u{85}') && !text.contains('\u{feff}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("é ✓"),
+            "printable text stays as it is: {text}"
+        );
+        let yaml = text
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split("\n---\n").next())
+            .unwrap();
+        let parsed: BTreeMap<String, serde_json::Value> = serde_saphyr::from_str(yaml).unwrap();
+        assert_eq!(parsed["runbook"], run.runbook.as_str());
     }
 }
