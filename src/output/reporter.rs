@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use console::style;
-use indicatif::{ProgressBar, ProgressStyle};
+
+mod live_line;
 
 use crate::engine::event::{Event, Observer};
 use crate::error::Result;
@@ -18,6 +19,7 @@ use crate::store::record::{Phase, RunRecord, RunStatus, StepRecord, StepStatus};
 use crate::text::controls::escape_controls;
 use crate::text::duration::human;
 use crate::text::number;
+use live_line::LiveLine;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -46,7 +48,8 @@ macro_rules! say {
 pub struct Reporter {
     verbosity: Verbosity,
     live: bool,
-    spinner: Option<ProgressBar>,
+    /// In a terminal: the line that shows the running step.
+    live_line: Option<LiveLine>,
     /// The phase of the last step shown, to print a heading when it changes.
     phase: Phase,
 }
@@ -54,17 +57,18 @@ pub struct Reporter {
 impl Reporter {
     /// `live` is whether stderr is a terminal that can redraw a line.
     pub fn new(verbosity: Verbosity, live: bool) -> Reporter {
+        let live = live && verbosity == Verbosity::Normal;
         Reporter {
             verbosity,
-            live: live && verbosity == Verbosity::Normal,
-            spinner: None,
+            live,
+            live_line: live.then(LiveLine::start),
             phase: Phase::Steps,
         }
     }
 
     fn line(&self, text: impl AsRef<str>) {
-        match &self.spinner {
-            Some(spinner) => spinner.suspend(|| say!("{}", text.as_ref())),
+        match &self.live_line {
+            Some(live_line) => live_line.print(text.as_ref()),
             None => say!("{}", text.as_ref()),
         }
     }
@@ -81,10 +85,10 @@ impl Reporter {
         }
     }
 
-    /// Stops the spinner of the running step, if there is one, and clears its line.
-    fn clear_spinner(&mut self) {
-        if let Some(spinner) = self.spinner.take() {
-            spinner.finish_and_clear();
+    /// Stops showing the running step's live line, if there is one, and clears it.
+    fn hide_live_line(&mut self) {
+        if let Some(live_line) = &self.live_line {
+            live_line.hide();
         }
     }
 
@@ -177,16 +181,12 @@ impl Reporter {
             String::new()
         };
         if self.live {
-            self.clear_spinner();
+            self.hide_live_line();
             // A confirmation owns the terminal while it asks: no spinner may draw over it.
-            if step.kind != StepKind::Confirm {
-                let spinner = ProgressBar::new_spinner().with_style(
-                    ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
-                        .expect("a valid template"),
-                );
-                spinner.set_message(format!("{}{attempt}", Self::label(step)));
-                spinner.enable_steady_tick(Duration::from_millis(100));
-                self.spinner = Some(spinner);
+            if step.kind != StepKind::Confirm
+                && let Some(live_line) = &self.live_line
+            {
+                live_line.show(format!("{}{attempt}", Self::label(step)));
             }
         } else if self.shows_progress() {
             self.line(format!(
@@ -219,8 +219,8 @@ impl Reporter {
             "{strip} {failed} of {allowed} failures, {} left",
             crate::text::duration::human(left)
         );
-        if let Some(spinner) = &self.spinner {
-            spinner.set_message(format!(
+        if let Some(live_line) = self.live_line.as_ref().filter(|line| line.active()) {
+            live_line.update(format!(
                 "{} {} {}",
                 Self::label(step),
                 status,
@@ -242,7 +242,7 @@ impl Reporter {
 
     /// The failed attempt, and when the next one comes.
     fn step_retrying(&mut self, step: &StepRecord, delay: Duration) {
-        self.clear_spinner();
+        self.hide_live_line();
         if self.shows_progress() {
             self.line(format!(
                 "{} {} attempt {} {}; retrying in {}",
@@ -257,7 +257,7 @@ impl Reporter {
 
     /// The step's result line, which replaces its spinner.
     fn step_finished(&mut self, step: &StepRecord) {
-        self.clear_spinner();
+        self.hide_live_line();
         let duration = step
             .duration_ms
             .map(|ms| format!(" {}", style(human(Duration::from_millis(ms))).dim()))
@@ -327,7 +327,7 @@ impl Reporter {
     /// The run's result and duration (shown even with `--quiet` when it did not succeed), and
     /// where its change note is.
     fn run_finished(&mut self, run: &RunRecord) {
-        self.clear_spinner();
+        self.hide_live_line();
         let duration = run
             .duration_ms()
             .map(|ms| format!(" in {}", human(Duration::from_millis(ms))))

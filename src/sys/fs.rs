@@ -110,8 +110,20 @@ pub enum Existing {
 /// Writes a file through a temporary file beside it and a rename, so that no reader (and no
 /// crash) ever sees half of it. Creates the directory when needed. The temporary files that
 /// killed writers left in the directory are removed first. The file is private (0600), as
-/// tempfile has always made it.
+/// tempfile has always made it. Its content is flushed to the disk before the rename, so that
+/// not even a power cut leaves it empty.
 pub fn write_atomically(path: &Path, text: &str, existing: Existing) -> io::Result<()> {
+    write_through_rename(path, text, existing, true)
+}
+
+/// [`write_atomically`] without the flush to the disk, for a file that can be written again from
+/// the record (a change note): no process ever sees half of it, but a power cut right after the
+/// rename may leave it empty. An fsync is the dearest part of writing a small file.
+pub fn write_rebuildable(path: &Path, text: &str) -> io::Result<()> {
+    write_through_rename(path, text, Existing::Replace, false)
+}
+
+fn write_through_rename(path: &Path, text: &str, existing: Existing, sync: bool) -> io::Result<()> {
     use std::io::Write as _;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -129,7 +141,9 @@ pub fn write_atomically(path: &Path, text: &str, existing: Existing) -> io::Resu
     file.as_file()
         .set_permissions(std::fs::Permissions::from_mode(PRIVATE_FILE))?;
     file.write_all(text.as_bytes())?;
-    file.as_file().sync_all()?;
+    if sync {
+        file.as_file().sync_all()?;
+    }
     let persisted = match existing {
         Existing::Replace => file.persist(path),
         Existing::Keep => file.persist_noclobber(path),

@@ -1,5 +1,5 @@
 //! Where a step's output goes: its log file (created on the first byte), through the secret
-//! masker, and to the terminal with `-v`; copied from the step's pipe on a reused thread, or
+//! masker, and to the terminal with `-v`; pumped from the step's pipe by the process runner, or
 //! written by an action as it goes.
 //!
 //! A log is the one thing a run writes that may be huge, and a full disk must not cost the run
@@ -11,7 +11,6 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::sync::mpsc;
 
 use crate::mask::Masker;
 
@@ -210,97 +209,57 @@ impl Drop for LogWriter {
     }
 }
 
-pub(super) struct Copier {
-    /// Says the output has ended, and whether the log had to stop taking it.
-    pub(super) done: mpsc::Receiver<Option<LogCut>>,
-}
-
-/// One output copy for a copier thread to do.
-struct CopyJob {
-    reader: io::PipeReader,
+/// Copies a step's output from its pipe into the log (and the terminal with `-v`), masked, a
+/// chunk at a time: the process runner calls [`OutputPump::pump`] whenever its poll says the
+/// pipe is readable, on the thread that also waits for the step.
+pub(super) struct OutputPump {
     log: LazyLog,
     stream: crate::mask::StreamMasker,
     echo: Echo,
-    done: mpsc::Sender<Option<LogCut>>,
+    buffer: Vec<u8>,
+    masked: Vec<u8>,
 }
 
-/// Copier threads waiting for their next job. A thread is reused from step to step (starting
-/// one per step costs a stack mapping and fresh buffers every time); one still stuck on a pipe
-/// that a detached process holds open is simply not idle, and the next step gets a new one.
-static IDLE_COPIERS: std::sync::Mutex<Vec<mpsc::Sender<CopyJob>>> =
-    std::sync::Mutex::new(Vec::new());
-
-/// Copies the pipe into the log (and the terminal with `-v`) on a copier thread.
-pub(super) fn spawn_copier(
-    reader: io::PipeReader,
-    log: LazyLog,
-    masker: &Masker,
-    echo: Echo,
-) -> Copier {
-    let (done_tx, done) = mpsc::channel();
-    let mut job = CopyJob {
-        reader,
-        log,
-        stream: masker.stream(),
-        echo,
-        done: done_tx,
-    };
-    loop {
-        let idle = IDLE_COPIERS.lock().ok().and_then(|mut idle| idle.pop());
-        let Some(worker) = idle else { break };
-        match worker.send(job) {
-            Ok(()) => return Copier { done },
-            // That thread is gone; take the job back and try the next one.
-            Err(mpsc::SendError(returned)) => job = returned,
+impl OutputPump {
+    pub(super) fn new(log: LazyLog, masker: &Masker, echo: Echo) -> OutputPump {
+        OutputPump {
+            log,
+            stream: masker.stream(),
+            echo,
+            buffer: vec![0u8; CHUNK],
+            masked: Vec::new(),
         }
     }
-    let (jobs_tx, jobs) = mpsc::channel::<CopyJob>();
-    jobs_tx.send(job).expect("the receiver is alive");
-    std::thread::spawn(move || {
-        let mut buffer = vec![0u8; CHUNK];
-        let mut masked = Vec::with_capacity(CHUNK + 1024);
-        while let Ok(job) = jobs.recv() {
-            let (done, cut) = copy(job, &mut buffer, &mut masked);
-            // Idle again before saying so, so that the next step finds this thread.
-            if let Ok(mut idle) = IDLE_COPIERS.lock() {
-                idle.push(jobs_tx.clone());
+
+    /// Reads once from `reader` (which the caller's poll found readable) and writes what came.
+    /// Returns false at the end of the output (or when the pipe cannot be read any more).
+    pub(super) fn pump(&mut self, reader: &mut impl Read) -> bool {
+        let read = loop {
+            match reader.read(&mut self.buffer) {
+                Ok(read) => break read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(_) => return false,
             }
-            let _ = done.send(cut);
-        }
-    });
-    Copier { done }
-}
-
-/// Copies until the end of the output; returns the channel on which to say it is done, and
-/// whether the log had to stop taking the output.
-fn copy(
-    job: CopyJob,
-    buffer: &mut [u8],
-    masked: &mut Vec<u8>,
-) -> (mpsc::Sender<Option<LogCut>>, Option<LogCut>) {
-    let CopyJob {
-        mut reader,
-        mut log,
-        mut stream,
-        echo,
-        done,
-    } = job;
-    loop {
-        let read = match reader.read(buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
         };
-        masked.clear();
-        stream.push(&buffer[..read], masked);
-        write_out(&mut log, masked, echo);
+        if read == 0 {
+            return false;
+        }
+        self.masked.clear();
+        self.stream.push(&self.buffer[..read], &mut self.masked);
+        write_out(&mut self.log, &self.masked, self.echo);
+        true
     }
-    masked.clear();
-    stream.finish(masked);
-    write_out(&mut log, masked, echo);
-    let _ = log.flush();
-    (done, log.cut())
+
+    /// Writes out what the masker held back and flushes the log; says whether (and where) the
+    /// log had to stop taking the output.
+    pub(super) fn finish(mut self) -> Option<LogCut> {
+        self.masked.clear();
+        self.stream.finish(&mut self.masked);
+        write_out(&mut self.log, &self.masked, self.echo);
+        let _ = self.log.flush();
+        self.log.cut()
+    }
 }
 
 fn write_out(log: &mut impl Write, bytes: &[u8], echo: Echo) {

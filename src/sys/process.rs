@@ -2,22 +2,26 @@
 //!
 //! This is the mechanism under every step, undo, rollback and metric; the policy (retries, what a
 //! failure means) lives in the executor. The command is spawned through duct with stdin closed
-//! and stdout and stderr sharing one pipe, so the log interleaves them as they arrive. A reader
-//! thread copies the pipe to the log file through the secret masker in fixed-size chunks, which
-//! keeps memory flat whatever the volume. When the command's own process exits, whatever it left
+//! and stdout and stderr sharing one pipe, so the log interleaves them as they arrive. The
+//! thread that runs the step copies the pipe to the log file through the secret masker in
+//! fixed-size chunks, which keeps memory flat whatever the volume, while it waits for the
+//! command's exit in the same poll. When the command's own process exits, whatever it left
 //! running is ended, in its group or not (`containment`): no process of a step outlives the step
 //! unless it started a session of its own, and a background process cannot hold the pipe (and so
 //! shipbook) open.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::mask::Masker;
 use crate::sys::containment;
-use crate::sys::log::{LazyLog, spawn_copier};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+
+use crate::sys::log::{LazyLog, OutputPump};
 
 pub use crate::sys::log::{Echo, LogCut, LogWriter};
 // The executor asks this module for the tail of a step's log; the reading is shared with
@@ -79,21 +83,118 @@ pub fn run(
     echo: Echo,
     interrupt: &Interrupt,
 ) -> io::Result<Outcome> {
-    run_to(spec, log, masker, echo, None, interrupt)
+    Ok(run_to(spec, log, masker, echo, false, interrupt)?.0)
 }
 
-/// Runs `spec` with stderr (masked) into `log`, and stdout into `stdout` when given (else into
-/// the log too).
+/// How much of a metric command's stdout is kept: far more than a number needs.
+const MAX_METRIC_STDOUT: usize = 64 * 1024;
+
+/// How often the leader is looked at when the kernel offers no pidfd to wait on (before 5.3).
+const WITHOUT_PIDFD_TICK: Duration = Duration::from_millis(10);
+
+/// `/dev/null`, opened once: every step's stdin is a copy of it.
+fn dev_null() -> io::Result<std::fs::File> {
+    static DEV_NULL: std::sync::OnceLock<Option<std::fs::File>> = std::sync::OnceLock::new();
+    match DEV_NULL.get_or_init(|| std::fs::File::open("/dev/null").ok()) {
+        Some(file) => file.try_clone(),
+        None => std::fs::File::open("/dev/null"),
+    }
+}
+
+/// Runs `spec` with its output (masked) into `log`. With `capture_stdout`, stdout is kept apart
+/// in memory (its first [`MAX_METRIC_STDOUT`] bytes) and returned, and only stderr goes to the
+/// log.
+///
+/// One thread does all of it: a poll on the output pipes and on a pidfd of the command's own
+/// process wakes it for output to copy, for the command's exit, and for a timeout's deadline.
+/// A thread that copies while another waits costs two hand-overs a step, which is most of what
+/// a runner spends on a short step beyond the spawn itself.
 fn run_to(
     spec: &CommandSpec<'_>,
     log: &Path,
     masker: &Masker,
     echo: Echo,
-    stdout: Option<io::PipeWriter>,
+    capture_stdout: bool,
     interrupt: &Interrupt,
-) -> io::Result<Outcome> {
+) -> io::Result<(Outcome, Vec<u8>)> {
     let started = Instant::now();
     let (reader, writer) = io::pipe()?;
+    let (stdout_reader, stdout_writer) = if capture_stdout {
+        let (reader, writer) = io::pipe()?;
+        (Some(reader), Some(writer))
+    } else {
+        (None, None)
+    };
+    let mut log = LazyLog::new(log);
+    let handle = match start(spec, writer, stdout_writer) {
+        Ok(handle) => handle,
+        Err(error) => {
+            let program = spec.argv.first().map_or("", String::as_str);
+            let (code, message) = spawn_failure(program, spec.dir, &error);
+            let _ = writeln!(log, "shipbook: {message}");
+            let _ = log.flush();
+            if echo == Echo::Stderr {
+                eprintln!("shipbook: {message}");
+            }
+            let outcome = Outcome {
+                exit: Exit::SpawnFailed { code, message },
+                timed_out: false,
+                interrupted: false,
+                log_cut: None,
+            };
+            return Ok((outcome, Vec::new()));
+        }
+    };
+    let group = handle.pids().first().copied().unwrap_or(0) as i32;
+    interrupt.set_group(group);
+    if interrupt.requested() {
+        signal_group(group, Signal::TERM);
+    }
+
+    let mut output = Output {
+        pump: OutputPump::new(log, masker, echo),
+        log_pipe: Some(reader),
+        stdout_pipe: stdout_reader,
+        stdout: Vec::new(),
+    };
+    let (status, timed_out) = wait_copying(
+        &handle,
+        group,
+        spec.timeout.map(|t| started + t),
+        &mut output,
+    )?;
+    // The command has exited; end whatever it left behind, in its group or not, then copy what
+    // is still in the pipes.
+    containment::end_leftovers(group);
+    interrupt.set_group(0);
+    // Only a process that detached itself (setsid) can still hold a pipe now; its output after
+    // the grace period is not waited for.
+    output.drain_until(Instant::now() + GRACE_PERIOD);
+    let Output { pump, stdout, .. } = output;
+    let log_cut = pump.finish();
+
+    let exit = match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(signal)) => Exit::Signal(signal),
+        (None, None) => Exit::Code(1),
+    };
+    let outcome = Outcome {
+        exit,
+        timed_out,
+        interrupted: interrupt.requested(),
+        log_cut,
+    };
+    Ok((outcome, stdout))
+}
+
+/// Starts the command in a process group of its own, stdin on `/dev/null`, stdout and stderr
+/// into `log_writer` (stdout into `stdout_writer` when given). The write ends are closed here
+/// once the child has its copies, or the output would never end.
+fn start(
+    spec: &CommandSpec<'_>,
+    log_writer: io::PipeWriter,
+    stdout_writer: Option<io::PipeWriter>,
+) -> io::Result<duct::Handle> {
     let (program, args) = spec
         .argv
         .split_first()
@@ -105,12 +206,12 @@ fn run_to(
         .or_else(|| std::env::var("PATH").ok());
     let expression = duct::cmd(resolve(program, path_variable.as_deref()), args)
         .dir(spec.dir)
-        .stdin_null();
-    let mut expression = match stdout {
+        .stdin_file(dev_null()?);
+    let mut expression = match stdout_writer {
         Some(file) => expression.stdout_file(file),
-        None => expression.stdout_file(writer.try_clone()?),
+        None => expression.stdout_file(log_writer.try_clone()?),
     }
-    .stderr_file(writer)
+    .stderr_file(log_writer)
     .unchecked()
     .before_spawn(|command| {
         command.process_group(0);
@@ -119,67 +220,160 @@ fn run_to(
     for (name, value) in spec.env {
         expression = expression.env(name, value);
     }
+    expression.start()
+}
 
-    let mut log = LazyLog::new(log);
-    let handle = match expression.start() {
-        Ok(handle) => handle,
-        Err(error) => {
-            drop(expression);
-            let (code, message) = spawn_failure(program, spec.dir, &error);
-            let _ = writeln!(log, "shipbook: {message}");
-            let _ = log.flush();
-            if echo == Echo::Stderr {
-                eprintln!("shipbook: {message}");
-            }
-            return Ok(Outcome {
-                exit: Exit::SpawnFailed { code, message },
-                timed_out: false,
-                interrupted: false,
-                log_cut: None,
-            });
-        }
-    };
-    // The expression holds the write end of the pipe; the child has its own copy now, and
-    // ours must be closed or the reader would never see the end of the output.
-    drop(expression);
-    let group = handle.pids().first().copied().unwrap_or(0) as i32;
-    interrupt.set_group(group);
-    if interrupt.requested() {
-        signal_group(group, Signal::TERM);
+/// A running command's output: the pipe into its log and, for a metric, its stdout kept apart.
+struct Output {
+    pump: OutputPump,
+    log_pipe: Option<io::PipeReader>,
+    stdout_pipe: Option<io::PipeReader>,
+    stdout: Vec<u8>,
+}
+
+impl Output {
+    /// Whether a pipe is still open.
+    fn open(&self) -> bool {
+        self.log_pipe.is_some() || self.stdout_pipe.is_some()
     }
 
-    let copier = spawn_copier(reader, log, masker, echo);
-
-    let mut timed_out = false;
-    let status = match spec.timeout {
-        Some(timeout) => match handle.wait_deadline(started + timeout)? {
-            Some(output) => output.status,
-            None => {
-                timed_out = true;
-                terminate(group, &handle)?
+    /// Polls the open pipes (and `extra`, such as the leader's pidfd) until something is ready
+    /// or `timeout` passes; copies what is ready. Returns whether `extra` is ready.
+    fn poll(
+        &mut self,
+        extra: Option<BorrowedFd<'_>>,
+        timeout: Option<Duration>,
+    ) -> io::Result<bool> {
+        let mut fds = Vec::with_capacity(3);
+        if let Some(extra) = extra {
+            fds.push(PollFd::from_borrowed_fd(extra, PollFlags::IN));
+        }
+        for pipe in [&self.log_pipe, &self.stdout_pipe].into_iter().flatten() {
+            fds.push(PollFd::new(pipe, PollFlags::IN));
+        }
+        let timeout = timeout.map(|timeout| Timespec {
+            tv_sec: timeout.as_secs() as i64,
+            tv_nsec: i64::from(timeout.subsec_nanos()),
+        });
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(false),
+            Err(error) => return Err(error.into()),
+        }
+        let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
+        drop(fds);
+        let mut ready = ready.into_iter();
+        let extra_ready = extra.is_some() && ready.next() == Some(true);
+        if self.log_pipe.is_some() && ready.next() == Some(true) {
+            let pipe = self.log_pipe.as_mut().expect("polled because open");
+            if !self.pump.pump(pipe) {
+                self.log_pipe = None;
             }
-        },
-        None => handle.wait()?.status,
-    };
-    // The command has exited; end whatever it left behind, in its group or not, then let the
-    // copier drain what is still in the pipe.
-    containment::end_leftovers(group);
-    interrupt.set_group(0);
-    // Only a process that detached itself (setsid) can still hold the pipe now; its output after
-    // the grace period is not waited for.
-    let log_cut = copier.done.recv_timeout(GRACE_PERIOD).ok().flatten();
+        }
+        if self.stdout_pipe.is_some() && ready.next() == Some(true) {
+            let pipe = self.stdout_pipe.as_mut().expect("polled because open");
+            if !keep_some(pipe, &mut self.stdout) {
+                self.stdout_pipe = None;
+            }
+        }
+        Ok(extra_ready)
+    }
 
-    let exit = match (status.code(), status.signal()) {
-        (Some(code), _) => Exit::Code(code),
-        (None, Some(signal)) => Exit::Signal(signal),
-        (None, None) => Exit::Code(1),
-    };
-    Ok(Outcome {
-        exit,
-        timed_out,
-        interrupted: interrupt.requested(),
-        log_cut,
-    })
+    /// Copies until every pipe is closed, or until `deadline`.
+    fn drain_until(&mut self, deadline: Instant) {
+        while self.open() {
+            let now = Instant::now();
+            if now >= deadline || self.poll(None, Some(deadline - now)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Reads once from a metric's stdout, keeping what fits in [`MAX_METRIC_STDOUT`] and draining
+/// the rest, so that a talkative command never blocks on a full pipe. Returns false at its end.
+fn keep_some(pipe: &mut io::PipeReader, kept: &mut Vec<u8>) -> bool {
+    let mut buffer = [0u8; 8192];
+    match pipe.read(&mut buffer) {
+        Ok(0) => false,
+        Ok(read) => {
+            let room = MAX_METRIC_STDOUT.saturating_sub(kept.len());
+            kept.extend_from_slice(&buffer[..read.min(room)]);
+            true
+        }
+        Err(error) => matches!(
+            error.kind(),
+            io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+        ),
+    }
+}
+
+/// Copies the output while the command's own process runs, and returns its status once it has
+/// exited, with whether it was ended for its timeout: TERM to its group at the deadline, KILL
+/// after the grace period.
+fn wait_copying(
+    handle: &duct::Handle,
+    group: i32,
+    deadline: Option<Instant>,
+    output: &mut Output,
+) -> io::Result<(std::process::ExitStatus, bool)> {
+    // A pidfd turns the leader's exit into something poll can wait for along with its output.
+    // Without one (a kernel before 5.3, or a sandbox that refuses it) the leader is looked at
+    // every few milliseconds instead.
+    let pidfd = rustix::process::Pid::from_raw(group)
+        .filter(|_| pidfd_allowed())
+        .and_then(|pid| {
+            rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+        });
+    let mut timed_out = false;
+    let mut kill_at: Option<Instant> = None;
+    let mut look = pidfd.is_none();
+    loop {
+        if look && let Some(done) = handle.try_wait()? {
+            return Ok((done.status, timed_out));
+        }
+        let now = Instant::now();
+        if !timed_out && deadline.is_some_and(|deadline| now >= deadline) {
+            timed_out = true;
+            signal_group(group, Signal::TERM);
+            kill_at = Some(now + GRACE_PERIOD);
+        }
+        if kill_at.is_some_and(|at| now >= at) {
+            signal_group(group, Signal::KILL);
+            kill_at = None;
+        }
+        let next = [
+            deadline.filter(|_| !timed_out),
+            kill_at,
+            pidfd.is_none().then(|| now + WITHOUT_PIDFD_TICK),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let timeout = next.map(|at| at.saturating_duration_since(now));
+        if output.open() || pidfd.is_some() {
+            let leader_ready = output.poll(pidfd.as_ref().map(AsFd::as_fd), timeout)?;
+            look = pidfd.is_none() || leader_ready;
+        } else {
+            // No pipe and no pidfd: nothing to poll but time.
+            std::thread::sleep(timeout.unwrap_or(WITHOUT_PIDFD_TICK));
+            look = true;
+        }
+    }
+}
+
+/// Whether to wait on a pidfd; the tests turn it off to try the way without.
+#[cfg(not(test))]
+fn pidfd_allowed() -> bool {
+    true
+}
+
+#[cfg(test)]
+static WITHOUT_PIDFD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(test)]
+fn pidfd_allowed() -> bool {
+    !WITHOUT_PIDFD.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Runs a metric command: its stdout is read for the first number, its stderr goes to the log.
@@ -193,10 +387,8 @@ pub fn sample(
 ) -> io::Result<Result<f64, String>> {
     // The value is read from a pipe into memory, never through a file: a metric may print a
     // secret, and a file would hold it raw on disk, and keep it there after a kill -9.
-    let (reader, writer) = io::pipe()?;
-    let stdout = StdoutReader::start(reader);
-    let outcome = run_to(spec, log, masker, Echo::None, Some(writer), interrupt)?;
-    let raw_stdout = stdout.finish();
+    let (outcome, raw_stdout) = run_to(spec, log, masker, Echo::None, true, interrupt)?;
+    let raw_stdout = String::from_utf8_lossy(&raw_stdout).into_owned();
     // What the failure messages quote is masked before it is cut to length, so that no part of
     // a secret survives the cut.
     let stdout = masker.text(&raw_stdout);
@@ -237,51 +429,6 @@ pub fn sample(
             "{problem}; it printed: {}",
             quoted_output(&stdout)
         ))),
-    }
-}
-
-/// How much of a metric command's stdout is kept: far more than a number needs.
-const MAX_METRIC_STDOUT: usize = 64 * 1024;
-
-/// Reads a metric command's stdout on a thread of its own, keeping the first
-/// `MAX_METRIC_STDOUT` bytes and draining the rest, so that a talkative command never blocks on
-/// a full pipe.
-struct StdoutReader {
-    kept: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-    done: std::sync::mpsc::Receiver<()>,
-}
-
-impl StdoutReader {
-    fn start(mut reader: io::PipeReader) -> StdoutReader {
-        let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (sender, done) = std::sync::mpsc::channel();
-        let shared = std::sync::Arc::clone(&kept);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            while let Ok(read) = reader.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                if let Ok(mut kept) = shared.lock() {
-                    let room = MAX_METRIC_STDOUT.saturating_sub(kept.len());
-                    kept.extend_from_slice(&buffer[..read.min(room)]);
-                }
-            }
-            let _ = sender.send(());
-        });
-        StdoutReader { kept, done }
-    }
-
-    /// What the command printed, once the pipe is closed. The command's group has been ended
-    /// by then; a process that left the group and holds the pipe is not waited for long.
-    fn finish(self) -> String {
-        let _ = self.done.recv_timeout(Duration::from_secs(1));
-        let kept = self
-            .kept
-            .lock()
-            .map(|kept| kept.clone())
-            .unwrap_or_default();
-        String::from_utf8_lossy(&kept).into_owned()
     }
 }
 
@@ -340,16 +487,6 @@ fn resolve(program: &str, path_variable: Option<&str>) -> std::path::PathBuf {
     program.into()
 }
 
-/// TERM to the group, KILL after the grace period; returns the leader's status.
-fn terminate(group: i32, handle: &duct::Handle) -> io::Result<std::process::ExitStatus> {
-    signal_group(group, Signal::TERM);
-    if let Some(output) = handle.wait_timeout(GRACE_PERIOD)? {
-        return Ok(output.status);
-    }
-    signal_group(group, Signal::KILL);
-    Ok(handle.wait()?.status)
-}
-
 fn spawn_failure(program: &str, dir: &Path, error: &io::Error) -> (i32, String) {
     match error.kind() {
         io::ErrorKind::NotFound if !dir.is_dir() => (
@@ -365,5 +502,79 @@ fn spawn_failure(program: &str, dir: &Path, error: &io::Error) -> (i32, String) 
             format!("permission denied running `{program}` (is it executable?)"),
         ),
         _ => (126, format!("cannot start `{program}`: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_shell(script: &str, timeout: Option<Duration>) -> (Outcome, String) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let log = dir.path().join("step.log");
+        let argv = vec!["sh".to_string(), "-c".to_string(), script.to_string()];
+        let env = BTreeMap::new();
+        let spec = CommandSpec {
+            argv: &argv,
+            dir: dir.path(),
+            env: &env,
+            timeout,
+        };
+        let outcome = run(
+            &spec,
+            &log,
+            &Masker::new(&[]),
+            Echo::None,
+            &Interrupt::default(),
+        )
+        .expect("the command runs");
+        (outcome, std::fs::read_to_string(&log).unwrap_or_default())
+    }
+
+    /// One test for both ways of waiting, so that turning the pidfd off cannot race another
+    /// test of this module.
+    #[test]
+    fn output_exit_and_timeout_with_and_without_a_pidfd() {
+        for without in [false, true] {
+            WITHOUT_PIDFD.store(without, std::sync::atomic::Ordering::SeqCst);
+            let (outcome, log) =
+                run_shell("echo out; echo err >&2; sleep 0.2; echo late; exit 3", None);
+            assert_eq!(outcome.exit, Exit::Code(3), "without a pidfd: {without}");
+            assert_eq!(log, "out\nerr\nlate\n", "without a pidfd: {without}");
+
+            let (outcome, log) =
+                run_shell("echo begun; sleep 30", Some(Duration::from_millis(300)));
+            assert!(outcome.timed_out, "without a pidfd: {without}");
+            assert_eq!(outcome.exit, Exit::Signal(15), "without a pidfd: {without}");
+            assert_eq!(log, "begun\n");
+
+            // The leader closes its output long before it exits: the wait goes on without it.
+            let (outcome, _) = run_shell("exec >/dev/null 2>&1; sleep 0.2; exit 4", None);
+            assert_eq!(outcome.exit, Exit::Code(4), "without a pidfd: {without}");
+        }
+        WITHOUT_PIDFD.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_metric_keeps_its_stdout_apart_from_the_log() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let log = dir.path().join("metric.log");
+        let argv = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            "echo 'warming up' >&2; echo 42.5; yes filler | head -c 200000".to_string(),
+        ];
+        let env = BTreeMap::new();
+        let spec = CommandSpec {
+            argv: &argv,
+            dir: dir.path(),
+            env: &env,
+            timeout: None,
+        };
+        let value = sample(&spec, &log, &Masker::new(&[]), &Interrupt::default())
+            .expect("the command runs");
+        assert_eq!(value, Ok(42.5));
+        let log = std::fs::read_to_string(&log).unwrap();
+        assert!(log.starts_with("warming up\nstdout: 42.5"), "{log}");
     }
 }

@@ -178,3 +178,42 @@ fn ctrl_c_at_a_confirmation_interrupts_the_run() {
     assert_eq!(run["status"], "interrupted", "{run}");
     assert_eq!(run["steps"][0]["status"], "interrupted", "{run}");
 }
+
+#[test]
+fn the_running_step_shows_a_live_line_that_its_result_replaces() {
+    let test = Test::new().runbook(
+        "web",
+        r#"[runbook]
+name = "web"
+
+[[steps]]
+id = "slow"
+run = "sleep 0.6"
+
+[[steps]]
+id = "fast"
+run = "true"
+"#,
+    );
+    let (code, shown) = at_terminal(&test, "run runbooks/web.toml --yes", "change note:", b"");
+    assert_eq!(code, 0, "{shown}");
+    // The ticker drew the running step at least once (a spinner frame and its label), on a line
+    // it clears before anything else is written.
+    let drawn = shown
+        .split("\r\x1b[2K")
+        .skip(1)
+        .find(|line| line.contains("slow") && !line.contains('✓'))
+        .unwrap_or_else(|| panic!("no live line for `slow`:\n{shown:?}"));
+    assert!(drawn.contains("0s"), "the elapsed time: {drawn:?}");
+    let results: Vec<&str> = shown
+        .lines()
+        .filter_map(|line| line.rsplit("\r\x1b[2K").next())
+        .filter(|line| line.starts_with('✓'))
+        .collect();
+    assert_eq!(results.len(), 2, "{shown:?}");
+    assert!(results[0].starts_with("✓ slow"), "{results:?}");
+    assert!(results[1].starts_with("✓ fast"), "{results:?}");
+    // Nothing is drawn after the run's last line.
+    let tail = &shown[shown.rfind("change note:").unwrap()..];
+    assert!(!tail.contains("\x1b[2K"), "{tail:?}");
+}

@@ -82,6 +82,6 @@ pub fn write(run: &RunRecord, state_dir: &Path, notes_dir: Option<&Path>) -> Res
 
 /// Writes a note atomically, saying which file could not be written.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    crate::sys::fs::write_atomically(path, text, crate::sys::fs::Existing::Replace)
+    crate::sys::fs::write_rebuildable(path, text)
         .map_err(|source| Error::io(format!("cannot write {}", path.display()), source))
 }
