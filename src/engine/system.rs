@@ -46,6 +46,7 @@ impl SystemEffects {
     ) -> io::Result<WorkOutcome> {
         let spec = CommandSpec {
             argv: &command.argv,
+            shell_argv: command.shell_argv.as_deref(),
             dir: context.dir,
             env: context.env,
             timeout: context.timeout,
@@ -142,6 +143,7 @@ impl Effects for SystemEffects {
     ) -> io::Result<Result<f64, String>> {
         let spec = CommandSpec {
             argv: &metric.command.argv,
+            shell_argv: metric.command.shell_argv.as_deref(),
             dir: &metric.dir,
             env,
             timeout: metric.timeout,
@@ -222,6 +224,7 @@ impl Programs for StepPrograms<'_> {
         let argv: Vec<String> = argv.iter().map(|arg| (*arg).to_string()).collect();
         let spec = CommandSpec {
             argv: &argv,
+            shell_argv: None,
             dir,
             env: self.context.env,
             timeout: self.context.timeout,

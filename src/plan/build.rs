@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::render::{Renderer, StepContext, clean_path};
 use super::select::select;
+use super::shell::Shell;
 use super::variables::{self, RunContext};
 use super::{
     Action, Confirmation, Notification, Plan, PlanOptions, PlannedMetric, PlannedRollback,
@@ -153,9 +154,12 @@ fn render_body(
     options: &PlanOptions,
 ) -> Result<Body> {
     let work_dir = work_dir(runbook);
-    let shell: Vec<String> = runbook.header.shell.as_ref().map_or_else(
-        || vec!["sh".to_string(), "-c".to_string()],
-        |shell| shell.get_ref().clone(),
+    let shell = Shell::new(
+        runbook.header.shell.as_ref().map_or_else(
+            || vec!["sh".to_string(), "-c".to_string()],
+            |shell| shell.get_ref().clone(),
+        ),
+        runbook.header.shell_always,
     );
     let mut environment_env = BTreeMap::new();
     if let Some(environment) = options
@@ -213,7 +217,7 @@ fn render_notify(
             let planned = spec.resolve(spec.on.span(), renderer);
             let argv = match &planned.target {
                 NotifyTarget::Run { script } => {
-                    let mut argv = context.shell.to_vec();
+                    let mut argv = context.shell.argv.clone();
                     argv.push(script.clone());
                     argv
                 }

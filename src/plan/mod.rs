@@ -8,6 +8,7 @@
 mod build;
 mod render;
 mod select;
+mod shell;
 pub mod variables;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ use crate::text::duration::{serialize_millis, serialize_optional_millis};
 
 pub use crate::mask::Secret;
 pub use render::{clean_path, shell_quote};
+pub use shell::Shell;
 
 /// A command ready to spawn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +38,11 @@ pub struct ResolvedCommand {
     pub argv: Vec<String>,
     /// The command as the user wrote it, rendered: the script, or the arguments joined.
     pub display: String,
+    /// For a string command of plain words, run without the shell: how the shell would have
+    /// run it. The runner falls back to it for what only the shell can do (a script without a
+    /// `#!` line) and words its failures as that shell would.
+    #[serde(skip)]
+    pub shell_argv: Option<Vec<String>>,
 }
 
 /// What a planned step does: ask a person, or do work that is attempted, retried and logged.

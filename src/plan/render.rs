@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{Action, Confirmation, PlannedStep, ResolvedCommand, Watching, Work};
+use super::{Action, Confirmation, PlannedStep, ResolvedCommand, Shell, Watching, Work};
 use crate::actions::watch::spec::WatchCheck;
 use crate::mask::Masker;
 use crate::runbook::{self, Command, RehearsalChoice, Runbook, StepAction};
@@ -25,7 +25,7 @@ use crate::text::template;
 
 /// What every step of one plan shares.
 pub struct StepContext<'a> {
-    pub shell: &'a [String],
+    pub shell: &'a Shell,
     pub work_dir: &'a Path,
     pub environment_env: &'a BTreeMap<String, String>,
     pub env: Option<&'a str>,
@@ -84,15 +84,13 @@ impl Renderer<'_> {
         text.map(|text| self.shown(text))
     }
 
-    pub fn command(&mut self, command: &Spanned<Command>, shell: &[String]) -> ResolvedCommand {
+    pub fn command(&mut self, command: &Spanned<Command>, shell: &Shell) -> ResolvedCommand {
         let span = command.span();
         match command.get_ref() {
             Command::Shell(script) => {
                 let script = self.text(script, span);
                 let display = self.masker.text(&script);
-                let mut argv = shell.to_vec();
-                argv.push(script);
-                ResolvedCommand { argv, display }
+                shell.command(script, display)
             }
             Command::Argv(argv) => {
                 let argv: Vec<String> = argv
@@ -106,12 +104,16 @@ impl Renderer<'_> {
                     .map(|arg| shell_quote(&self.masker.text(arg)))
                     .collect::<Vec<_>>()
                     .join(" ");
-                ResolvedCommand { argv, display }
+                ResolvedCommand {
+                    argv,
+                    display,
+                    shell_argv: None,
+                }
             }
         }
     }
 
-    fn action(&mut self, action: &StepAction, shell: &[String]) -> Action {
+    fn action(&mut self, action: &StepAction, shell: &Shell) -> Action {
         match action {
             StepAction::Run(run) => Action::Work(Work::Run {
                 command: self.command(run, shell),
@@ -135,11 +137,9 @@ impl Renderer<'_> {
                     WatchCheck::Metric(_) => None,
                     WatchCheck::Http(http) => Some(Work::Http(http.clone())),
                     WatchCheck::Run(script) => {
-                        let mut argv = shell.to_vec();
-                        argv.push(script.clone());
                         let display = self.masker.text(script);
                         Some(Work::Run {
-                            command: ResolvedCommand { argv, display },
+                            command: shell.command(script.clone(), display),
                         })
                     }
                 };

@@ -168,6 +168,7 @@ fn stand_in_header() -> Header {
         reason: None,
         dir: None,
         shell: None,
+        shell_always: false,
         on_failure: None,
         notes_dir: None,
     }

@@ -90,6 +90,12 @@ pub struct Header {
     /// appended (default `["sh", "-c"]`).
     #[schemars(with = "Option<Vec<String>>", length(min = 1))]
     pub shell: Option<Spanned<Vec<String>>>,
+    /// Run every string command through `shell`. By default a command made only of plain words
+    /// (`cargo test --locked`: no quotes, `$`, globs, redirections, pipes, `;`, `&`, `~`,
+    /// assignments or shell built-ins) runs directly, as the shell would run it, when `shell`
+    /// is a POSIX shell.
+    #[serde(default)]
+    pub shell_always: bool,
     /// What happens when a step fails after its retries (unless it has `continue_on_error`):
     /// "ask" (the default), "undo", "stop" or "rollback" (the `[rollback]` procedure, at once, in
     /// the same run). `--on-failure` overrides it for one run.

@@ -33,6 +33,10 @@ use crate::text::words::one_line_folded;
 /// What to run.
 pub struct CommandSpec<'a> {
     pub argv: &'a [String],
+    /// For a command of plain words lifted out of the runbook's shell: how the shell would run
+    /// it. A program the kernel cannot execute itself (a script without `#!`) is run that way,
+    /// as the shell would, and failures to start are worded as the shell words them.
+    pub shell_argv: Option<&'a [String]>,
     pub dir: &'a Path,
     pub env: &'a BTreeMap<String, String>,
     pub timeout: Option<Duration>,
@@ -129,8 +133,7 @@ fn run_to(
     let handle = match start(spec, writer, stdout_writer) {
         Ok(handle) => handle,
         Err(error) => {
-            let program = spec.argv.first().map_or("", String::as_str);
-            let (code, message) = spawn_failure(program, spec.dir, &error);
+            let (code, message) = spawn_failure(spec, &error);
             let _ = writeln!(log, "shipbook: {message}");
             let _ = log.flush();
             if echo == Echo::Stderr {
@@ -195,8 +198,29 @@ fn start(
     log_writer: io::PipeWriter,
     stdout_writer: Option<io::PipeWriter>,
 ) -> io::Result<duct::Handle> {
-    let (program, args) = spec
-        .argv
+    let stdout_writer = match stdout_writer {
+        Some(writer) => writer,
+        None => log_writer.try_clone()?,
+    };
+    let started = start_argv(spec, spec.argv, &log_writer, &stdout_writer);
+    match (started, spec.shell_argv) {
+        // The shell runs a file the kernel will not (no `#!` line) as a shell script.
+        (Err(error), Some(shell_argv)) if error.raw_os_error() == Some(libc::ENOEXEC) => {
+            start_argv(spec, shell_argv, &log_writer, &stdout_writer)
+        }
+        (started, _) => started,
+    }
+}
+
+/// Starts `argv` with the rest of `spec`. The expression holds copies of the write ends, and
+/// drops them here once the child has its own.
+fn start_argv(
+    spec: &CommandSpec<'_>,
+    argv: &[String],
+    log_writer: &io::PipeWriter,
+    stdout_writer: &io::PipeWriter,
+) -> io::Result<duct::Handle> {
+    let (program, args) = argv
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
     let path_variable = spec
@@ -204,21 +228,23 @@ fn start(
         .get("PATH")
         .cloned()
         .or_else(|| std::env::var("PATH").ok());
-    let expression = duct::cmd(resolve(program, path_variable.as_deref()), args)
+    let mut expression = duct::cmd(resolve(program, path_variable.as_deref()), args)
         .dir(spec.dir)
-        .stdin_file(dev_null()?);
-    let mut expression = match stdout_writer {
-        Some(file) => expression.stdout_file(file),
-        None => expression.stdout_file(log_writer.try_clone()?),
-    }
-    .stderr_file(log_writer)
-    .unchecked()
-    .before_spawn(|command| {
-        command.process_group(0);
-        Ok(())
-    });
+        .stdin_file(dev_null()?)
+        .stdout_file(stdout_writer.try_clone()?)
+        .stderr_file(log_writer.try_clone()?)
+        .unchecked()
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        });
     for (name, value) in spec.env {
         expression = expression.env(name, value);
+    }
+    // The shell would have set PWD to the directory it runs in; a program started without it
+    // would see shipbook's own.
+    if spec.shell_argv.is_some() && spec.dir.is_absolute() {
+        expression = expression.env("PWD", spec.dir);
     }
     expression.start()
 }
@@ -487,21 +513,32 @@ fn resolve(program: &str, path_variable: Option<&str>) -> std::path::PathBuf {
     program.into()
 }
 
-fn spawn_failure(program: &str, dir: &Path, error: &io::Error) -> (i32, String) {
-    match error.kind() {
-        io::ErrorKind::NotFound if !dir.is_dir() => (
+fn spawn_failure(spec: &CommandSpec<'_>, error: &io::Error) -> (i32, String) {
+    let program = spec.argv.first().map_or("", String::as_str);
+    let dir = spec.dir;
+    // A command lifted out of the shell fails in the shell's words.
+    let shell = spec
+        .shell_argv
+        .and_then(|argv| argv.first())
+        .map(|shell| shell.rsplit('/').next().unwrap_or(shell));
+    match (error.kind(), shell) {
+        (io::ErrorKind::NotFound, _) if !dir.is_dir() => (
             127,
             format!("working directory {} does not exist", dir.display()),
         ),
-        io::ErrorKind::NotFound => (
+        (io::ErrorKind::NotFound, Some(shell)) => (127, format!("{shell}: {program}: not found")),
+        (io::ErrorKind::NotFound, None) => (
             127,
             format!("command not found: `{program}` (not on PATH, or no such file)"),
         ),
-        io::ErrorKind::PermissionDenied => (
+        (io::ErrorKind::PermissionDenied, Some(shell)) => {
+            (126, format!("{shell}: {program}: Permission denied"))
+        }
+        (io::ErrorKind::PermissionDenied, None) => (
             126,
             format!("permission denied running `{program}` (is it executable?)"),
         ),
-        _ => (126, format!("cannot start `{program}`: {error}")),
+        (_, _) => (126, format!("cannot start `{program}`: {error}")),
     }
 }
 
@@ -516,6 +553,7 @@ mod tests {
         let env = BTreeMap::new();
         let spec = CommandSpec {
             argv: &argv,
+            shell_argv: None,
             dir: dir.path(),
             env: &env,
             timeout,
@@ -567,6 +605,7 @@ mod tests {
         let env = BTreeMap::new();
         let spec = CommandSpec {
             argv: &argv,
+            shell_argv: None,
             dir: dir.path(),
             env: &env,
             timeout: None,

@@ -10,6 +10,7 @@ mod concurrency;
 mod config_check;
 mod containment;
 mod crash_leftovers;
+mod direct;
 mod escaping;
 mod exit_codes;
 mod full_disk;
