@@ -162,7 +162,7 @@ impl Executor<'_> {
             max_attempts,
             duration.as_millis() as u64,
         );
-        self.emit_step(index)?;
+        self.finish_step(index)?;
 
         Ok(match self.run.steps[index].status {
             StepStatus::Succeeded => None,

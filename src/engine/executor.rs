@@ -43,6 +43,9 @@ pub struct Executor<'a> {
     pub(super) effects: &'a mut dyn Effects,
     pub(super) options: Options,
     pub(super) masker: Masker,
+    /// Whether a step that succeeded is told together with the next event (inside a phase,
+    /// where the next step starts at once); see [`Observers::hold_finished`].
+    pub(super) holding: bool,
 }
 
 /// What ended a run early.
@@ -108,12 +111,23 @@ impl<'a> Executor<'a> {
             observers,
             effects,
             options,
+            holding: false,
         }
     }
 
     pub(super) fn emit_step(&mut self, index: usize) -> Result<()> {
         let step = self.run.steps[index].clone();
         self.observers.emit(Event::StepFinished { step: &step })
+    }
+
+    /// Tells that a step's attempts are over. Inside a phase, a step that succeeded is told
+    /// with the next step's start, in one commit of the record.
+    pub(super) fn finish_step(&mut self, index: usize) -> Result<()> {
+        if self.holding && self.run.steps[index].status == StepStatus::Succeeded {
+            self.observers.hold_finished(self.run.steps[index].clone())
+        } else {
+            self.emit_step(index)
+        }
     }
 
     /// Runs the steps, then finishes the run with `finish`, which writes the change note and
@@ -340,6 +354,17 @@ impl<'a> Executor<'a> {
 
     /// Runs the steps of one phase in order. Steps already done (a resumed run) are left alone.
     pub(super) fn run_phase(&mut self, phase: Phase) -> Result<Option<Stop>> {
+        self.holding = true;
+        let ran = self.run_phase_steps(phase);
+        self.holding = false;
+        // Whatever follows the phase (a prompt, an undo, the metrics) is not a step's start.
+        let flushed = self.observers.flush();
+        let stop = ran?;
+        flushed?;
+        Ok(stop)
+    }
+
+    fn run_phase_steps(&mut self, phase: Phase) -> Result<Option<Stop>> {
         let mut first_unfinished = true;
         for index in 0..self.run.steps.len() {
             if self.run.steps[index].phase != phase {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use crate::engine::event::{Criticality, Event, Observer};
 use crate::error::{Error, Result};
-use crate::store::record::RunRecord;
+use crate::store::record::{RunRecord, StepRecord};
 use crate::store::{Owner, Store, pending};
 
 pub struct Recorder<'a> {
@@ -83,6 +83,27 @@ impl Observer for Recorder<'_> {
     /// A run whose record cannot be kept must stop: it could be neither resumed nor audited.
     fn criticality(&self) -> Criticality {
         Criticality::Critical
+    }
+
+    /// A step's finish and the next step's start are written in one commit.
+    fn on_events(&mut self, events: &[Event<'_>]) -> Result<()> {
+        let steps: Option<Vec<&StepRecord>> = events
+            .iter()
+            .map(|event| match event {
+                Event::StepStarted { step, .. } | Event::StepFinished { step } => Some(*step),
+                _ => None,
+            })
+            .collect();
+        match steps {
+            Some(steps) if steps.len() > 1 => {
+                let written = self.store.update_steps(&self.run_id, &steps);
+                if written.is_err() {
+                    self.behind = true;
+                }
+                written
+            }
+            _ => events.iter().try_for_each(|event| self.on_event(event)),
+        }
     }
 
     fn on_event(&mut self, event: &Event<'_>) -> Result<()> {

@@ -64,6 +64,19 @@ impl Observer for Heard {
         Ok(())
     }
 
+    /// Events told together are heard as one line joined by ` + `.
+    fn on_events(&mut self, events: &[Event<'_>]) -> Result<()> {
+        let before = self.lines.len();
+        for event in events {
+            self.on_event(event)?;
+        }
+        if events.len() > 1 {
+            let together = self.lines.split_off(before).join(" + ");
+            self.lines.push(together);
+        }
+        Ok(())
+    }
+
     fn name(&self) -> &'static str {
         "the test observer"
     }
@@ -966,5 +979,49 @@ fn notifications_go_out_at_the_moments_listened_to_and_a_failed_one_is_a_warning
             "the `started` notification (command) was not sent: the webhook answered 500",
             "the `succeeded` notification (command) was not sent: the webhook answered 500",
         ]
+    );
+}
+
+#[test]
+fn a_steps_success_is_told_with_the_next_steps_start_and_the_last_one_before_the_end() {
+    let outcome = execute(THREE_STEPS, ScriptedEffects::new(), OnFailure::Stop);
+    assert!(outcome.result.is_ok());
+    let steps: Vec<&str> = outcome
+        .heard
+        .iter()
+        .map(String::as_str)
+        .filter(|line| !line.starts_with("run started"))
+        .filter(|line| line.contains("started ") || line.contains("finished "))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "started a #1",
+            "finished a succeeded + started b #1",
+            "finished b succeeded + started c #1",
+            // Nothing starts after the last step: its success is told on its own, before the
+            // metrics and the end of the run.
+            "finished c succeeded",
+            "run finished succeeded",
+        ]
+    );
+}
+
+#[test]
+fn a_failure_is_told_at_once_never_held_for_what_follows() {
+    let effects = ScriptedEffects::new().attempts("b", &[exit(1)]);
+    let outcome = execute(THREE_STEPS, effects, OnFailure::Undo);
+    let heard: Vec<&str> = outcome.heard.iter().map(String::as_str).collect();
+    let failed = heard
+        .iter()
+        .position(|line| *line == "finished b failed")
+        .unwrap_or_else(|| panic!("the failure is told on its own: {heard:#?}"));
+    assert_eq!(heard[failed - 1], "finished a succeeded + started b #1");
+    // The undo that follows hears nothing held back.
+    assert!(
+        heard[failed + 1..]
+            .iter()
+            .all(|line| !line.contains("finished a succeeded")),
+        "{heard:#?}"
     );
 }

@@ -96,6 +96,29 @@ fn a_run_comes_back_as_it_went_in_and_steps_change_one_at_a_time() {
 }
 
 #[test]
+fn steps_that_change_together_are_kept_together() {
+    on_every_backend(|open| {
+        let mut store = open();
+        let owner = Owner::this_process();
+        let run = finished(sample_run("web-1", &owner));
+        store.insert_run(&run, &owner).unwrap();
+        let mut done = run.steps[0].clone();
+        done.status = StepStatus::Succeeded;
+        done.exit_code = Some(0);
+        done.duration_ms = Some(12);
+        let mut next = run.steps[1].clone();
+        next.status = StepStatus::Failed;
+        next.attempts = 1;
+        next.started_at = Some(at("2024-05-01T09:30:05.000Z"));
+        store.update_steps("web-1", &[&done, &next]).unwrap();
+        let loaded = open().load_run("web-1").unwrap();
+        assert_eq!(loaded.steps[0], done);
+        assert_eq!(loaded.steps[1], next);
+        assert_eq!(loaded.steps[2], run.steps[2]);
+    });
+}
+
+#[test]
 fn the_end_of_a_run_and_a_rewrite_are_kept() {
     on_every_backend(|open| {
         let mut store = open();

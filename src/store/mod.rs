@@ -43,6 +43,14 @@ pub trait Store {
     /// Writes the current state of one step of a run.
     fn update_step(&mut self, run_id: &str, step: &StepRecord) -> Result<()>;
 
+    /// Writes the current state of several steps of a run that changed together (one step's
+    /// finish and the next one's start), in one commit where the store can.
+    fn update_steps(&mut self, run_id: &str, steps: &[&StepRecord]) -> Result<()> {
+        steps
+            .iter()
+            .try_for_each(|step| self.update_step(run_id, step))
+    }
+
     /// Writes the run's metrics as sampled so far.
     fn update_metrics(&mut self, run: &RunRecord) -> Result<()>;
 

@@ -199,6 +199,51 @@ pub(super) fn upsert_step(connection: &Connection, run_id: &str, step: &StepReco
     Ok(())
 }
 
+/// Writes what changes in a step as it runs, with a prepared UPDATE (the row is there since
+/// the run or the undo was recorded; one that is not is written whole).
+pub(super) fn update_step(connection: &Connection, run_id: &str, step: &StepRecord) -> Outcome<()> {
+    let changed = connection
+        .prepare_cached(
+            "UPDATE steps SET status = :status, attempts = :attempts, exit_code = :exit_code,
+                started_at = :started_at, duration_ms = :duration_ms, log = :log,
+                log_tail = :log_tail, detail = :detail, tag = :tag, samples = :samples,
+                approved_by = :approved_by
+             WHERE run_id = :run_id AND position = :position",
+        )?
+        .execute(named_params! {
+            ":run_id": run_id,
+            ":position": step.position,
+            ":status": step.status,
+            ":attempts": step.attempts,
+            ":exit_code": step.exit_code,
+            ":started_at": step.started_at,
+            ":duration_ms": step.duration_ms.map(|ms| ms as i64),
+            ":log": step.log,
+            ":log_tail": step.log_tail,
+            ":detail": step.detail,
+            ":tag": to_json(&step.tag),
+            ":samples": (!step.samples.is_empty()).then(|| to_json(&step.samples)),
+            ":approved_by": step.approved_by,
+        })?;
+    if changed == 0 {
+        upsert_step(connection, run_id, step)?;
+    }
+    Ok(())
+}
+
+/// Writes several steps that changed together in one transaction.
+pub(super) fn update_steps(
+    connection: &mut Connection,
+    run_id: &str,
+    steps: &[&StepRecord],
+) -> Outcome<()> {
+    let transaction = connection.transaction()?;
+    for step in steps {
+        update_step(&transaction, run_id, step)?;
+    }
+    Ok(transaction.commit()?)
+}
+
 /// The ids of the newest rehearsals of `runbook` in `env`, newest first, at most `limit`.
 pub(super) fn rehearsal_ids(
     connection: &Connection,
