@@ -220,14 +220,25 @@ pub(super) struct OutputPump {
     masked: Vec<u8>,
 }
 
+thread_local! {
+    /// The buffers of the last pump on this thread, for the next one: allocating and zeroing
+    /// 64 KiB for every step, and giving it back to the allocator after, is a measurable part
+    /// of a short step.
+    static SPARE_BUFFERS: std::cell::Cell<Option<(Vec<u8>, Vec<u8>)>> =
+        const { std::cell::Cell::new(None) };
+}
+
 impl OutputPump {
     pub(super) fn new(log: LazyLog, masker: &Masker, echo: Echo) -> OutputPump {
+        let (buffer, masked) = SPARE_BUFFERS
+            .take()
+            .unwrap_or_else(|| (vec![0u8; CHUNK], Vec::with_capacity(CHUNK + 1024)));
         OutputPump {
             log,
             stream: masker.stream(),
             echo,
-            buffer: vec![0u8; CHUNK],
-            masked: Vec::new(),
+            buffer,
+            masked,
         }
     }
 
@@ -258,7 +269,12 @@ impl OutputPump {
         self.stream.finish(&mut self.masked);
         write_out(&mut self.log, &self.masked, self.echo);
         let _ = self.log.flush();
-        self.log.cut()
+        let cut = self.log.cut();
+        SPARE_BUFFERS.set(Some((
+            std::mem::take(&mut self.buffer),
+            std::mem::take(&mut self.masked),
+        )));
+        cut
     }
 }
 

@@ -149,7 +149,7 @@ impl Store for SqliteStore {
 
     fn update_steps(&mut self, run_id: &str, steps: &[&StepRecord]) -> Result<()> {
         self.still_in_place(run_id)?;
-        runs::update_steps(&mut self.connection, run_id, steps).map_err(|fault| self.error(fault))
+        runs::update_steps(&self.connection, run_id, steps).map_err(|fault| self.error(fault))
     }
 
     fn update_metrics(&mut self, run: &RunRecord) -> Result<()> {

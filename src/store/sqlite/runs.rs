@@ -233,15 +233,25 @@ pub(super) fn update_step(connection: &Connection, run_id: &str, step: &StepReco
 
 /// Writes several steps that changed together in one transaction.
 pub(super) fn update_steps(
-    connection: &mut Connection,
+    connection: &Connection,
     run_id: &str,
     steps: &[&StepRecord],
 ) -> Outcome<()> {
-    let transaction = connection.transaction()?;
-    for step in steps {
-        update_step(&transaction, run_id, step)?;
+    // The statements that begin and end the transaction are prepared once, like the UPDATE:
+    // parsing `BEGIN` and `COMMIT` again at every step boundary is a good part of its cost.
+    connection.prepare_cached("BEGIN")?.execute([])?;
+    let written = steps
+        .iter()
+        .try_for_each(|step| update_step(connection, run_id, step))
+        .and_then(|()| -> Outcome<()> {
+            connection.prepare_cached("COMMIT")?.execute([])?;
+            Ok(())
+        });
+    if written.is_err() {
+        // Nothing of a failed boundary is kept, as with any transaction that fails.
+        let _ = connection.execute_batch("ROLLBACK");
     }
-    Ok(transaction.commit()?)
+    written
 }
 
 /// The ids of the newest rehearsals of `runbook` in `env`, newest first, at most `limit`.
