@@ -340,15 +340,7 @@ fn run(
     options: Options,
     finish: impl FnMut(&RunRecord) -> Result<String>,
 ) -> Result<RunRecord> {
-    crate::sys::fs::create_private_dir_all(&options.logs_dir).map_err(|source| {
-        Error::io(
-            format!(
-                "cannot create the log directory {}",
-                options.logs_dir.display()
-            ),
-            source,
-        )
-    })?;
+    // The run's log directory is made by its first log (`sys::fs::open_private_append`).
     let mut all: Vec<&mut dyn Observer> = vec![recorder];
     all.extend(
         observers

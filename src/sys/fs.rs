@@ -45,13 +45,29 @@ pub fn make_private(path: &Path, mode: u32) -> io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
-/// Opens `path` for appending, creating it private (0600) when it does not exist.
+/// Opens `path` for appending, creating it private (0600) when it does not exist, and its
+/// directory (0700) when that does not exist either: a run's log directory is made by the first
+/// log written into it, so that a run whose steps print nothing creates no directory.
 pub fn open_private_append(path: &Path) -> io::Result<File> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(PRIVATE_FILE)
-        .open(path)?;
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(PRIVATE_FILE)
+            .open(path)
+    };
+    let file = match open() {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            match path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                Some(parent) => {
+                    create_private_dir_all(parent)?;
+                    open()?
+                }
+                None => return Err(error),
+            }
+        }
+        opened => opened?,
+    };
     if file.metadata()?.permissions().mode() & 0o777 != PRIVATE_FILE {
         file.set_permissions(std::fs::Permissions::from_mode(PRIVATE_FILE))?;
     }

@@ -4,6 +4,7 @@
 //! being installed or configured for reading. Everything here is read-only.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use git2::{DescribeFormatOptions, DescribeOptions, Oid, Repository, StatusOptions};
 
@@ -27,8 +28,18 @@ pub struct GitFacts {
     pub changed: Vec<String>,
 }
 
+thread_local! {
+    /// The repositories found so far, by the directory the search started from. A run asks
+    /// about the same repository several times (where the state directory goes, the facts of
+    /// the plan, the preconditions, the files touched); finding it walks up the directories and
+    /// reads its configuration each time, so it is found once and shared. libgit2 reads refs,
+    /// HEAD and the index from disk at each look-up, so a tag made since is still seen.
+    static FOUND: std::cell::RefCell<Vec<(PathBuf, Option<Rc<Repository>>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Opens the repository that contains `path`, if any.
-pub fn discover(path: &Path) -> Option<Repository> {
+pub fn discover(path: &Path) -> Option<Rc<Repository>> {
     let start = if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -36,7 +47,18 @@ pub fn discover(path: &Path) -> Option<Repository> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     };
-    Repository::discover(start).ok()
+    let start = std::path::absolute(&start).unwrap_or(start);
+    if let Some(found) = FOUND.with_borrow(|found| {
+        found
+            .iter()
+            .find(|(dir, _)| *dir == start)
+            .map(|(_, repo)| repo.clone())
+    }) {
+        return found;
+    }
+    let repo = Repository::discover(&start).ok().map(Rc::new);
+    FOUND.with_borrow_mut(|found| found.push((start, repo.clone())));
+    repo
 }
 
 /// The root of the working tree of the repository containing `path`.
