@@ -58,7 +58,10 @@ pub fn open_private_append(path: &Path) -> io::Result<File> {
     };
     let file = match open() {
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            match path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            match path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+            {
                 Some(parent) => {
                     create_private_dir_all(parent)?;
                     open()?
@@ -149,7 +152,7 @@ fn write_through_rename(path: &Path, text: &str, existing: Existing, sync: bool)
     remove_leftovers(dir);
     // tempfile names its random file in the error; the caller knows only the file asked for.
     let mut file = tempfile::Builder::new()
-        .prefix(&temporary_prefix())
+        .prefix(temporary_prefix())
         .suffix(TEMPORARY_SUFFIX)
         .tempfile_in(dir)
         .map_err(|error| io::Error::from(error.kind()))?;
@@ -174,10 +177,14 @@ fn write_through_rename(path: &Path, text: &str, existing: Existing, sync: bool)
 const TEMPORARY_PREFIX: &str = ".shipbook-";
 const TEMPORARY_SUFFIX: &str = ".tmp";
 
-fn temporary_prefix() -> String {
-    let pid = std::process::id();
-    let start = liveness::process_start(pid).unwrap_or(0);
-    format!("{TEMPORARY_PREFIX}{pid}-{start}-")
+fn temporary_prefix() -> &'static str {
+    // This process's pid and start time do not change: read `/proc` once.
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let pid = std::process::id();
+        let start = liveness::process_start(pid).unwrap_or(0);
+        format!("{TEMPORARY_PREFIX}{pid}-{start}-")
+    })
 }
 
 /// The writer a temporary file was named after: its pid, and its start time when known.

@@ -165,6 +165,7 @@ fn run_to(
         group,
         spec.timeout.map(|t| started + t),
         &mut output,
+        interrupt,
     )?;
     // The command has exited; end whatever it left behind, in its group or not, then copy what
     // is still in the pipes.
@@ -263,16 +264,16 @@ impl Output {
         self.log_pipe.is_some() || self.stdout_pipe.is_some()
     }
 
-    /// Polls the open pipes (and `extra`, such as the leader's pidfd) until something is ready
-    /// or `timeout` passes; copies what is ready. Returns whether `extra` is ready.
+    /// Polls the open pipes and `extras` (the leader's pidfd, the signal pipe) until something
+    /// is ready or `timeout` passes; copies what is ready. Returns which of `extras` are ready.
     fn poll(
         &mut self,
-        extra: Option<BorrowedFd<'_>>,
+        extras: [Option<BorrowedFd<'_>>; 2],
         timeout: Option<Duration>,
-    ) -> io::Result<bool> {
-        let mut fds = Vec::with_capacity(3);
-        if let Some(extra) = extra {
-            fds.push(PollFd::from_borrowed_fd(extra, PollFlags::IN));
+    ) -> io::Result<[bool; 2]> {
+        let mut fds = Vec::with_capacity(4);
+        for extra in extras.iter().flatten() {
+            fds.push(PollFd::from_borrowed_fd(*extra, PollFlags::IN));
         }
         for pipe in [&self.log_pipe, &self.stdout_pipe].into_iter().flatten() {
             fds.push(PollFd::new(pipe, PollFlags::IN));
@@ -283,13 +284,13 @@ impl Output {
         });
         match poll(&mut fds, timeout.as_ref()) {
             Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => return Ok(false),
+            Err(rustix::io::Errno::INTR) => return Ok([false; 2]),
             Err(error) => return Err(error.into()),
         }
         let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
         drop(fds);
         let mut ready = ready.into_iter();
-        let extra_ready = extra.is_some() && ready.next() == Some(true);
+        let extras_ready = extras.map(|extra| extra.is_some() && ready.next() == Some(true));
         if self.log_pipe.is_some() && ready.next() == Some(true) {
             let pipe = self.log_pipe.as_mut().expect("polled because open");
             if !self.pump.pump(pipe) {
@@ -302,14 +303,14 @@ impl Output {
                 self.stdout_pipe = None;
             }
         }
-        Ok(extra_ready)
+        Ok(extras_ready)
     }
 
     /// Copies until every pipe is closed, or until `deadline`.
     fn drain_until(&mut self, deadline: Instant) {
         while self.open() {
             let now = Instant::now();
-            if now >= deadline || self.poll(None, Some(deadline - now)).is_err() {
+            if now >= deadline || self.poll([None, None], Some(deadline - now)).is_err() {
                 return;
             }
         }
@@ -336,12 +337,14 @@ fn keep_some(pipe: &mut io::PipeReader, kept: &mut Vec<u8>) -> bool {
 
 /// Copies the output while the command's own process runs, and returns its status once it has
 /// exited, with whether it was ended for its timeout: TERM to its group at the deadline, KILL
-/// after the grace period.
+/// after the grace period. A Ctrl-C or SIGTERM (whose handler has sent TERM already, and wakes
+/// this poll) is followed by KILL after the grace period too.
 fn wait_copying(
     handle: &duct::Handle,
     group: i32,
     deadline: Option<Instant>,
     output: &mut Output,
+    interrupt: &Interrupt,
 ) -> io::Result<(std::process::ExitStatus, bool)> {
     // A pidfd turns the leader's exit into something poll can wait for along with its output.
     // Without one (a kernel before 5.3, or a sandbox that refuses it) the leader is looked at
@@ -352,6 +355,7 @@ fn wait_copying(
             rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
         });
     let mut timed_out = false;
+    let mut interrupted = false;
     let mut kill_at: Option<Instant> = None;
     let mut look = pidfd.is_none();
     loop {
@@ -362,7 +366,11 @@ fn wait_copying(
         if !timed_out && deadline.is_some_and(|deadline| now >= deadline) {
             timed_out = true;
             signal_group(group, Signal::TERM);
-            kill_at = Some(now + GRACE_PERIOD);
+            kill_at = Some(kill_at.map_or(now + GRACE_PERIOD, |at| at.min(now + GRACE_PERIOD)));
+        }
+        if !interrupted && interrupt.requested() {
+            interrupted = true;
+            kill_at = Some(kill_at.map_or(now + GRACE_PERIOD, |at| at.min(now + GRACE_PERIOD)));
         }
         if kill_at.is_some_and(|at| now >= at) {
             signal_group(group, Signal::KILL);
@@ -377,8 +385,13 @@ fn wait_copying(
         .flatten()
         .min();
         let timeout = next.map(|at| at.saturating_duration_since(now));
-        if output.open() || pidfd.is_some() {
-            let leader_ready = output.poll(pidfd.as_ref().map(AsFd::as_fd), timeout)?;
+        let wake = interrupt.wake_fd();
+        if output.open() || pidfd.is_some() || wake.is_some() {
+            let [leader_ready, woken] =
+                output.poll([pidfd.as_ref().map(AsFd::as_fd), wake], timeout)?;
+            if woken {
+                interrupt.drain_wake();
+            }
             look = pidfd.is_none() || leader_ready;
         } else {
             // No pipe and no pidfd: nothing to poll but time.

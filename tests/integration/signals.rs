@@ -178,3 +178,28 @@ run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
     assert_eq!(output.status.code(), Some(130));
     wait_for("the stubborn step to be killed", || !alive(stubborn));
 }
+
+#[test]
+fn one_sigint_kills_a_step_that_ignores_term_after_the_grace_period() {
+    let test = Test::new().runbook(
+        "web",
+        r#"[runbook]
+name = "web"
+dir = ".."
+
+[[steps]]
+id = "stubborn"
+run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
+"#,
+    );
+    let shipbook = test.spawn(&["run", "runbooks/web.toml"]);
+    let pid_file = test.join("stubborn.pid");
+    wait_for_pid("the step to start", &pid_file);
+    let stubborn = read_pid(&pid_file);
+    kill(shipbook.id(), "INT");
+    // No second signal: the grace period runs out, and the group gets KILL.
+    let output = shipbook.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    wait_for("the stubborn step to be killed", || !alive(stubborn));
+    assert_eq!(test.last_run()["steps"][0]["status"], "interrupted");
+}

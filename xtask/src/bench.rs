@@ -8,7 +8,10 @@
 //! of neighbours in time. It is a benchmark, not a test: nothing here asserts a time.
 
 mod measure;
+mod pty;
 mod report;
+mod startup;
+mod steps;
 mod team;
 mod workloads;
 
@@ -16,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use measure::{Job, Measure, Sample, alternate, summarize};
+use measure::{Job, Measure, Sample, alternate};
 use report::{Row, Target, Unit};
 use workloads::Form;
 
@@ -133,8 +136,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     eprintln!("bench: workloads in {}", temp.path().display());
 
     let sections: [(&str, Section); 6] = [
-        ("W1 start-up", startup),
-        ("W2 per-step overhead", per_step),
+        ("W1 start-up", startup::startup),
+        ("W2 per-step overhead", steps::per_step),
         ("W3 output volume", output),
         ("W4 history", history),
         ("W5 rollback latency", rollback),
@@ -293,7 +296,10 @@ struct Bench {
 const CHECK_RUNBOOK: &str = "check-20.toml";
 const ONE_STEP_RUNBOOK: &str = "one-step.toml";
 const SHELL_STEPS_RUNBOOK: &str = "steps-shell.toml";
-const DIRECT_STEPS_RUNBOOK: &str = "steps-direct.toml";
+const PLAIN_STEPS_RUNBOOK: &str = "steps-plain.toml";
+const ARGV_STEPS_RUNBOOK: &str = "steps-argv.toml";
+const ONE_RECIPE_JUSTFILE: &str = "one-recipe.just";
+const LIST_JUSTFILE: &str = "recipes-20.just";
 const BIG_OUTPUT_RUNBOOK: &str = "output-big.toml";
 const SMALL_OUTPUT_RUNBOOK: &str = "output-small.toml";
 const TIMED_OUTPUT_RUNBOOK: &str = "output-timed.toml";
@@ -313,15 +319,19 @@ impl Bench {
             (CHECK_RUNBOOK, workloads::check_runbook(20)),
             (
                 ONE_STEP_RUNBOOK,
-                workloads::true_runbook("bench-one", 1, Form::Shell),
+                workloads::true_runbook("bench-one", 1, Form::PlainWords),
             ),
             (
                 SHELL_STEPS_RUNBOOK,
                 workloads::true_runbook("bench-steps", sizes.steps, Form::Shell),
             ),
             (
-                DIRECT_STEPS_RUNBOOK,
-                workloads::true_runbook("bench-steps-direct", sizes.steps, Form::Direct),
+                PLAIN_STEPS_RUNBOOK,
+                workloads::true_runbook("bench-steps-plain", sizes.steps, Form::PlainWords),
+            ),
+            (
+                ARGV_STEPS_RUNBOOK,
+                workloads::true_runbook("bench-steps-argv", sizes.steps, Form::Argv),
             ),
             (
                 BIG_OUTPUT_RUNBOOK,
@@ -340,6 +350,8 @@ impl Bench {
                 workloads::rollback_runbook("bench-rollback", &stamp),
             ),
             ("justfile", workloads::justfile(sizes.steps)),
+            (ONE_RECIPE_JUSTFILE, workloads::justfile(1)),
+            (LIST_JUSTFILE, workloads::justfile_of_recipes(20)),
             ("Taskfile.yml", workloads::taskfile(sizes.steps)),
             ("Makefile", workloads::makefile(sizes.steps)),
             ("steps.sh", workloads::shell_script(sizes.steps)),
@@ -428,176 +440,6 @@ fn volume(bytes: u64) -> String {
     } else {
         format!("{bytes} B")
     }
-}
-
-/// W1: `check` of a 20-step runbook, and `run` of a 1-step runbook.
-fn startup(bench: &mut Bench) -> Result<Vec<Row>, String> {
-    let sizes = bench.sizes;
-    let true_path = find_tool("true").unwrap_or_else(|| PathBuf::from("/bin/true"));
-    let check = bench.shipbook("state-w1").arg("check").arg(CHECK_RUNBOOK);
-    let run = bench
-        .shipbook("state-w1")
-        .args(["run", ONE_STEP_RUNBOOK, "--yes"]);
-    let mut measures = vec![
-        bench.measure("w1-check", check),
-        bench.measure("w1-run", run),
-        bench.measure("w1-true", Job::new(&true_path, &bench.repo)),
-    ];
-    let samples = alternate("start-up", sizes.warmup, sizes.fast_rounds, &mut measures)?;
-    Ok(vec![
-        Row::figure(
-            "shipbook check, 20-step runbook",
-            Unit::Millis,
-            millis(&samples[0]),
-            Target::Below(5.0),
-        ),
-        Row::report(
-            "shipbook run, 1-step runbook, run = \"true\"",
-            Unit::Millis,
-            millis(&samples[1]),
-        ),
-        Row::report(
-            format!("reference: spawn and reap {}", true_path.display()),
-            Unit::Millis,
-            millis(&samples[2]),
-        ),
-    ])
-}
-
-/// A peer tool and how it runs the same steps.
-struct Peer {
-    name: &'static str,
-    job: Result<Job, String>,
-}
-
-/// W2: 1000 steps of `true`, against a loop spawning `sh -c true`, and the peers.
-fn per_step(bench: &mut Bench) -> Result<Vec<Row>, String> {
-    let sizes = bench.sizes;
-    let steps = sizes.steps;
-    let shell = bench
-        .shipbook("state-w2")
-        .args(["run", SHELL_STEPS_RUNBOOK, "--yes"]);
-    let direct = bench
-        .shipbook("state-w2")
-        .args(["run", DIRECT_STEPS_RUNBOOK, "--yes"]);
-    let floor = Job::new(&bench.xtask, &bench.repo)
-        .arg("bench-floor")
-        .arg(steps.to_string())
-        .args(["sh", "-c", "true"]);
-    let repo = bench.repo.clone();
-    let peer = |name: &'static str, build: &dyn Fn(PathBuf) -> Job| Peer {
-        name,
-        job: find_peer(name).map(build),
-    };
-    let peers = [
-        peer("make", &|make| {
-            Job::new(make, &repo).args(["-f", "Makefile"])
-        }),
-        peer("just", &|just| {
-            Job::new(just, &repo).args(["--justfile", "justfile"])
-        }),
-        peer("task", &|task| {
-            Job::new(task, &repo).args(["--taskfile", "Taskfile.yml", "--silent"])
-        }),
-        peer("bash", &|bash| Job::new(bash, &repo).arg("steps.sh")),
-    ];
-    let mut measures = vec![
-        bench.measure("w2-shipbook", shell),
-        bench.measure("w2-floor", floor),
-        bench.measure("w2-shipbook-direct", direct),
-    ];
-    for peer in &peers {
-        match &peer.job {
-            Ok(job) => {
-                bench.notes.push(format!(
-                    "{}: {} ({})",
-                    peer.name,
-                    job.program.display(),
-                    version(&job.program)
-                ));
-                measures.push(bench.measure(&format!("w2-{}", peer.name), job.clone()));
-            }
-            Err(reason) => bench.notes.push(format!("{}: {reason}", peer.name)),
-        }
-    }
-    let samples = alternate(
-        &format!("{steps} steps"),
-        sizes.warmup,
-        sizes.steps_rounds,
-        &mut measures,
-    )?;
-    let (shipbook, floor, direct) = (&samples[0], &samples[1], &samples[2]);
-    let overhead: Vec<f64> = shipbook
-        .iter()
-        .zip(floor)
-        .map(|(a, b)| (a.millis() - b.millis()) * 1e3 / steps as f64)
-        .collect();
-    let mut rows = vec![
-        Row::report(
-            format!("shipbook run, {steps} steps, run = \"true\" (sh -c true)"),
-            Unit::Millis,
-            millis(shipbook),
-        ),
-        Row::report(
-            format!("floor: Rust loop spawning `sh -c true` {steps} times"),
-            Unit::Millis,
-            millis(floor),
-        ),
-        Row::figure(
-            "ratio shipbook / floor",
-            Unit::Ratio,
-            ratios(shipbook, floor),
-            Target::AtMost(1.2),
-        ),
-        Row::report(
-            "overhead per step, shipbook - floor",
-            Unit::Micros,
-            overhead,
-        ),
-        Row::report(
-            format!("shipbook run, {steps} steps, run = [\"true\"] (no shell)"),
-            Unit::Millis,
-            millis(direct),
-        ),
-        Row::report(
-            "ratio shipbook run = [\"true\"] / floor",
-            Unit::Ratio,
-            ratios(direct, floor),
-        ),
-    ];
-    let mut next = 3;
-    for peer in &peers {
-        let figure = format!("ratio shipbook / {}", peer.name);
-        match &peer.job {
-            Ok(_) => {
-                let peer_samples = &samples[next];
-                next += 1;
-                let per_step = summarize(&millis(peer_samples)).median / steps as f64;
-                rows.push(Row::report(
-                    format!("{figure} ({}: {per_step:.3} ms/step)", peer.name),
-                    Unit::Ratio,
-                    ratios(shipbook, peer_samples),
-                ));
-            }
-            Err(reason) => rows.push(Row::Skipped {
-                figure,
-                reason: reason.clone(),
-            }),
-        }
-    }
-    bench.notes.push(
-        "how the peers run a line `true`: make execs /usr/bin/true itself (no shell for a line \
-         without shell syntax); just runs `sh -cu true`; task interprets `true` in its built-in \
-         shell and starts no process; the bash script runs `sh -c true`"
-            .to_string(),
-    );
-    let floor_per_step = summarize(&millis(floor)).median / steps as f64;
-    let shipbook_per_step = summarize(&millis(shipbook)).median / steps as f64;
-    bench.notes.push(format!(
-        "W2 per step: shipbook {shipbook_per_step:.3} ms, floor {floor_per_step:.3} ms; every \
-         shipbook step is recorded in SQLite and logged to a file (nothing to disable)"
-    ));
-    Ok(rows)
 }
 
 /// W3: peak memory with a large output, at two volumes; time of a medium output against the

@@ -209,7 +209,7 @@ pub fn clean_environment() -> &'static CleanEnvironment {
 }
 
 /// Waits for one child and returns its wait status and resource usage.
-fn wait4(pid: u32) -> io::Result<(i32, libc::rusage)> {
+pub fn wait4(pid: u32) -> io::Result<(i32, libc::rusage)> {
     let pid = i32::try_from(pid).map_err(|_| io::Error::other("pid out of range"))?;
     let mut status = 0;
     // SAFETY: rusage is plain old data; all zeroes is a valid value.

@@ -10,6 +10,8 @@ pub enum Unit {
     Micros,
     Ratio,
     MiB,
+    /// How many times something happened (system calls).
+    Count,
 }
 
 impl Unit {
@@ -19,6 +21,7 @@ impl Unit {
             Unit::Micros => "us",
             Unit::Ratio => "ratio",
             Unit::MiB => "MiB",
+            Unit::Count => "count",
         }
     }
 
@@ -31,7 +34,7 @@ impl Unit {
             Unit::Millis if value.abs() < 100.0 => format!("{value:.1}"),
             Unit::Millis | Unit::Micros => format!("{value:.0}"),
             Unit::Ratio => format!("{value:.2}"),
-            Unit::MiB => format!("{value:.1}"),
+            Unit::MiB | Unit::Count => format!("{value:.1}"),
         }
     }
 
@@ -41,6 +44,7 @@ impl Unit {
             Unit::Micros => " µs",
             Unit::Ratio => "x",
             Unit::MiB => " MiB",
+            Unit::Count => "",
         }
     }
 }

@@ -19,10 +19,12 @@ pub const OUTPUT_LINE: &str =
 /// How a runbook states its command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
-    /// `run = "true"`: through the runbook's shell, `sh -c true`.
+    /// `run = "true"` with `shell_always = true`: through the runbook's shell, `sh -c true`.
     Shell,
+    /// `run = "true"`: plain words, which shipbook runs without the shell.
+    PlainWords,
     /// `run = ["true"]`: the program itself, no shell.
-    Direct,
+    Argv,
 }
 
 /// A 20-step runbook using most of the runbook format, for `check`: variables, two
@@ -87,10 +89,13 @@ env = { DEPLOY_ENV = "production" }
 /// A runbook of `steps` steps of `true`.
 pub fn true_runbook(name: &str, steps: usize, form: Form) -> String {
     let command = match form {
-        Form::Shell => r#""true""#,
-        Form::Direct => r#"["true"]"#,
+        Form::Shell | Form::PlainWords => r#""true""#,
+        Form::Argv => r#"["true"]"#,
     };
     let mut text = format!("[runbook]\nname = \"{name}\"\n");
+    if form == Form::Shell {
+        text.push_str("shell_always = true\n");
+    }
     for index in 1..=steps {
         let _ = write!(text, "\n[[steps]]\nid = \"s{index}\"\nrun = {command}\n");
     }
@@ -130,6 +135,18 @@ pub fn justfile(lines: usize) -> String {
     let mut text = String::from("default:\n");
     for _ in 0..lines {
         text.push_str("    true\n");
+    }
+    text
+}
+
+/// A justfile of `recipes` recipes of one line each, for `just --list` against `check`.
+pub fn justfile_of_recipes(recipes: usize) -> String {
+    let mut text = String::new();
+    for index in 1..=recipes {
+        let _ = write!(
+            text,
+            "# Step {index} of the release\ns{index}:\n    true\n\n"
+        );
     }
     text
 }
@@ -390,7 +407,8 @@ mod tests {
         assert_eq!(check.matches("[[steps]]").count(), 20);
         valid(check);
         valid(true_runbook("bench-steps", 1000, Form::Shell));
-        valid(true_runbook("bench-steps", 3, Form::Direct));
+        valid(true_runbook("bench-steps", 3, Form::PlainWords));
+        valid(true_runbook("bench-steps", 3, Form::Argv));
         valid(output_runbook("bench-output", 1_000_000_000));
         valid(rollback_runbook("bench-rollback", Path::new("/tmp/stamp")));
     }
