@@ -202,29 +202,30 @@ pub(super) fn upsert_step(connection: &Connection, run_id: &str, step: &StepReco
 /// Writes what changes in a step as it runs, with a prepared UPDATE (the row is there since
 /// the run or the undo was recorded; one that is not is written whole).
 pub(super) fn update_step(connection: &Connection, run_id: &str, step: &StepRecord) -> Outcome<()> {
+    // Positional parameters: binding thirteen values by name looks each name up in turn, a
+    // measurable part of a short step's record.
     let changed = connection
         .prepare_cached(
-            "UPDATE steps SET status = :status, attempts = :attempts, exit_code = :exit_code,
-                started_at = :started_at, duration_ms = :duration_ms, log = :log,
-                log_tail = :log_tail, detail = :detail, tag = :tag, samples = :samples,
-                approved_by = :approved_by
-             WHERE run_id = :run_id AND position = :position",
+            "UPDATE steps SET status = ?3, attempts = ?4, exit_code = ?5, started_at = ?6,
+                duration_ms = ?7, log = ?8, log_tail = ?9, detail = ?10, tag = ?11,
+                samples = ?12, approved_by = ?13
+             WHERE run_id = ?1 AND position = ?2",
         )?
-        .execute(named_params! {
-            ":run_id": run_id,
-            ":position": step.position,
-            ":status": step.status,
-            ":attempts": step.attempts,
-            ":exit_code": step.exit_code,
-            ":started_at": step.started_at,
-            ":duration_ms": step.duration_ms.map(|ms| ms as i64),
-            ":log": step.log,
-            ":log_tail": step.log_tail,
-            ":detail": step.detail,
-            ":tag": to_json(&step.tag),
-            ":samples": (!step.samples.is_empty()).then(|| to_json(&step.samples)),
-            ":approved_by": step.approved_by,
-        })?;
+        .execute(rusqlite::params![
+            run_id,
+            step.position,
+            step.status,
+            step.attempts,
+            step.exit_code,
+            step.started_at,
+            step.duration_ms.map(|ms| ms as i64),
+            step.log,
+            step.log_tail,
+            step.detail,
+            to_json(&step.tag),
+            (!step.samples.is_empty()).then(|| to_json(&step.samples)),
+            step.approved_by,
+        ])?;
     if changed == 0 {
         upsert_step(connection, run_id, step)?;
     }
