@@ -183,6 +183,12 @@ const SHELL_WORDS: &[&str] = &[
     "wait",
 ];
 
+/// Whether bash would find `name` as a function exported into its environment (`export -f`),
+/// which it runs in place of a program of that name.
+fn exported_function(name: &str) -> bool {
+    std::env::var_os(format!("BASH_FUNC_{name}%%")).is_some()
+}
+
 /// The words of `script` when every one is plain: letters, digits and `-_./,:+@%`, and `=`
 /// after the first word. `None` for anything a shell would read differently.
 fn plain_words(script: &str) -> Option<Vec<String>> {
@@ -201,7 +207,7 @@ fn plain_words(script: &str) -> Option<Vec<String>> {
                 || (equals && byte == b'=')
         })
     };
-    if !plain(first, false) || SHELL_WORDS.contains(first) {
+    if !plain(first, false) || SHELL_WORDS.contains(first) || exported_function(first) {
         return None;
     }
     if !rest.iter().all(|word| plain(word, true)) {

@@ -144,3 +144,20 @@ run = "env"
     assert_eq!(test.read("out"), "script ran with first\n");
     assert_eq!(through_the_shell(&test), ["./no-shebang.sh first"]);
 }
+
+#[test]
+fn a_function_exported_to_the_shell_is_run_by_the_shell() {
+    let mut test = project(
+        r#"[[steps]]
+id = "deploy"
+run = "deploy-it now"
+"#,
+        false,
+    )
+    .env("BASH_FUNC_deploy-it%%", "() {  touch out; }")
+    .args(&["run", "runbooks/web.toml", "--yes"]);
+    // The stand-in shell hands it to dash, which knows no exported functions: what matters is
+    // that the command went through the shell, as bash would have run the function.
+    let _ = test.run();
+    assert_eq!(through_the_shell(&test), ["deploy-it now"]);
+}
