@@ -53,17 +53,19 @@ pub fn adopt_orphans() -> io::Result<()> {
 
 /// Ends what a step left behind once its own process has exited and been waited for: TERM to
 /// every leftover, KILL to those still there after the grace period. Returns when they are
-/// gone (or, for a process that does not die even of KILL, after a last wait).
-pub fn end_leftovers(group: i32) {
+/// gone (or, for a process that does not die even of KILL, after a last wait). Between looks it
+/// calls `pause` with how long to wait: the process runner copies the step's output meanwhile,
+/// so that a leftover writing as it shuts down is neither blocked on a full pipe nor cut off.
+pub fn end_leftovers(group: i32, pause: &mut dyn FnMut(Duration)) {
     let adopting = ADOPTING.load(Ordering::SeqCst);
     if !anything_left(group, adopting) {
         return;
     }
     signal_leftovers(group, adopting, Signal::TERM);
-    if !wait_until_gone(group, adopting, GRACE_PERIOD, None) {
+    if !wait_until_gone(group, adopting, GRACE_PERIOD, None, pause) {
         signal_leftovers(group, adopting, Signal::KILL);
         // A leftover may have started another process meanwhile: each look sends it KILL too.
-        wait_until_gone(group, adopting, KILL_PATIENCE, Some(Signal::KILL));
+        wait_until_gone(group, adopting, KILL_PATIENCE, Some(Signal::KILL), pause);
     }
     // What died last is reaped too, so that the next step finds no trace of this one.
     if adopting {
@@ -100,10 +102,18 @@ fn reap_adopted() -> bool {
     }
 }
 
-/// Sends `signal` to the step's group and to every leftover found outside it.
+/// Sends `signal` to the step's group and to every leftover found outside it; one in the
+/// group gets it once, from the group's signal (a process that shuts down gracefully on TERM
+/// would otherwise shut down twice).
 fn signal_leftovers(group: i32, adopting: bool, signal: Signal) {
     signal_group(group, signal);
     for pid in leftovers(group, adopting) {
+        let in_group = Pid::from_raw(pid)
+            .and_then(|pid| rustix::process::getpgid(Some(pid)).ok())
+            .is_some_and(|pgid| pgid.as_raw_nonzero().get() == group);
+        if in_group {
+            continue;
+        }
         if let Some(pid) = Pid::from_raw(pid) {
             // One that exited meanwhile is fine.
             let _ = kill_process(pid, signal);
@@ -113,7 +123,13 @@ fn signal_leftovers(group: i32, adopting: bool, signal: Signal) {
 
 /// Waits up to `patience` for every leftover to be gone, sending `resend` to any found on each
 /// look; returns whether they are gone.
-fn wait_until_gone(group: i32, adopting: bool, patience: Duration, resend: Option<Signal>) -> bool {
+fn wait_until_gone(
+    group: i32,
+    adopting: bool,
+    patience: Duration,
+    resend: Option<Signal>,
+    pause: &mut dyn FnMut(Duration),
+) -> bool {
     let deadline = Instant::now() + patience;
     loop {
         if adopting {
@@ -129,7 +145,7 @@ fn wait_until_gone(group: i32, adopting: bool, patience: Duration, resend: Optio
         if let Some(signal) = resend {
             signal_leftovers(group, adopting, signal);
         }
-        std::thread::sleep(POLL);
+        pause(POLL);
     }
 }
 

@@ -160,17 +160,21 @@ fn run_to(
         stdout_pipe: stdout_reader,
         stdout: Vec::new(),
     };
-    let (status, timed_out) = wait_copying(
+    let waited = wait_copying(
         &handle,
         group,
         spec.timeout.map(|t| started + t),
         &mut output,
         interrupt,
-    )?;
-    // The command has exited; end whatever it left behind, in its group or not, then copy what
-    // is still in the pipes.
-    containment::end_leftovers(group);
+    );
+    // The command has exited (or could not be waited for); end whatever it left behind, in its
+    // group or not, copying their output as they go, then copy what is still in the pipes.
+    if waited.is_err() {
+        signal_group(group, Signal::KILL);
+    }
+    containment::end_leftovers(group, &mut |pause| output.pause_copying(pause));
     interrupt.set_group(0);
+    let (status, timed_out) = waited?;
     // Only a process that detached itself (setsid) can still hold a pipe now; its output after
     // the grace period is not waited for.
     output.drain_until(Instant::now() + GRACE_PERIOD);
@@ -203,6 +207,13 @@ fn start(
         Some(writer) => writer,
         None => log_writer.try_clone()?,
     };
+    // bash reads the file `BASH_ENV` names before any command (a CI image may set PATH
+    // there): a command lifted out of bash then runs through it after all.
+    if let Some(shell_argv) = spec.shell_argv
+        && reads_a_startup_file(shell_argv, spec.env)
+    {
+        return start_argv(spec, shell_argv, &log_writer, &stdout_writer);
+    }
     let started = start_argv(spec, spec.argv, &log_writer, &stdout_writer);
     match (started, spec.shell_argv) {
         // The shell runs a file the kernel will not (no `#!` line) as a shell script.
@@ -211,6 +222,20 @@ fn start(
         }
         (started, _) => started,
     }
+}
+
+/// Whether the shell of `shell_argv` would read a start-up file before a command: bash with
+/// `BASH_ENV` set, in the step's environment or shipbook's.
+fn reads_a_startup_file(shell_argv: &[String], env: &BTreeMap<String, String>) -> bool {
+    let shell = shell_argv
+        .first()
+        .map_or("", |shell| shell.rsplit('/').next().unwrap_or(shell));
+    shell == "bash"
+        && env
+            .get("BASH_ENV")
+            .cloned()
+            .or_else(|| std::env::var("BASH_ENV").ok())
+            .is_some_and(|file| !file.is_empty())
 }
 
 /// Starts `argv` with the rest of `spec`. The expression holds copies of the write ends, and
@@ -229,15 +254,21 @@ fn start_argv(
         .get("PATH")
         .cloned()
         .or_else(|| std::env::var("PATH").ok());
-    let mut expression = duct::cmd(resolve(program, path_variable.as_deref()), args)
+    let mut expression = duct::cmd(resolve(program, path_variable.as_deref(), spec.dir), args)
         .dir(spec.dir)
         .stdin_file(dev_null()?)
         .stdout_file(stdout_writer.try_clone()?)
         .stderr_file(log_writer.try_clone()?)
         .unchecked()
-        .before_spawn(|command| {
-            command.process_group(0);
-            Ok(())
+        .before_spawn({
+            let program = program.clone();
+            move |command| {
+                command.process_group(0);
+                // The program sees its name as written (`ps`, `pgrep`, usage messages), as from a
+                // shell, not the path it was found at.
+                command.arg0(&program);
+                Ok(())
+            }
         });
     for (name, value) in spec.env {
         expression = expression.env(name, value);
@@ -304,6 +335,18 @@ impl Output {
             }
         }
         Ok(extras_ready)
+    }
+
+    /// Copies what comes for `pause`, or sleeps when every pipe is closed.
+    fn pause_copying(&mut self, pause: Duration) {
+        let until = Instant::now() + pause;
+        while self.open() {
+            let now = Instant::now();
+            if now >= until || self.poll([None, None], Some(until - now)).is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(until.saturating_duration_since(Instant::now()));
     }
 
     /// Copies until every pipe is closed, or until `deadline`.
@@ -484,42 +527,28 @@ fn quoted_output(text: &str) -> String {
     }
 }
 
-/// The program's path, found through PATH as the shell would find it. duct sets the child's
-/// whole environment, PATH included, and then the standard library can only start a bare
-/// program name with fork and exec; given a path it uses posix_spawn, which costs a fraction
-/// of a fork of shipbook's address space on every step. A name that is not found is left as it
-/// is, so that spawning it fails with the usual "not found".
-fn resolve(program: &str, path_variable: Option<&str>) -> std::path::PathBuf {
-    use std::collections::HashMap;
+/// The program's path, found through PATH as the shell would find it: each time, as a new
+/// shell does (a step may install a tool another step then runs), with a relative PATH entry
+/// (`node_modules/.bin`, `.`, an empty one) taken from the step's directory. duct sets the
+/// child's whole environment, PATH included, and then the standard library can only start a
+/// bare program name with fork and exec; given a path it uses posix_spawn, which costs a
+/// fraction of a fork of shipbook's address space on every step. A name that is not found is
+/// left as it is, so that spawning it fails with the usual "not found".
+fn resolve(program: &str, path_variable: Option<&str>, dir: &Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
-    // A runbook runs the same few programs over and over: each is looked up once per PATH.
-    static FOUND: std::sync::Mutex<Option<HashMap<(String, String), PathBuf>>> =
-        std::sync::Mutex::new(None);
     if program.contains('/') {
         return program.into();
     }
-    let path_variable = path_variable.unwrap_or_default();
-    let key = (program.to_string(), path_variable.to_string());
-    if let Some(found) = FOUND
-        .lock()
-        .ok()
-        .and_then(|found| found.as_ref()?.get(&key).cloned())
-    {
-        return found;
-    }
-    for dir in path_variable.split(':') {
-        let dir = if dir.is_empty() { "." } else { dir };
-        let candidate = Path::new(dir).join(program);
+    for entry in path_variable.unwrap_or_default().split(':') {
+        let candidate = match entry {
+            "" => dir.join(program),
+            entry if Path::new(entry).is_relative() => dir.join(entry).join(program),
+            entry => Path::new(entry).join(program),
+        };
         if let Ok(metadata) = std::fs::metadata(&candidate)
             && metadata.is_file()
             && metadata.permissions().mode() & 0o111 != 0
         {
-            if let Ok(mut found) = FOUND.lock() {
-                found
-                    .get_or_insert_with(HashMap::new)
-                    .insert(key, candidate.clone());
-            }
             return candidate;
         }
     }
@@ -539,13 +568,21 @@ fn spawn_failure(spec: &CommandSpec<'_>, error: &io::Error) -> (i32, String) {
             127,
             format!("working directory {} does not exist", dir.display()),
         ),
-        (io::ErrorKind::NotFound, Some(shell)) => (127, format!("{shell}: {program}: not found")),
+        (io::ErrorKind::NotFound, Some("bash")) => {
+            (127, format!("bash: line 1: {program}: command not found"))
+        }
+        (io::ErrorKind::NotFound, Some(shell)) => {
+            (127, format!("{shell}: 1: {program}: not found"))
+        }
         (io::ErrorKind::NotFound, None) => (
             127,
             format!("command not found: `{program}` (not on PATH, or no such file)"),
         ),
+        (io::ErrorKind::PermissionDenied, Some("bash")) => {
+            (126, format!("bash: line 1: {program}: Permission denied"))
+        }
         (io::ErrorKind::PermissionDenied, Some(shell)) => {
-            (126, format!("{shell}: {program}: Permission denied"))
+            (126, format!("{shell}: 1: {program}: Permission denied"))
         }
         (io::ErrorKind::PermissionDenied, None) => (
             126,

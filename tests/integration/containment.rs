@@ -126,3 +126,31 @@ fn in_a_pid_namespace_whose_session_leader_is_outside_leftovers_are_still_ended(
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(test.read("verdict"), "gone\n", "seen by the next step");
 }
+
+#[test]
+fn a_leftover_that_writes_as_it_shuts_down_is_read_to_its_last_line() {
+    // The leftover answers TERM with 300 kB of output and a last line: its output is read while
+    // it shuts down, so it is neither blocked on a full pipe nor cut off.
+    let test = Test::new().runbook(
+        "web",
+        &runbook(
+            r#"[[steps]]
+id = "chatty"
+run = "sh -c 'trap \"head -c 300000 /dev/zero | tr \\\\\\\\0 x; echo; echo bye; exit 0\" TERM; while :; do sleep 0.05; done' & sleep 0.3"
+"#,
+        ),
+    );
+    test.shipbook(&["run", "runbooks/web.toml", "--yes"])
+        .success();
+    let log_path = test.last_run()["steps"][0]["log"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = std::fs::read_to_string(log_path).unwrap();
+    assert!(
+        log.ends_with("bye\n"),
+        "the log ends: {:?}",
+        &log[log.len().saturating_sub(40)..]
+    );
+    assert_eq!(log.matches('x').count(), 300_000);
+}

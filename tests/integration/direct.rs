@@ -101,7 +101,7 @@ continue_on_error = true
         missing["detail"]
             .as_str()
             .unwrap()
-            .contains("sh: no-such-program: not found"),
+            .contains("sh: 1: no-such-program: not found"),
         "{missing}"
     );
     assert_eq!(denied["exit_code"], 126);
@@ -109,7 +109,7 @@ continue_on_error = true
         denied["detail"]
             .as_str()
             .unwrap()
-            .contains("sh: ./not-executable: Permission denied"),
+            .contains("sh: 1: ./not-executable: Permission denied"),
         "{denied}"
     );
     assert_eq!(exits["exit_code"], 1);
@@ -160,4 +160,64 @@ run = "deploy-it now"
     // that the command went through the shell, as bash would have run the function.
     let _ = test.run();
     assert_eq!(through_the_shell(&test), ["deploy-it now"]);
+}
+
+#[test]
+fn the_program_is_looked_up_at_each_step_from_the_steps_directory() {
+    let test = project(
+        r#"[[steps]]
+id = "old"
+run = "tool"
+env = { PATH = "p1:p2:/usr/bin:/bin" }
+
+[[steps]]
+id = "install"
+run = ["sh", "-c", "printf '#!/bin/sh\\necho new >> out\\n' > p1/tool; chmod +x p1/tool"]
+
+[[steps]]
+id = "new"
+run = "tool"
+env = { PATH = "p1:p2:/usr/bin:/bin" }
+
+[[steps]]
+id = "name"
+run = "cat /proc/self/cmdline"
+"#,
+        false,
+    );
+    test.write("p1/.keep", "");
+    test.write("p2/tool", "#!/bin/sh\necho old >> out\n");
+    std::fs::set_permissions(test.join("p2/tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    test.shipbook(&["run", "runbooks/web.toml", "--yes"])
+        .success();
+    // A tool installed by a step, earlier on PATH, is the one the next step runs, as a new
+    // shell would find it; the relative PATH entries are the step's directory's.
+    assert_eq!(test.read("out"), "old\nnew\n");
+    // The program sees its name as written, not the path it was found at.
+    let log =
+        std::fs::read_to_string(test.last_run()["steps"][3]["log"].as_str().unwrap()).unwrap();
+    assert!(log.starts_with("cat\0/proc/self/cmdline"), "{log:?}");
+    assert!(through_the_shell(&test).is_empty());
+}
+
+#[test]
+fn bash_with_a_startup_file_runs_every_command_itself() {
+    let test = Test::new();
+    test.write("bashenv", "PATH=\"$PWD/tools:$PATH\"\n");
+    test.write("tools/mytool", "#!/bin/sh\necho from-bash-env > out\n");
+    std::fs::set_permissions(
+        test.join("tools/mytool"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let mut test = test
+        .runbook(
+            "web",
+            "[runbook]\nname = \"web\"\ndir = \"..\"\nshell = [\"bash\", \"-c\"]\n\n[[steps]]\nid = \"a\"\nrun = \"mytool\"\n",
+        )
+        .args(&["run", "runbooks/web.toml", "--yes"]);
+    let bash_env = test.join("bashenv").display().to_string();
+    test = test.env("BASH_ENV", &bash_env);
+    test.run().success();
+    assert_eq!(test.read("out"), "from-bash-env\n");
 }
