@@ -26,6 +26,14 @@ id = "deploy"
 run = "echo deploy >> journal"
 "#;
 
+/// The YAML between a note's first two `---` lines.
+fn front_matter(note: &str) -> &str {
+    note.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map(|(yaml, _)| yaml)
+        .unwrap_or_else(|| panic!("no front matter:\n{note}"))
+}
+
 fn project() -> Test {
     let test = Test::new().runbook("web", APPROVED);
     test.write(".gitignore", "journal\n");
@@ -76,11 +84,7 @@ fn the_front_matter_parses_back_as_yaml_with_the_runs_facts() {
     ])
     .success();
     let note = test.shipbook(&["note", "last"]).success().stdout;
-    let yaml = note
-        .strip_prefix("---\n")
-        .and_then(|rest| rest.split_once("\n---\n"))
-        .map(|(yaml, _)| yaml)
-        .unwrap_or_else(|| panic!("no front matter:\n{note}"));
+    let yaml = front_matter(&note);
     let facts: BTreeMap<String, serde_json::Value> = serde_saphyr::from_str(yaml).unwrap();
     let record = test.last_run();
     assert_eq!(facts["runbook"], "web");
@@ -174,11 +178,7 @@ fn a_hostile_version_cannot_break_the_front_matter() {
     ])
     .success();
     let note = test.shipbook(&["note", "last"]).success().stdout;
-    let yaml = note
-        .strip_prefix("---\n")
-        .and_then(|rest| rest.split_once("\n---\n"))
-        .map(|(yaml, _)| yaml)
-        .unwrap_or_else(|| panic!("no front matter:\n{note}"));
+    let yaml = front_matter(&note);
     assert!(
         !yaml.contains('\u{7f}') && !yaml.contains('\u{85}'),
         "{yaml:?}"

@@ -92,17 +92,22 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    /// The block read back as YAML.
+    fn parse_back(text: &str) -> BTreeMap<String, serde_json::Value> {
+        let yaml = text
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split("\n---\n").next())
+            .unwrap();
+        serde_saphyr::from_str(yaml).unwrap()
+    }
+
     #[test]
     fn a_hostile_reason_or_name_cannot_break_the_yaml() {
         let mut run = crate::output::test_records::run();
         run.runbook = "web: \"prod\" # not a comment\n---\nstatus: succeeded".into();
         run.version = Some("1.2.0".into());
         let text = block(&run);
-        let yaml = text
-            .strip_prefix("---\n")
-            .and_then(|rest| rest.split("\n---\n").next())
-            .unwrap();
-        let parsed: BTreeMap<String, serde_json::Value> = serde_saphyr::from_str(yaml).unwrap();
+        let parsed = parse_back(&text);
         assert_eq!(parsed["runbook"], run.runbook.as_str());
         assert_eq!(parsed["status"], run.status.as_str());
         assert_eq!(parsed["version"], "1.2.0");
@@ -122,11 +127,7 @@ mod tests {
             text.contains("é ✓"),
             "printable text stays as it is: {text}"
         );
-        let yaml = text
-            .strip_prefix("---\n")
-            .and_then(|rest| rest.split("\n---\n").next())
-            .unwrap();
-        let parsed: BTreeMap<String, serde_json::Value> = serde_saphyr::from_str(yaml).unwrap();
+        let parsed = parse_back(&text);
         assert_eq!(parsed["runbook"], run.runbook.as_str());
     }
 }

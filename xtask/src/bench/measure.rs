@@ -104,14 +104,7 @@ impl Job {
             .env_remove("MAKEFLAGS")
             .env_remove("MFLAGS")
             .env_remove("MAKELEVEL");
-        let clean = clean_environment();
-        for name in &clean.remove {
-            command.env_remove(name);
-        }
-        match &clean.library_path {
-            Some(path) => command.env("LD_LIBRARY_PATH", path),
-            None => command.env_remove("LD_LIBRARY_PATH"),
-        };
+        clean_environment().apply(&mut command);
         let spawned_at = SystemTime::now();
         let start = Instant::now();
         let child = command
@@ -156,6 +149,19 @@ pub struct CleanEnvironment {
     pub remove: Vec<OsString>,
     /// LD_LIBRARY_PATH without cargo's entries; `None` when nothing of the user's is left.
     pub library_path: Option<OsString>,
+}
+
+impl CleanEnvironment {
+    /// Takes out of `command`'s environment what `cargo run` added.
+    pub fn apply(&self, command: &mut Command) {
+        for name in &self.remove {
+            command.env_remove(name);
+        }
+        match &self.library_path {
+            Some(path) => command.env("LD_LIBRARY_PATH", path),
+            None => command.env_remove("LD_LIBRARY_PATH"),
+        };
+    }
 }
 
 pub fn clean_environment() -> &'static CleanEnvironment {

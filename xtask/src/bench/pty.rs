@@ -48,14 +48,7 @@ pub fn run_in_pty(job: &Job, transcript: &Path) -> Result<Sample, String> {
         .stdout(stdio(&slave)?)
         .stderr(stdio(&slave)?)
         .env("TERM", "xterm-256color");
-    let clean = clean_environment();
-    for name in &clean.remove {
-        command.env_remove(name);
-    }
-    match &clean.library_path {
-        Some(path) => command.env("LD_LIBRARY_PATH", path),
-        None => command.env_remove("LD_LIBRARY_PATH"),
-    };
+    clean_environment().apply(&mut command);
     let spawned_at = SystemTime::now();
     let start = Instant::now();
     let child = command
