@@ -596,7 +596,12 @@ fn spawn_failure(spec: &CommandSpec<'_>, error: &io::Error) -> (i32, String) {
 mod tests {
     use super::*;
 
-    fn run_shell(script: &str, timeout: Option<Duration>) -> (Outcome, String) {
+    /// `sh -c SCRIPT` in a temporary directory, with no environment of its own.
+    fn with_shell<T>(
+        script: &str,
+        timeout: Option<Duration>,
+        work: impl FnOnce(&CommandSpec<'_>, &Path) -> T,
+    ) -> T {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let log = dir.path().join("step.log");
         let argv = vec!["sh".to_string(), "-c".to_string(), script.to_string()];
@@ -608,15 +613,21 @@ mod tests {
             env: &env,
             timeout,
         };
-        let outcome = run(
-            &spec,
-            &log,
-            &Masker::new(&[]),
-            Echo::None,
-            &Interrupt::default(),
-        )
-        .expect("the command runs");
-        (outcome, std::fs::read_to_string(&log).unwrap_or_default())
+        work(&spec, &log)
+    }
+
+    fn run_shell(script: &str, timeout: Option<Duration>) -> (Outcome, String) {
+        with_shell(script, timeout, |spec, log| {
+            let outcome = run(
+                spec,
+                log,
+                &Masker::new(&[]),
+                Echo::None,
+                &Interrupt::default(),
+            )
+            .expect("the command runs");
+            (outcome, std::fs::read_to_string(log).unwrap_or_default())
+        })
     }
 
     /// One test for both ways of waiting, so that turning the pidfd off cannot race another
@@ -645,25 +656,13 @@ mod tests {
 
     #[test]
     fn a_metric_keeps_its_stdout_apart_from_the_log() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let log = dir.path().join("metric.log");
-        let argv = vec![
-            "sh".to_string(),
-            "-c".to_string(),
-            "echo 'warming up' >&2; echo 42.5; yes filler | head -c 200000".to_string(),
-        ];
-        let env = BTreeMap::new();
-        let spec = CommandSpec {
-            argv: &argv,
-            shell_argv: None,
-            dir: dir.path(),
-            env: &env,
-            timeout: None,
-        };
-        let value = sample(&spec, &log, &Masker::new(&[]), &Interrupt::default())
-            .expect("the command runs");
+        let script = "echo 'warming up' >&2; echo 42.5; yes filler | head -c 200000";
+        let (value, log) = with_shell(script, None, |spec, log| {
+            let value = sample(spec, log, &Masker::new(&[]), &Interrupt::default())
+                .expect("the command runs");
+            (value, std::fs::read_to_string(log).unwrap())
+        });
         assert_eq!(value, Ok(42.5));
-        let log = std::fs::read_to_string(&log).unwrap();
         assert!(log.starts_with("warming up\nstdout: 42.5"), "{log}");
     }
 }

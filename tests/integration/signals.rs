@@ -150,8 +150,9 @@ run = "exit 1"
     );
 }
 
-#[test]
-fn a_second_sigint_kills_the_step_at_once() {
+/// Starts a run whose step ignores TERM and INT; returns it once the step runs, with the
+/// step's pid.
+fn start_a_stubborn_step() -> (Test, std::process::Child, i32) {
     let test = Test::new().runbook(
         "web",
         r#"[runbook]
@@ -167,6 +168,12 @@ run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
     let pid_file = test.join("stubborn.pid");
     wait_for_pid("the step to start", &pid_file);
     let stubborn = read_pid(&pid_file);
+    (test, shipbook, stubborn)
+}
+
+#[test]
+fn a_second_sigint_kills_the_step_at_once() {
+    let (_test, shipbook, stubborn) = start_a_stubborn_step();
     kill(shipbook.id(), "INT");
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(
@@ -181,21 +188,7 @@ run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
 
 #[test]
 fn one_sigint_kills_a_step_that_ignores_term_after_the_grace_period() {
-    let test = Test::new().runbook(
-        "web",
-        r#"[runbook]
-name = "web"
-dir = ".."
-
-[[steps]]
-id = "stubborn"
-run = "trap '' TERM INT; echo $$ > stubborn.pid; while true; do sleep 0.1; done"
-"#,
-    );
-    let shipbook = test.spawn(&["run", "runbooks/web.toml"]);
-    let pid_file = test.join("stubborn.pid");
-    wait_for_pid("the step to start", &pid_file);
-    let stubborn = read_pid(&pid_file);
+    let (test, shipbook, stubborn) = start_a_stubborn_step();
     kill(shipbook.id(), "INT");
     // No second signal: the grace period runs out, and the group gets KILL.
     let output = shipbook.wait_with_output().unwrap();
