@@ -133,6 +133,9 @@ pub enum Command {
         /// Resume although the runbook changed since the run
         #[arg(long)]
         force: bool,
+        /// How many steps may run at once, 1 to 256 (default: as the run was started)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: Option<u16>,
         /// Print events as JSON lines on stdout
         #[arg(long)]
         json: bool,
@@ -268,6 +271,10 @@ pub struct Execution {
     /// Also write a JUnit XML report here: one testcase per step
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// How many steps may run at once, 1 to 256 (overrides the runbook's `jobs`; default: the
+    /// number of CPUs); 1 runs them one after another in file order
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
 }
 
 impl From<Selection> for crate::plan::Selection {
@@ -277,6 +284,7 @@ impl From<Selection> for crate::plan::Selection {
             vars: selection.vars,
             only: selection.only,
             from: selection.from,
+            jobs: None,
         }
     }
 }

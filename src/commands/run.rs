@@ -15,7 +15,7 @@ use crate::cli::Execution;
 use crate::engine::event::Observer;
 pub use crate::engine::session::Answers;
 use crate::engine::session::{self, Notice, Prepared, StartRequest};
-use crate::engine::system::SystemEffects;
+use crate::engine::system::{Performer, SystemEffects};
 use crate::error::{Error, Result};
 use crate::mask::Masker;
 use crate::output::github::GithubActions;
@@ -56,7 +56,10 @@ impl Request {
         Request {
             mode,
             runbook,
-            selection: selection.into(),
+            selection: crate::plan::Selection {
+                jobs: execution.jobs.map(usize::from),
+                ..selection.into()
+            },
             answers: Answers {
                 yes: execution.yes,
                 approver: execution.approver,
@@ -108,6 +111,7 @@ pub fn resume(
     query: &str,
     answers: Answers,
     force: bool,
+    jobs: Option<usize>,
     json: bool,
     junit: Option<PathBuf>,
     globals: &Globals,
@@ -117,6 +121,7 @@ pub fn resume(
         query,
         answers,
         force,
+        jobs,
         globals.state_dir.as_deref(),
         &globals.backend,
         &mut show_notice,
@@ -163,20 +168,20 @@ fn execute(prepared: Prepared, mut display: Display, globals: &Globals) -> Resul
     if let Some(github) = github.as_mut() {
         observers.push(github);
     }
-    let mut effects = SystemEffects {
+    let prompter = Box::new(TerminalPrompter {
+        interactive,
+        interrupt: interrupt.clone(),
+    });
+    let performer = Performer {
         masker: Masker::new(&prepared.plan.secrets),
         echo: if globals.verbosity == Verbosity::Verbose {
             Echo::Stderr
         } else {
             Echo::None
         },
-        prompter: Box::new(TerminalPrompter {
-            interactive,
-            interrupt: interrupt.clone(),
-        }),
         interrupt,
-        started: std::time::Instant::now(),
     };
+    let mut effects = SystemEffects::new(performer, prompter);
     let state_dir = prepared.state_dir.clone();
     let notes_dir = prepared.plan.notes_dir.clone();
     prepared

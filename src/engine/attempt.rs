@@ -163,17 +163,23 @@ impl Executor<'_> {
             duration.as_millis() as u64,
         );
         self.finish_step(index)?;
+        Ok(self.stop_after(index))
+    }
 
-        Ok(match self.run.steps[index].status {
+    /// What a step's end means for the run: nothing, an interruption, or a failure (unless the
+    /// step may fail, `continue_on_error`).
+    pub(super) fn stop_after(&self, index: usize) -> Option<Stop> {
+        let step = &self.run.steps[index];
+        match step.status {
             StepStatus::Succeeded => None,
             StepStatus::Interrupted => Some(Stop::Interrupted),
-            _ if planned.continue_on_error => None,
+            _ if self.planned[index].continue_on_error => None,
             _ => Some(Stop::Failed(format!(
                 "step `{}` {}",
-                planned.id,
-                self.run.steps[index].detail.as_deref().unwrap_or("failed")
+                step.id,
+                step.detail.as_deref().unwrap_or("failed")
             ))),
-        })
+        }
     }
 
     /// Attempts a step's work until it passes, is interrupted, or has had the attempts numbered
@@ -266,6 +272,7 @@ impl Executor<'_> {
             log,
             sheltered,
             rehearsal: self.plan.mode == Mode::Rehearsal,
+            labelled: !self.chain,
         }
     }
 
@@ -294,7 +301,7 @@ impl Executor<'_> {
     }
 
     /// Writes the final outcome of a step's attempts into its record.
-    fn record_outcome(
+    pub(super) fn record_outcome(
         &mut self,
         index: usize,
         outcome: WorkOutcome,

@@ -39,6 +39,7 @@ pub fn resume(
     query: &str,
     answers: Answers,
     force: bool,
+    jobs: Option<usize>,
     state_dir: Option<&Path>,
     backend: &Backend,
     notices: &mut dyn FnMut(Notice),
@@ -76,6 +77,7 @@ pub fn resume(
             .collect(),
         only: previous.invocation.only.clone(),
         from: previous.invocation.from.clone(),
+        jobs: jobs.or(previous.invocation.jobs),
     };
     let mode = previous.mode;
     let plan = Plan::for_selection(

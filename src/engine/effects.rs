@@ -58,6 +58,8 @@ pub struct WorkContext<'a> {
     pub sheltered: bool,
     /// A rehearsal: a tag is checked, not created.
     pub rehearsal: bool,
+    /// Other steps may run beside it: with `-v`, each line of its output is labelled with its id.
+    pub labelled: bool,
 }
 
 /// How one attempt of a step's work ended.
@@ -88,6 +90,14 @@ impl WorkOutcome {
 pub trait Effects {
     /// Performs one attempt of a step's work: a command or an action, its output into `log`.
     fn perform(&mut self, work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome>;
+    /// Starts one attempt of a step's work beside others, after waiting `delay` (a retry's),
+    /// and returns at once; [`Effects::wait_started`] tells how it ended. `job` names it there.
+    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>, delay: Duration);
+    /// Waits until one of the attempts begun with [`Effects::start`] is over.
+    fn wait_started(&mut self) -> (usize, io::Result<WorkOutcome>);
+    /// Ends the attempts begun with [`Effects::start`] that are still running (TERM, then KILL
+    /// after the grace period), without interrupting the run; `false` once they are over.
+    fn cancel_started(&mut self, cancel: bool);
     /// Samples a metric: its value, or why there is none.
     fn sample(
         &mut self,

@@ -46,6 +46,9 @@ pub struct Executor<'a> {
     /// Whether a step that succeeded is told together with the next event (inside a phase,
     /// where the next step starts at once); see [`Observers::hold_finished`].
     pub(super) holding: bool,
+    /// Whether each step waits for the one before it (no `needs`): then they run one after
+    /// another, and none beside another.
+    pub(super) chain: bool,
 }
 
 /// What ended a run early.
@@ -112,6 +115,7 @@ impl<'a> Executor<'a> {
             effects,
             options,
             holding: false,
+            chain: plan.is_chain(),
         }
     }
 
@@ -365,6 +369,9 @@ impl<'a> Executor<'a> {
     }
 
     fn run_phase_steps(&mut self, phase: Phase) -> Result<Option<Stop>> {
+        if phase == Phase::Steps && !self.chain {
+            return self.run_graph();
+        }
         let mut first_unfinished = true;
         for index in 0..self.run.steps.len() {
             if self.run.steps[index].phase != phase {
@@ -386,9 +393,7 @@ impl<'a> Executor<'a> {
                 self.emit_step(index)?;
                 continue;
             }
-            if self.options.resumed
-                && first_unfinished
-                && !self.planned[index].idempotent
+            if self.asks_before_rerun(index, first_unfinished)
                 && let Some(stop) = self.confirm_rerun(index)
             {
                 return Ok(Some(stop));
@@ -429,9 +434,7 @@ impl<'a> Executor<'a> {
             let first_of_phase = !phases_begun.contains(&record.phase);
             phases_begun.push(record.phase);
             let question = match &self.planned[index].action {
-                _ if self.options.resumed && first_of_phase && !self.planned[index].idempotent => {
-                    rerun_question(&record.id)
-                }
+                _ if self.asks_before_rerun(index, first_of_phase) => rerun_question(&record.id),
                 Action::Confirm(confirmation) => confirmation.prompt.clone(),
                 Action::Work(_) | Action::Watch(_) => continue,
             };
@@ -490,8 +493,20 @@ impl<'a> Executor<'a> {
             .map(|(index, _)| index)
     }
 
+    /// Whether a resumed run asks before it runs step `index` again: it is not idempotent and
+    /// may have partly run. One after another, only the first unfinished step of a phase can
+    /// have (`first_unfinished`); beside each other, any that had begun.
+    pub(super) fn asks_before_rerun(&self, index: usize, first_unfinished: bool) -> bool {
+        let may_have_run = if self.chain || self.run.steps[index].phase != Phase::Steps {
+            first_unfinished
+        } else {
+            self.run.steps[index].attempts > 0
+        };
+        self.options.resumed && !self.planned[index].idempotent && may_have_run
+    }
+
     /// Why a step will not run: the plan says so, or a rehearsal skips it.
-    fn skip_reason(&self, index: usize, phase: Phase) -> Option<String> {
+    pub(super) fn skip_reason(&self, index: usize, phase: Phase) -> Option<String> {
         let planned = &self.planned[index];
         planned.skip.clone().or_else(|| {
             (self.plan.mode == Mode::Rehearsal

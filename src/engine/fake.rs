@@ -41,6 +41,12 @@ pub struct ScriptedEffects {
     pub notified: Vec<serde_json::Value>,
     /// Why every notification fails, when it should.
     pub notify_failure: Option<String>,
+    /// Attempts begun beside others and not yet waited for, ended as scripted, in order.
+    started: VecDeque<(usize, WorkOutcome)>,
+    /// The ids of the steps running when the executor cancelled them.
+    pub cancelled: Vec<String>,
+    /// The step ids of `started`, for `cancelled`.
+    running_ids: HashMap<usize, String>,
 }
 
 impl ScriptedEffects {
@@ -109,6 +115,44 @@ pub fn ended(status: StepStatus) -> WorkOutcome {
 }
 
 impl Effects for ScriptedEffects {
+    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>, delay: Duration) {
+        if !delay.is_zero() {
+            self.sleeps.push(delay);
+        }
+        let outcome = self.perform(work, context).expect("scripted attempts do not fail");
+        self.running_ids.insert(job, context.step_id.to_string());
+        self.started.push_back((job, outcome));
+    }
+
+    fn wait_started(&mut self) -> (usize, io::Result<WorkOutcome>) {
+        let (job, outcome) = self
+            .started
+            .pop_front()
+            .expect("the executor waits only for what it started");
+        self.running_ids.remove(&job);
+        (job, Ok(outcome))
+    }
+
+    fn cancel_started(&mut self, cancel: bool) {
+        if cancel {
+            let mut running: Vec<String> = self.running_ids.values().cloned().collect();
+            running.sort();
+            self.cancelled.extend(running);
+            // What was still running ends as a cancelled command does: by a signal.
+            for (_, outcome) in &mut self.started {
+                if outcome.status != StepStatus::Succeeded {
+                    continue;
+                }
+                *outcome = WorkOutcome {
+                    status: StepStatus::Failed,
+                    exit_code: Some(143),
+                    detail: Some("was killed by signal 15".into()),
+                    tag: None,
+                };
+            }
+        }
+    }
+
     fn perform(&mut self, _work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome> {
         self.performed
             .push((context.step_id.to_string(), context.sheltered));

@@ -14,6 +14,7 @@ mod notify;
 pub mod preconditions;
 pub mod recorder;
 mod rehearsal;
+mod schedule;
 pub mod resume;
 pub mod run_id;
 pub mod run_record;

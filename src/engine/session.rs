@@ -245,6 +245,7 @@ fn initial_record(plan: &Plan, run_id: &str, request: &StartRequest) -> RunRecor
         only: request.selection.only.clone(),
         from: request.selection.from.clone(),
         on_failure: request.on_failure,
+        jobs: request.selection.jobs,
     };
     record
 }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::effects::{Answer, Effects, Prompter, Recovery, WorkContext, WorkOutcome};
@@ -21,14 +22,98 @@ use crate::text::timestamp::Timestamp;
 pub const TAIL_LINES: usize = 30;
 
 pub struct SystemEffects {
-    pub masker: Masker,
-    pub echo: Echo,
-    pub interrupt: Interrupt,
+    pub performer: Performer,
     pub prompter: Box<dyn Prompter>,
     pub started: Instant,
+    /// Where the attempts begun with `start` tell how they ended.
+    finished: (
+        mpsc::Sender<(usize, io::Result<WorkOutcome>)>,
+        mpsc::Receiver<(usize, io::Result<WorkOutcome>)>,
+    ),
 }
 
 impl SystemEffects {
+    pub fn new(performer: Performer, prompter: Box<dyn Prompter>) -> SystemEffects {
+        SystemEffects {
+            performer,
+            prompter,
+            started: Instant::now(),
+            finished: mpsc::channel(),
+        }
+    }
+}
+
+/// What performs a step's work, shared by the run's thread and the threads of steps that run
+/// beside each other: the masker, where output is echoed, and the run's interrupt.
+#[derive(Clone)]
+pub struct Performer {
+    pub masker: Masker,
+    pub echo: Echo,
+    pub interrupt: Interrupt,
+}
+
+/// A `WorkContext` that a step's own thread owns.
+struct OwnedContext {
+    step_id: String,
+    dir: PathBuf,
+    env: BTreeMap<String, String>,
+    timeout: Option<Duration>,
+    log: PathBuf,
+    sheltered: bool,
+    rehearsal: bool,
+    labelled: bool,
+}
+
+impl OwnedContext {
+    fn new(context: &WorkContext<'_>) -> OwnedContext {
+        OwnedContext {
+            step_id: context.step_id.to_string(),
+            dir: context.dir.to_path_buf(),
+            env: context.env.clone(),
+            timeout: context.timeout,
+            log: context.log.to_path_buf(),
+            sheltered: context.sheltered,
+            rehearsal: context.rehearsal,
+            labelled: context.labelled,
+        }
+    }
+
+    fn context(&self) -> WorkContext<'_> {
+        WorkContext {
+            step_id: &self.step_id,
+            dir: &self.dir,
+            env: &self.env,
+            timeout: self.timeout,
+            log: &self.log,
+            sheltered: self.sheltered,
+            rehearsal: self.rehearsal,
+            labelled: self.labelled,
+        }
+    }
+}
+
+impl Performer {
+    /// Where a step's output is echoed: with `-v`, labelled with its id when others may run
+    /// beside it.
+    fn echo_for(&self, context: &WorkContext<'_>) -> Echo {
+        match &self.echo {
+            Echo::Stderr if context.labelled => Echo::Labelled(context.step_id.into()),
+            echo => echo.clone(),
+        }
+    }
+
+    /// Waits `delay`; returns true when a signal came (or the engine cancelled) meanwhile.
+    fn sleep(&self, delay: Duration) -> bool {
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if self.interrupt.ending() {
+                return true;
+            }
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+        }
+        self.interrupt.ending()
+    }
+
     /// The interrupt a command obeys: the run's, or (for an undo in flight) one that never
     /// fires, so that Ctrl-C lets the undo finish.
     fn interrupt_for(&self, sheltered: bool) -> Interrupt {
@@ -52,7 +137,8 @@ impl SystemEffects {
             timeout: context.timeout,
         };
         let interrupt = self.interrupt_for(context.sheltered);
-        let outcome = process::run(&spec, context.log, &self.masker, self.echo, &interrupt)?;
+        let echo = self.echo_for(context);
+        let outcome = process::run(&spec, context.log, &self.masker, &echo, &interrupt)?;
         let status = if outcome.interrupted {
             StepStatus::Interrupted
         } else if outcome.success() {
@@ -75,7 +161,7 @@ impl SystemEffects {
     /// Performs one attempt of `work`: a command, or an action writing to the step's log as it
     /// goes.
     fn work(&self, work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome> {
-        let mut log = LogWriter::new(context.log, &self.masker, self.echo);
+        let mut log = LogWriter::new(context.log, &self.masker, self.echo_for(context));
         let mut programs = StepPrograms {
             effects: self,
             context,
@@ -85,7 +171,7 @@ impl SystemEffects {
             Work::Run { command } => return self.command(command, context),
             Work::Config(config) => (actions::config::run(config, &mut log), None),
             Work::Http(http) => {
-                let interrupted = move || interrupt.requested();
+                let interrupted = move || interrupt.ending();
                 (actions::http::run(http, &mut log, &interrupted), None)
             }
             Work::Tag(tag) => {
@@ -118,7 +204,7 @@ impl SystemEffects {
         WorkOutcome {
             status: if verdict.passed {
                 StepStatus::Succeeded
-            } else if !context.sheltered && self.interrupt.requested() {
+            } else if !context.sheltered && self.interrupt.ending() {
                 StepStatus::Interrupted
             } else {
                 StepStatus::Failed
@@ -132,7 +218,49 @@ impl SystemEffects {
 
 impl Effects for SystemEffects {
     fn perform(&mut self, work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome> {
-        self.work(work, context)
+        self.performer.work(work, context)
+    }
+
+    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>, delay: Duration) {
+        let performer = self.performer.clone();
+        let work = work.clone();
+        let context = OwnedContext::new(context);
+        let finished = self.finished.0.clone();
+        let told = finished.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("step {}", context.step_id))
+            .spawn(move || {
+                let outcome = if !delay.is_zero() && performer.sleep(delay) {
+                    Ok(WorkOutcome {
+                        status: StepStatus::Interrupted,
+                        exit_code: None,
+                        detail: None,
+                        tag: None,
+                    })
+                } else {
+                    performer.work(&work, &context.context())
+                };
+                let _ = finished.send((job, outcome));
+            });
+        if let Err(error) = spawned {
+            let _ = told.send((job, Err(error)));
+        }
+    }
+
+    fn wait_started(&mut self) -> (usize, io::Result<WorkOutcome>) {
+        // The sender half kept here means the channel never closes while the effects live.
+        match self.finished.1.recv() {
+            Ok(finished) => finished,
+            Err(_) => (usize::MAX, Err(io::Error::other("no step is running"))),
+        }
+    }
+
+    fn cancel_started(&mut self, cancel: bool) {
+        if cancel {
+            self.performer.interrupt.cancel();
+        } else {
+            self.performer.interrupt.end_cancel();
+        }
     }
 
     fn sample(
@@ -148,12 +276,12 @@ impl Effects for SystemEffects {
             env,
             timeout: metric.timeout,
         };
-        process::sample(&spec, log, &self.masker, &self.interrupt)
+        process::sample(&spec, log, &self.performer.masker, &self.performer.interrupt)
     }
 
     fn append_log(&mut self, log: &Path, text: &str) {
         // A log that cannot be written loses text, not the run.
-        let mut writer = LogWriter::new(log, &self.masker, Echo::None);
+        let mut writer = LogWriter::new(log, &self.performer.masker, Echo::None);
         let _ = writer.write_all(text.as_bytes());
     }
 
@@ -174,14 +302,7 @@ impl Effects for SystemEffects {
     }
 
     fn sleep(&mut self, delay: Duration) -> bool {
-        let until = Instant::now() + delay;
-        while Instant::now() < until {
-            if self.interrupt.requested() {
-                return true;
-            }
-            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
-        }
-        self.interrupt.requested()
+        self.performer.sleep(delay)
     }
 
     fn elapsed(&self) -> Duration {
@@ -193,7 +314,7 @@ impl Effects for SystemEffects {
     }
 
     fn interrupted(&self) -> bool {
-        self.interrupt.requested()
+        self.performer.interrupt.requested()
     }
 
     fn notify(
@@ -215,7 +336,7 @@ impl Effects for SystemEffects {
 
 /// The programs an action runs, run like the step's own command.
 struct StepPrograms<'a> {
-    effects: &'a SystemEffects,
+    effects: &'a Performer,
     context: &'a WorkContext<'a>,
 }
 
@@ -230,13 +351,8 @@ impl Programs for StepPrograms<'_> {
             timeout: self.context.timeout,
         };
         let interrupt = self.effects.interrupt_for(self.context.sheltered);
-        let outcome = process::run(
-            &spec,
-            self.context.log,
-            &self.effects.masker,
-            self.effects.echo,
-            &interrupt,
-        )
+        let echo = self.effects.echo_for(self.context);
+        let outcome = process::run(&spec, self.context.log, &self.effects.masker, &echo, &interrupt)
         .map_err(|error| format!("cannot run {}: {error}", argv[0]))?;
         if outcome.success() {
             return Ok(());

@@ -105,11 +105,17 @@ impl Executor<'_> {
         }
     }
 
-    /// The undo steps for everything done up to `failed`, newest first: each step's own
-    /// `undo`, or the deletion of a tag the run created.
+    /// The undo steps for everything done up to `failed`, newest-finished first (steps that
+    /// ran beside each other ended in an order of their own): each step's own `undo`, or the
+    /// deletion of a tag the run created.
     fn undo_candidates(&self, failed: usize) -> Vec<(usize, PlannedStep, Work)> {
         let mut candidates = Vec::new();
-        for index in (0..=failed).rev() {
+        let mut done: Vec<usize> = (0..=failed).collect();
+        // Newest end first; of two that ended in the same millisecond, the later in the file.
+        done.sort_by_key(|&index| {
+            std::cmp::Reverse((self.run.steps[index].finished_at(), index))
+        });
+        for index in done {
             let record = &self.run.steps[index];
             let done = matches!(
                 record.status,

@@ -11,12 +11,13 @@ use super::shell::Shell;
 use super::variables::{self, RunContext};
 use super::{
     Action, Confirmation, Notification, Plan, PlanOptions, PlannedMetric, PlannedRollback,
-    PlannedStep, Secret, Selection, Work,
+    PlannedStep, Secret, Selection, Work, chain,
 };
 use crate::actions::notify::spec::NotifyTarget;
 use crate::error::{Error, Result};
 use crate::mask::Masker;
-use crate::runbook::{Mode, OnFailure, Runbook};
+use crate::runbook::validate::MAX_JOBS;
+use crate::runbook::{Mode, OnFailure, Runbook, graph};
 use crate::sys::git::GitFacts;
 use crate::text::diagnostic::suggest;
 use crate::text::duration;
@@ -50,6 +51,7 @@ impl Plan {
                 run_id,
                 date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
                 require_secrets,
+                jobs: selection.jobs,
             },
         )
     }
@@ -109,6 +111,15 @@ impl Plan {
             expected,
             reason,
             on_failure: runbook.header.on_failure.unwrap_or(OnFailure::Ask),
+            jobs: options
+                .jobs
+                .or_else(|| {
+                    let jobs = runbook.header.jobs.as_ref()?;
+                    usize::try_from(*jobs.get_ref()).ok()
+                })
+                .unwrap_or_else(default_jobs)
+                .clamp(1, MAX_JOBS as usize),
+            fail_fast: runbook.header.fail_fast.unwrap_or_default(),
             notes_dir: runbook
                 .header
                 .notes_dir
@@ -127,6 +138,11 @@ impl Plan {
             git,
         })
     }
+}
+
+/// How many steps run at once when neither `--jobs` nor the runbook says: one per CPU.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// The runbook's `dir`, where steps run unless they say otherwise, relative to the runbook.
@@ -182,6 +198,12 @@ fn render_body(
         .iter()
         .map(|step| renderer.step(step, &context))
         .collect();
+    for (step, needs) in steps.iter_mut().zip(graph::needs(&runbook.steps)) {
+        step.needs = needs
+            .into_iter()
+            .map(|need| runbook.steps[need].id().to_string())
+            .collect();
+    }
     select(&mut steps, &options.only, options.from.as_deref())?;
     let metrics = render_metrics(renderer, runbook, &context);
     let rollback = render_rollback(renderer, runbook, &context);
@@ -194,6 +216,7 @@ fn render_body(
         steps = std::iter::once(rollback_confirmation(runbook, options, rollback))
             .chain(rollback.steps.iter().cloned())
             .collect();
+        chain(&mut steps);
     }
     Ok(Body {
         environment_env,
@@ -281,6 +304,8 @@ fn render_rollback(
             .map(|step| renderer.step(step, context))
             .collect(),
     };
+    let mut steps = steps;
+    chain(&mut steps);
     Some(PlannedRollback {
         note: renderer.shown_optional(rollback.note.as_ref()),
         steps,

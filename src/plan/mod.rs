@@ -22,7 +22,7 @@ use crate::actions::http::spec::PlannedHttp;
 use crate::actions::notify::spec::PlannedNotify;
 use crate::actions::tag::spec::PlannedTag;
 use crate::actions::watch::spec::PlannedWatch;
-use crate::runbook::{Better, Mode, OnFailure, RehearsalChoice, StepKind};
+use crate::runbook::{Better, FailFast, Mode, OnFailure, RehearsalChoice, StepKind};
 use crate::store::record::TagRecord;
 use crate::sys::git::GitFacts;
 use crate::text::duration::{serialize_millis, serialize_optional_millis};
@@ -160,6 +160,8 @@ pub struct PlannedStep {
     pub continue_on_error: bool,
     pub idempotent: bool,
     pub rehearsal: RehearsalChoice,
+    /// The ids of the steps it waits for: its `needs`, or the step before it in the file.
+    pub needs: Vec<String>,
 }
 
 impl PlannedStep {
@@ -181,6 +183,7 @@ impl PlannedStep {
             continue_on_error: false,
             idempotent: true,
             rehearsal: RehearsalChoice::Run,
+            needs: Vec::new(),
         }
     }
 }
@@ -226,6 +229,10 @@ pub struct Plan {
     pub expected: Option<String>,
     pub reason: Option<String>,
     pub on_failure: OnFailure,
+    /// How many steps may run at once: `--jobs`, else `[runbook] jobs`, else the CPUs.
+    pub jobs: usize,
+    /// What happens to the steps running beside one that failed.
+    pub fail_fast: FailFast,
     pub notes_dir: Option<PathBuf>,
     pub variables: BTreeMap<String, String>,
     /// The environment's `env`: extra process environment for every command.
@@ -264,6 +271,8 @@ pub struct Selection {
     pub vars: Vec<String>,
     pub only: Vec<String>,
     pub from: Option<String>,
+    /// `--jobs N`: how many steps may run at once, over the runbook's `jobs`.
+    pub jobs: Option<usize>,
 }
 
 /// What the command line says about the plan to build.
@@ -278,4 +287,26 @@ pub struct PlanOptions {
     pub date: String,
     /// Whether secrets must be set (a run) or may be missing (a plan printed for reading).
     pub require_secrets: bool,
+    /// `--jobs N`: how many steps may run at once, over the runbook's `jobs`.
+    pub jobs: Option<usize>,
+}
+
+impl Plan {
+    /// Whether any step of the run waits for something other than the step before it, so that
+    /// steps may run beside each other; a plan that is a chain runs one step after another.
+    pub fn is_chain(&self) -> bool {
+        self.steps.iter().enumerate().all(|(index, step)| {
+            let previous = index.checked_sub(1).map(|i| self.steps[i].id.as_str());
+            step.needs.iter().map(String::as_str).eq(previous)
+        })
+    }
+}
+
+/// Every step of `steps` waits for the one before it.
+pub fn chain(steps: &mut [PlannedStep]) {
+    let mut previous: Option<String> = None;
+    for step in steps {
+        step.needs = previous.iter().cloned().collect();
+        previous = Some(step.id.clone());
+    }
 }

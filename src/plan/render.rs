@@ -187,6 +187,8 @@ impl Renderer<'_> {
             continue_on_error: step.continue_on_error,
             idempotent: step.idempotent.unwrap_or(true),
             rehearsal: step.rehearsal.unwrap_or(RehearsalChoice::Run),
+            // Filled in by the plan, which sees every step (`runbook::graph`).
+            needs: Vec::new(),
         }
     }
 }

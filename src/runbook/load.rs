@@ -170,6 +170,8 @@ fn stand_in_header() -> Header {
         shell: None,
         shell_always: false,
         on_failure: None,
+        jobs: None,
+        fail_fast: None,
         notes_dir: None,
     }
 }

@@ -5,6 +5,7 @@
 //! in `Spanned` so that the error can show `path:line:column`. The types say nothing about any
 //! environment or run: turning them into concrete commands is the plan's job.
 
+pub mod graph;
 mod load;
 mod messages;
 pub mod schema;
@@ -100,6 +101,15 @@ pub struct Header {
     /// "ask" (the default), "undo", "stop" or "rollback" (the `[rollback]` procedure, at once, in
     /// the same run). `--on-failure` overrides it for one run.
     pub on_failure: Option<OnFailure>,
+    /// How many steps may run at once, from 1 to 256 (default: the number of CPUs); `--jobs`
+    /// overrides it. Only steps whose `needs` allow it run beside each other; 1 runs them one
+    /// after another in file order.
+    #[schemars(with = "Option<i64>", range(min = 1, max = 256))]
+    pub jobs: Option<Spanned<i64>>,
+    /// What happens to the steps still running when a step fails: "wait" (the default) lets
+    /// them finish; "cancel" ends them (TERM, then KILL after the grace period). Either way no
+    /// new step starts, and then `on_failure` applies.
+    pub fail_fast: Option<FailFast>,
     /// A directory, relative to this file, where each change note is also written (they are
     /// always kept in the state directory).
     pub notes_dir: Option<String>,
@@ -157,6 +167,23 @@ pub enum OnFailure {
     /// Run the `[rollback]` procedure at once, in the same run; the run ends `rolled_back`.
     Rollback,
 }
+
+/// What happens to the steps still running beside one that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FailFast {
+    /// They finish; their results are recorded; then the failure policy applies.
+    #[default]
+    Wait,
+    /// They get TERM, then KILL after the grace period, and are recorded as interrupted.
+    Cancel,
+}
+
+named_enum!(FailFast {
+    Wait => "wait",
+    Cancel => "cancel",
+});
+deserialize_as_choice!(FailFast);
 
 named_enum!(OnFailure {
     Ask => "ask",

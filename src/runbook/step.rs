@@ -115,6 +115,11 @@ pub struct RawStep {
     /// the operator's user name when it is listed, or `--approver NAME`, checked against it.
     #[schemars(with = "Option<Vec<String>>", length(min = 1))]
     pub approvers: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The ids of the steps this step waits for: it starts once each of them has succeeded (or
+    /// was skipped). Without it, a step waits for the step before it in the file; `needs = []`
+    /// lets it start at once, beside other steps, up to `[runbook] jobs` at a time.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub needs: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// The `[rollback]` table: the emergency procedure that `shipbook rollback` runs, and that
@@ -187,6 +192,7 @@ pub struct Step {
     pub rehearsal: Option<RehearsalChoice>,
     pub idempotent: Option<bool>,
     pub approvers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub needs: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl Step {
@@ -239,6 +245,7 @@ impl RawStep {
             rehearsal: self.rehearsal,
             idempotent: self.idempotent,
             approvers: self.approvers,
+            needs: self.needs,
         })
     }
 }

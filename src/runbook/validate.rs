@@ -21,6 +21,9 @@ use crate::text::template;
 /// ids may not use it, so that an undo's record and log are never mistaken for a step's.
 pub const UNDO_PREFIX: &str = "undo-";
 
+/// The most steps that may run at once (`[runbook] jobs`, `--jobs`).
+pub const MAX_JOBS: i64 = 256;
+
 /// The largest `retries` accepted: more than this is almost certainly a typo.
 pub const MAX_RETRIES: i64 = 100;
 
@@ -110,6 +113,7 @@ impl Checker<'_> {
         self.secrets(runbook);
         self.metrics(runbook);
         self.steps(&runbook.steps);
+        self.needs(&runbook.steps);
         for notify in &runbook.notify {
             notify.validate(notify.on.span(), self);
         }
@@ -142,6 +146,15 @@ impl Checker<'_> {
             let diagnostic = self.error(shell.span(), "`shell` is empty");
             diagnostic.expected =
                 Some("a program and its arguments, such as [\"sh\", \"-c\"]".into());
+        }
+        if let Some(jobs) = &header.jobs
+            && !(1..=MAX_JOBS).contains(jobs.get_ref())
+        {
+            let diagnostic = self.error(
+                jobs.span(),
+                format!("jobs = {} is out of range", jobs.get_ref()),
+            );
+            diagnostic.expected = Some(format!("a whole number from 1 to {MAX_JOBS}"));
         }
         for text in [
             &header.description,
@@ -287,7 +300,20 @@ impl Checker<'_> {
                 diagnostic.expected = Some("one of them".into());
             }
             (Some(run), true) => self.command(run),
-            (None, false) => self.steps(&rollback.steps),
+            (None, false) => {
+                self.steps(&rollback.steps);
+                for step in &rollback.steps {
+                    if let Some(needs) = &step.needs {
+                        let diagnostic = self.error(
+                            needs.span(),
+                            format!("`needs` on rollback step `{}`", step.id()),
+                        );
+                        diagnostic.expected = Some(
+                            "rollback steps without `needs`: an emergency rollback runs its steps one after another, in file order".into(),
+                        );
+                    }
+                }
+            }
             (None, true) => {
                 let span = self.table_header_span("[rollback]");
                 let diagnostic = self.error(span, "`[rollback]` says nothing to run");
@@ -324,6 +350,57 @@ impl Checker<'_> {
     fn steps(&mut self, steps: &[Step]) {
         for step in steps {
             self.step(step);
+        }
+    }
+
+    /// `needs` names steps of the same runbook, other than the step itself, each once, and the
+    /// steps never wait for each other in a circle.
+    fn needs(&mut self, steps: &[Step]) {
+        let ids: Vec<&str> = steps.iter().map(Step::id).collect();
+        for step in steps {
+            let Some(needs) = &step.needs else { continue };
+            let mut seen = BTreeMap::new();
+            for need in needs.get_ref() {
+                let name = need.get_ref().as_str();
+                if name == step.id() {
+                    let diagnostic =
+                        self.error(need.span(), format!("step `{name}` needs itself"));
+                    diagnostic.expected =
+                        Some("the ids of other steps, which must succeed before this one".into());
+                } else if !ids.contains(&name) {
+                    let close = suggest(name, ids.iter().copied());
+                    let diagnostic = self.error(
+                        need.span(),
+                        format!("step `{}` needs an unknown step `{name}`", step.id()),
+                    );
+                    diagnostic.expected = Some(format!(
+                        "the id of a step in [[steps]]: {}",
+                        ids.join(", ")
+                    ));
+                    diagnostic.label = close.map(|close| format!("did you mean `{close}`?"));
+                } else {
+                    self.unique(&mut seen, need, "need");
+                }
+            }
+        }
+        if let Some(cycle) = super::graph::cycle(steps) {
+            let first = &steps[cycle[0]];
+            let names: Vec<String> = cycle
+                .iter()
+                .chain(std::iter::once(&cycle[0]))
+                .map(|&index| format!("`{}`", steps[index].id()))
+                .collect();
+            let span = first
+                .needs
+                .as_ref()
+                .map_or_else(|| first.id.span(), Spanned::span);
+            let diagnostic = self.error(
+                span,
+                format!("steps wait for each other in a circle: {}", names.join(" needs ")),
+            );
+            diagnostic.expected = Some(
+                "`needs` that lead back to a step that waits for nothing; a step without `needs` waits for the step before it".into(),
+            );
         }
     }
 

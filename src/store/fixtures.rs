@@ -87,6 +87,7 @@ pub(super) fn sample_run(run_id: &str, owner: &Owner) -> RunRecord {
             only: Vec::new(),
             from: Some("deploy".into()),
             on_failure: Some(OnFailure::Undo),
+            jobs: Some(3),
         },
         steps: vec![
             step(0, "build", StepKind::Run, Phase::Steps),

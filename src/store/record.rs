@@ -159,6 +159,14 @@ pub struct StepRecord {
     pub samples: Vec<WatchSample>,
 }
 
+impl StepRecord {
+    /// When the step ended: its start and its duration, which the record keeps. Steps that run
+    /// beside each other overlap in these; the undo goes newest-finished first by them.
+    pub fn finished_at(&self) -> Option<Timestamp> {
+        Some(self.started_at?.plus_millis(self.duration_ms?))
+    }
+}
+
 /// One sample of a `watch` step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WatchSample {
@@ -260,6 +268,9 @@ pub struct Invocation {
     pub only: Vec<String>,
     pub from: Option<String>,
     pub on_failure: Option<OnFailure>,
+    /// `--jobs N`, which a resume keeps unless it is given again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<usize>,
 }
 
 /// The rehearsal a production run relied on.

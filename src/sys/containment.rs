@@ -14,13 +14,19 @@
 //! (`setsid`) has detached itself on purpose and is left alone: that is how a step starts a
 //! service that must outlive it.
 //!
-//! Steps run one at a time, so once a step's own process has been waited for, every process
-//! below shipbook in its session is that step's. The walk below shipbook is therefore only made
-//! by a process that called [`adopt_orphans`] (the commands that run steps); elsewhere (the unit
-//! tests, which run commands on many threads at once) only the step's group is ended.
+//! When one step runs, once its own process has been waited for, every process below shipbook
+//! in its session is that step's. When several run at once (`needs`), each one's leader is
+//! registered from its spawn until it has been waited for, and a step's leftovers are then
+//! what is in its group, or below shipbook but neither under another running step's leader nor
+//! in its group; an orphan whose environment names another step (`SHIPBOOK_STEP`) is that
+//! step's. Adopted processes are then reaped one by one, by pid, never with a wait for any
+//! child, which could take a running step's exit status. The walk below shipbook is only made
+//! by a process that called [`adopt_orphans`] (the commands that run steps); elsewhere (the
+//! unit tests, which run commands on many threads at once) only the step's group is ended.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -34,6 +40,31 @@ use crate::sys::interrupt::{GRACE_PERIOD, signal_group};
 
 /// Whether this process adopts what its steps leave behind (see [`adopt_orphans`]).
 static ADOPTING: AtomicBool = AtomicBool::new(false);
+
+/// The leaders of the steps running now: spawned and not yet waited for. Spawning and reaping
+/// both hold the lock, so a child is never reaped between its spawn and its registration.
+static LEADERS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn leaders() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    LEADERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Spawns a step's leader with `spawn` (which returns its handle) and registers its pid.
+pub fn spawning(spawn: impl FnOnce() -> io::Result<duct::Handle>) -> io::Result<duct::Handle> {
+    let mut leaders = leaders();
+    let handle = spawn()?;
+    if let Some(&pid) = handle.pids().first() {
+        leaders.push(pid as i32);
+    }
+    Ok(handle)
+}
+
+/// Forgets a leader once it has been waited for.
+pub fn waited(leader: i32) {
+    leaders().retain(|&pid| pid != leader);
+}
 
 /// How long a leftover that was sent KILL is waited for: KILL cannot be ignored, but a process
 /// blocked in the kernel (a hung network file system) only dies when the call returns.
@@ -56,16 +87,17 @@ pub fn adopt_orphans() -> io::Result<()> {
 /// gone (or, for a process that does not die even of KILL, after a last wait). Between looks it
 /// calls `pause` with how long to wait: the process runner copies the step's output meanwhile,
 /// so that a leftover writing as it shuts down is neither blocked on a full pipe nor cut off.
-pub fn end_leftovers(group: i32, pause: &mut dyn FnMut(Duration)) {
+pub fn end_leftovers(group: i32, step: Option<&str>, pause: &mut dyn FnMut(Duration)) {
     let adopting = ADOPTING.load(Ordering::SeqCst);
-    if !anything_left(group, adopting) {
+    let step = Whose { group, step };
+    if !anything_left(&step, adopting) {
         return;
     }
-    signal_leftovers(group, adopting, Signal::TERM);
-    if !wait_until_gone(group, adopting, GRACE_PERIOD, None, pause) {
-        signal_leftovers(group, adopting, Signal::KILL);
+    signal_leftovers(&step, adopting, Signal::TERM);
+    if !wait_until_gone(&step, adopting, GRACE_PERIOD, None, pause) {
+        signal_leftovers(&step, adopting, Signal::KILL);
         // A leftover may have started another process meanwhile: each look sends it KILL too.
-        wait_until_gone(group, adopting, KILL_PATIENCE, Some(Signal::KILL), pause);
+        wait_until_gone(&step, adopting, KILL_PATIENCE, Some(Signal::KILL), pause);
     }
     // What died last is reaped too, so that the next step finds no trace of this one.
     if adopting {
@@ -73,13 +105,20 @@ pub fn end_leftovers(group: i32, pause: &mut dyn FnMut(Duration)) {
     }
 }
 
-/// Whether anything of the step may be left, from two system calls: the common case (a step
-/// that left nothing) must cost no walk through `/proc`.
-fn anything_left(group: i32, adopting: bool) -> bool {
-    if group_exists(group) {
+/// The step whose leftovers are looked for: its process group, and its id as its processes'
+/// environment names it.
+struct Whose<'a> {
+    group: i32,
+    step: Option<&'a str>,
+}
+
+/// Whether anything of the step may be left, from two system calls when no other step runs:
+/// the common case (a step that left nothing) must cost no walk through `/proc`.
+fn anything_left(step: &Whose<'_>, adopting: bool) -> bool {
+    if group_exists(step.group) {
         return true;
     }
-    adopting && reap_adopted()
+    adopting && (reap_adopted() || !leftovers(step, adopting).is_empty())
 }
 
 /// Whether the group still has a process (a zombie counts: the walk then tells).
@@ -87,10 +126,25 @@ fn group_exists(group: i32) -> bool {
     Pid::from_raw(group).is_some_and(|group| test_kill_process_group(group).is_ok())
 }
 
-/// Reaps every adopted process that has exited; returns whether this process still has
-/// children. Only called where every child is a leftover: the step's own process has already
-/// been waited for, and no other step runs.
+/// Reaps every adopted process that has exited; returns whether this process may still have
+/// children that are not running steps' leaders (always true while other steps run, so that
+/// the caller looks). With no other step running, every child is a leftover and one wait for
+/// any child reaps them; otherwise each exited child that is no leader is reaped by its pid.
 fn reap_adopted() -> bool {
+    let leaders = leaders();
+    if !leaders.is_empty() {
+        let me = getpid().as_raw_nonzero().get();
+        for entry in processes() {
+            if entry.parent == me
+                && entry.dead
+                && !leaders.contains(&entry.pid)
+                && let Some(pid) = Pid::from_raw(entry.pid)
+            {
+                let _ = rustix::process::waitpid(Some(pid), WaitOptions::NOHANG);
+            }
+        }
+        return true;
+    }
     loop {
         match wait(WaitOptions::NOHANG) {
             Ok(Some(_)) => continue,
@@ -105,9 +159,10 @@ fn reap_adopted() -> bool {
 /// Sends `signal` to the step's group and to every leftover found outside it; one in the
 /// group gets it once, from the group's signal (a process that shuts down gracefully on TERM
 /// would otherwise shut down twice).
-fn signal_leftovers(group: i32, adopting: bool, signal: Signal) {
+fn signal_leftovers(step: &Whose<'_>, adopting: bool, signal: Signal) {
+    let group = step.group;
     signal_group(group, signal);
-    for pid in leftovers(group, adopting) {
+    for pid in leftovers(step, adopting) {
         let in_group = Pid::from_raw(pid)
             .and_then(|pid| rustix::process::getpgid(Some(pid)).ok())
             .is_some_and(|pgid| pgid.as_raw_nonzero().get() == group);
@@ -124,7 +179,7 @@ fn signal_leftovers(group: i32, adopting: bool, signal: Signal) {
 /// Waits up to `patience` for every leftover to be gone, sending `resend` to any found on each
 /// look; returns whether they are gone.
 fn wait_until_gone(
-    group: i32,
+    step: &Whose<'_>,
     adopting: bool,
     patience: Duration,
     resend: Option<Signal>,
@@ -135,7 +190,7 @@ fn wait_until_gone(
         if adopting {
             reap_adopted();
         }
-        let left = leftovers(group, adopting);
+        let left = leftovers(step, adopting);
         if left.is_empty() {
             return true;
         }
@@ -143,7 +198,7 @@ fn wait_until_gone(
             return false;
         }
         if let Some(signal) = resend {
-            signal_leftovers(group, adopting, signal);
+            signal_leftovers(step, adopting, signal);
         }
         pause(POLL);
     }
@@ -161,7 +216,8 @@ struct Entry {
 
 /// The processes still alive that belong to the step: those in its group, and (when this
 /// process adopts orphans) those below this process in its session.
-fn leftovers(group: i32, adopting: bool) -> Vec<i32> {
+fn leftovers(step: &Whose<'_>, adopting: bool) -> Vec<i32> {
+    let group = step.group;
     let entries = processes();
     let me = getpid().as_raw_nonzero().get();
     // This process's session is read from the same walk, not asked of the kernel: in a pid
@@ -172,11 +228,26 @@ fn leftovers(group: i32, adopting: bool) -> Vec<i32> {
         .iter()
         .find(|entry| entry.pid == me)
         .map_or(0, |entry| entry.session);
-    let below = if adopting {
+    let mut below = if adopting {
         descendants(me, &entries)
     } else {
         HashSet::new()
     };
+    // What runs under another step's leader, or in its group, is that step's.
+    let others: Vec<i32> = leaders().clone();
+    if !others.is_empty() {
+        for &leader in &others {
+            below.remove(&leader);
+            for pid in descendants(leader, &entries) {
+                below.remove(&pid);
+            }
+        }
+        below.retain(|pid| {
+            let entry = entries.iter().find(|entry| entry.pid == *pid);
+            entry.is_none_or(|entry| !others.contains(&entry.group))
+                && step.step.is_none_or(|id| !belongs_to_another_step(*pid, id))
+        });
+    }
     let mut found = Vec::new();
     for entry in &entries {
         let in_group = group > 0 && entry.group == group;
@@ -186,6 +257,18 @@ fn leftovers(group: i32, adopting: bool) -> Vec<i32> {
         }
     }
     found
+}
+
+/// Whether an orphan's environment says it was started by a step other than `id`; one whose
+/// environment cannot be read is taken for this step's.
+fn belongs_to_another_step(pid: i32, id: &str) -> bool {
+    let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    environ
+        .split(|&byte| byte == 0)
+        .find_map(|pair| pair.strip_prefix(b"SHIPBOOK_STEP="))
+        .is_some_and(|named| named != id.as_bytes())
 }
 
 /// The processes below `root`, however deep.

@@ -18,12 +18,49 @@ use crate::mask::Masker;
 const CHUNK: usize = 64 * 1024;
 
 /// Where the output goes besides the log.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Echo {
     /// Only into the log.
     None,
     /// Also to shipbook's stderr, as it arrives (`-v`).
     Stderr,
+    /// Also to stderr, each line after this label (the step's id), for steps that run beside
+    /// each other: their lines interleave, and each still says whose it is.
+    Labelled(std::sync::Arc<str>),
+}
+
+/// Echoes output to stderr, a label before each line when there is one.
+#[derive(Default)]
+struct Echoer {
+    /// Whether the last byte echoed ended a line, so that the next one starts a labelled line.
+    mid_line: bool,
+    labelled: Vec<u8>,
+}
+
+impl Echoer {
+    fn echo(&mut self, bytes: &[u8], echo: &Echo) {
+        let label = match echo {
+            Echo::None => return,
+            Echo::Stderr => {
+                let _ = io::stderr().write_all(bytes);
+                return;
+            }
+            Echo::Labelled(label) => label,
+        };
+        // One write for all the lines of a chunk: stderr is unbuffered, and a line written in
+        // one call is not cut by another step's.
+        self.labelled.clear();
+        for line in bytes.split_inclusive(|&byte| byte == b'\n') {
+            if !self.mid_line {
+                self.labelled.push(b'[');
+                self.labelled.extend_from_slice(label.as_bytes());
+                self.labelled.extend_from_slice(b"] ");
+            }
+            self.labelled.extend_from_slice(line);
+            self.mid_line = !line.ends_with(b"\n");
+        }
+        let _ = io::stderr().write_all(&self.labelled);
+    }
 }
 
 /// How much free space a log leaves on its disk: enough for the record of many more steps and
@@ -163,6 +200,7 @@ pub struct LogWriter {
     log: LazyLog,
     stream: crate::mask::StreamMasker,
     echo: Echo,
+    echoer: Echoer,
     masked: Vec<u8>,
 }
 
@@ -172,6 +210,7 @@ impl LogWriter {
             log: LazyLog::new(path),
             stream: masker.stream(),
             echo,
+            echoer: Echoer::default(),
             masked: Vec::new(),
         }
     }
@@ -186,7 +225,7 @@ impl Write for LogWriter {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.masked.clear();
         self.stream.push(bytes, &mut self.masked);
-        write_out(&mut self.log, &self.masked, self.echo);
+        write_out(&mut self.log, &self.masked, &self.echo, &mut self.echoer);
         // A whole line cannot hold half a secret that the next write completes: let it out.
         if bytes.ends_with(b"\n") {
             self.flush()?;
@@ -198,7 +237,7 @@ impl Write for LogWriter {
     fn flush(&mut self) -> io::Result<()> {
         self.masked.clear();
         self.stream.finish(&mut self.masked);
-        write_out(&mut self.log, &self.masked, self.echo);
+        write_out(&mut self.log, &self.masked, &self.echo, &mut self.echoer);
         self.log.flush()
     }
 }
@@ -216,6 +255,7 @@ pub(super) struct OutputPump {
     log: LazyLog,
     stream: crate::mask::StreamMasker,
     echo: Echo,
+    echoer: Echoer,
     buffer: Vec<u8>,
     masked: Vec<u8>,
 }
@@ -237,6 +277,7 @@ impl OutputPump {
             log,
             stream: masker.stream(),
             echo,
+            echoer: Echoer::default(),
             buffer,
             masked,
         }
@@ -258,7 +299,7 @@ impl OutputPump {
         }
         self.masked.clear();
         self.stream.push(&self.buffer[..read], &mut self.masked);
-        write_out(&mut self.log, &self.masked, self.echo);
+        write_out(&mut self.log, &self.masked, &self.echo, &mut self.echoer);
         true
     }
 
@@ -267,7 +308,7 @@ impl OutputPump {
     pub(super) fn finish(mut self) -> Option<LogCut> {
         self.masked.clear();
         self.stream.finish(&mut self.masked);
-        write_out(&mut self.log, &self.masked, self.echo);
+        write_out(&mut self.log, &self.masked, &self.echo, &mut self.echoer);
         let _ = self.log.flush();
         let cut = self.log.cut();
         SPARE_BUFFERS.set(Some((
@@ -278,15 +319,13 @@ impl OutputPump {
     }
 }
 
-fn write_out(log: &mut impl Write, bytes: &[u8], echo: Echo) {
+fn write_out(log: &mut impl Write, bytes: &[u8], echo: &Echo, echoer: &mut Echoer) {
     if bytes.is_empty() {
         return;
     }
     // A full disk must not stop the step: the log says where it stopped (see `LazyLog`).
     let _ = log.write_all(bytes);
-    if echo == Echo::Stderr {
-        let _ = io::stderr().write_all(bytes);
-    }
+    echoer.echo(bytes, echo);
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ pub fn run(
     spec: &CommandSpec<'_>,
     log: &Path,
     masker: &Masker,
-    echo: Echo,
+    echo: &Echo,
     interrupt: &Interrupt,
 ) -> io::Result<Outcome> {
     Ok(run_to(spec, log, masker, echo, false, interrupt)?.0)
@@ -117,7 +117,7 @@ fn run_to(
     spec: &CommandSpec<'_>,
     log: &Path,
     masker: &Masker,
-    echo: Echo,
+    echo: &Echo,
     capture_stdout: bool,
     interrupt: &Interrupt,
 ) -> io::Result<(Outcome, Vec<u8>)> {
@@ -130,13 +130,17 @@ fn run_to(
         (None, None)
     };
     let mut log = LazyLog::new(log);
-    let handle = match start(spec, writer, stdout_writer) {
+    let registration = interrupt.register()?;
+    // The leader is known to containment from its spawn on, so that a step ending beside this
+    // one never takes this one's processes for its own leftovers, nor reaps its exit.
+    let spawned = containment::spawning(|| start(spec, writer, stdout_writer));
+    let handle = match spawned {
         Ok(handle) => handle,
         Err(error) => {
             let (code, message) = spawn_failure(spec, &error);
             let _ = writeln!(log, "shipbook: {message}");
             let _ = log.flush();
-            if echo == Echo::Stderr {
+            if *echo != Echo::None {
                 eprintln!("shipbook: {message}");
             }
             let outcome = Outcome {
@@ -149,13 +153,13 @@ fn run_to(
         }
     };
     let group = handle.pids().first().copied().unwrap_or(0) as i32;
-    interrupt.set_group(group);
-    if interrupt.requested() {
+    registration.set_group(group);
+    if interrupt.ending() {
         signal_group(group, Signal::TERM);
     }
 
     let mut output = Output {
-        pump: OutputPump::new(log, masker, echo),
+        pump: OutputPump::new(log, masker, echo.clone()),
         log_pipe: Some(reader),
         stdout_pipe: stdout_reader,
         stdout: Vec::new(),
@@ -166,14 +170,19 @@ fn run_to(
         spec.timeout.map(|t| started + t),
         &mut output,
         interrupt,
+        &registration,
     );
+    // The leader has been waited for (or is killed just below): its pid is no longer this
+    // step's to guard.
+    containment::waited(group);
     // The command has exited (or could not be waited for); end whatever it left behind, in its
     // group or not, copying their output as they go, then copy what is still in the pipes.
     if waited.is_err() {
         signal_group(group, Signal::KILL);
     }
-    containment::end_leftovers(group, &mut |pause| output.pause_copying(pause));
-    interrupt.set_group(0);
+    let step = spec.env.get("SHIPBOOK_STEP").map(String::as_str);
+    containment::end_leftovers(group, step, &mut |pause| output.pause_copying(pause));
+    drop(registration);
     let (status, timed_out) = waited?;
     // Only a process that detached itself (setsid) can still hold a pipe now; its output after
     // the grace period is not waited for.
@@ -388,6 +397,7 @@ fn wait_copying(
     deadline: Option<Instant>,
     output: &mut Output,
     interrupt: &Interrupt,
+    registration: &crate::sys::interrupt::Registration,
 ) -> io::Result<(std::process::ExitStatus, bool)> {
     // A pidfd turns the leader's exit into something poll can wait for along with its output.
     // Without one (a kernel before 5.3, or a sandbox that refuses it) the leader is looked at
@@ -411,7 +421,7 @@ fn wait_copying(
             signal_group(group, Signal::TERM);
             kill_at = Some(kill_at.map_or(now + GRACE_PERIOD, |at| at.min(now + GRACE_PERIOD)));
         }
-        if !interrupted && interrupt.requested() {
+        if !interrupted && interrupt.ending() {
             interrupted = true;
             kill_at = Some(kill_at.map_or(now + GRACE_PERIOD, |at| at.min(now + GRACE_PERIOD)));
         }
@@ -428,12 +438,12 @@ fn wait_copying(
         .flatten()
         .min();
         let timeout = next.map(|at| at.saturating_duration_since(now));
-        let wake = interrupt.wake_fd();
+        let wake = registration.wake_fd();
         if output.open() || pidfd.is_some() || wake.is_some() {
             let [leader_ready, woken] =
                 output.poll([pidfd.as_ref().map(AsFd::as_fd), wake], timeout)?;
             if woken {
-                interrupt.drain_wake();
+                registration.drain_wake();
             }
             look = pidfd.is_none() || leader_ready;
         } else {
@@ -469,7 +479,7 @@ pub fn sample(
 ) -> io::Result<Result<f64, String>> {
     // The value is read from a pipe into memory, never through a file: a metric may print a
     // secret, and a file would hold it raw on disk, and keep it there after a kill -9.
-    let (outcome, raw_stdout) = run_to(spec, log, masker, Echo::None, true, interrupt)?;
+    let (outcome, raw_stdout) = run_to(spec, log, masker, &Echo::None, true, interrupt)?;
     let raw_stdout = String::from_utf8_lossy(&raw_stdout).into_owned();
     // What the failure messages quote is masked before it is cut to length, so that no part of
     // a secret survives the cut.
@@ -622,7 +632,7 @@ mod tests {
                 spec,
                 log,
                 &Masker::new(&[]),
-                Echo::None,
+                &Echo::None,
                 &Interrupt::default(),
             )
             .expect("the command runs");

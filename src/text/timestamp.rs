@@ -28,6 +28,12 @@ impl Timestamp {
         (self.0 - earlier.0).num_milliseconds()
     }
 
+    /// The instant `millis` milliseconds later.
+    pub fn plus_millis(self, millis: u64) -> Timestamp {
+        let millis = i64::try_from(millis).unwrap_or(i64::MAX);
+        Timestamp(self.0 + chrono::TimeDelta::milliseconds(millis))
+    }
+
     /// Reads the recorded form back. Any RFC 3339 offset is accepted and turned into UTC.
     pub fn parse(text: &str) -> Result<Timestamp, chrono::ParseError> {
         DateTime::parse_from_rfc3339(text).map(|instant| Timestamp::from(instant.to_utc()))
