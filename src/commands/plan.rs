@@ -63,12 +63,39 @@ pub fn render(plan: &Plan) -> String {
             .dim()
         );
     }
+    let graph = !plan.is_chain();
+    if graph {
+        let _ = writeln!(
+            out,
+            "       {}",
+            style(format!(
+                "steps start as soon as what they need has succeeded, up to {} at once; after a failure no step starts, and those running {}",
+                plan.jobs,
+                match plan.fail_fast {
+                    crate::runbook::FailFast::Wait => "finish",
+                    crate::runbook::FailFast::Cancel => "are cancelled",
+                }
+            ))
+            .dim()
+        );
+    }
     out.push_str(&render_metrics(plan));
     // A step's directory is shown only where it differs from the first step's, which is
     // where most runbooks run everything.
     let first_dir = plan.steps.first().map(|step| &step.dir);
     for (index, step) in plan.steps.iter().enumerate() {
         out.push_str(&render_step(index + 1, step, first_dir));
+        if graph {
+            let waits = if step.needs.is_empty() {
+                "starts at once".to_string()
+            } else {
+                format!("after {}", step.needs.join(", "))
+            };
+            let _ = writeln!(out, "       {}", style(waits).cyan());
+        }
+    }
+    if graph {
+        out.push_str(&render_levels(plan));
     }
     if let Some(rollback) = &plan.rollback {
         let _ = writeln!(out, "{}", style("rollback").bold());
@@ -78,6 +105,35 @@ pub fn render(plan: &Plan) -> String {
         for line in rollback.commands().lines() {
             let _ = writeln!(out, "       run: {line}");
         }
+    }
+    out
+}
+
+/// The steps by level: those of one level wait for nothing of their own level and may run at
+/// the same time.
+fn render_levels(plan: &Plan) -> String {
+    let needs: Vec<Vec<usize>> = plan
+        .steps
+        .iter()
+        .map(|step| {
+            step.needs
+                .iter()
+                .filter_map(|id| plan.steps.iter().position(|s| &s.id == id))
+                .collect()
+        })
+        .collect();
+    let levels = crate::runbook::graph::levels(&needs);
+    let deepest = levels.iter().copied().max().unwrap_or(0);
+    let mut out = format!("{}\n", style("at the same time").bold());
+    for level in 0..=deepest {
+        let ids: Vec<&str> = plan
+            .steps
+            .iter()
+            .zip(&levels)
+            .filter(|(_, l)| **l == level)
+            .map(|(step, _)| step.id.as_str())
+            .collect();
+        out.push_str(&format!("  {:>3}. {}\n", level + 1, ids.join(", ")));
     }
     out
 }

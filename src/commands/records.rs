@@ -16,6 +16,7 @@ use crate::store::{Backend, Store};
 use crate::sys::state;
 use crate::text::controls::escape_controls;
 use crate::text::duration::human;
+use crate::text::timestamp::Timestamp;
 
 fn open(globals: &Globals) -> Result<Option<Box<dyn Store>>> {
     crate::store::open_existing(
@@ -260,14 +261,37 @@ fn timeline(run: &RunRecord) -> String {
     }
     let width = ran.iter().map(|s| s.id.chars().count()).max().unwrap_or(0);
     let total: u64 = ran.iter().filter_map(|s| s.duration_ms).sum();
-    let mut out = format!(
-        "timeline ({} of steps)\n",
-        human(Duration::from_millis(total))
-    );
+    // Steps that ran beside each other are drawn on one time axis, each bar where its step
+    // began, so that the overlap shows; otherwise each bar is scaled to its step's duration.
+    let axis = overlap_axis(&ran);
+    let mut out = match &axis {
+        Some((_, span)) => format!(
+            "timeline ({} of steps in {}, steps beside each other)\n",
+            human(Duration::from_millis(total)),
+            human(Duration::from_millis(*span))
+        ),
+        None => format!(
+            "timeline ({} of steps)\n",
+            human(Duration::from_millis(total))
+        ),
+    };
     for step in ran {
         let ms = step.duration_ms.unwrap_or(0);
-        let cells = ((ms as f64 / longest as f64) * BAR_WIDTH as f64).ceil() as usize;
-        let bar = "█".repeat(cells.max(1));
+        let (offset, cells) = match (&axis, step.started_at) {
+            (Some((first, span)), Some(started)) => {
+                let scale = BAR_WIDTH as f64 / (*span).max(1) as f64;
+                let since = started.millis_since(*first).max(0) as f64;
+                let offset = ((since * scale).floor() as usize).min(BAR_WIDTH - 1);
+                let cells = ((ms as f64 * scale).ceil() as usize).clamp(1, BAR_WIDTH - offset);
+                (offset, cells)
+            }
+            _ => (
+                0,
+                ((ms as f64 / longest as f64) * BAR_WIDTH as f64).ceil() as usize,
+            ),
+        };
+        let bar = format!("{}{}", " ".repeat(offset), "█".repeat(cells.max(1)));
+        let cells = cells.max(1) + offset;
         let painted = match step.status {
             StepStatus::Succeeded => style(bar).green(),
             StepStatus::Skipped | StepStatus::Pending => style(bar).dim(),
@@ -288,6 +312,25 @@ fn timeline(run: &RunRecord) -> String {
         );
     }
     out
+}
+
+/// When some steps of a run overlapped in time: the first start and the span from it to the
+/// last end, in milliseconds, to draw the bars on.
+fn overlap_axis(ran: &[&StepRecord]) -> Option<(Timestamp, u64)> {
+    let mut spans: Vec<(Timestamp, Timestamp)> = ran
+        .iter()
+        .filter_map(|step| Some((step.started_at?, step.finished_at()?)))
+        .collect();
+    spans.sort();
+    let mut latest_end: Option<Timestamp> = None;
+    let mut overlapped = false;
+    for (start, end) in &spans {
+        overlapped |= latest_end.is_some_and(|latest| *start < latest);
+        latest_end = Some(latest_end.map_or(*end, |latest| latest.max(*end)));
+    }
+    let first = spans.first()?.0;
+    let span = latest_end?.millis_since(first).max(1) as u64;
+    overlapped.then_some((first, span))
 }
 
 /// One trend of total durations for each mode and environment, the one with the newest run

@@ -55,6 +55,10 @@ pub enum JsonEvent<'a> {
         step: &'a str,
         attempt: u32,
         max_attempts: u32,
+        /// When the step began (its first attempt of this run): with `finished_at` of
+        /// `step_finished`, steps that ran beside each other show their overlap.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        started_at: Option<Timestamp>,
     },
     StepRetrying {
         step: &'a str,
@@ -83,6 +87,10 @@ pub enum JsonEvent<'a> {
         duration_ms: Option<u64>,
         detail: Option<&'a str>,
         log: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        started_at: Option<Timestamp>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        finished_at: Option<Timestamp>,
     },
     RunFinished {
         run_id: &'a str,
@@ -141,6 +149,7 @@ impl<'a> JsonEvent<'a> {
                 step: &step.id,
                 attempt: step.attempts,
                 max_attempts,
+                started_at: step.started_at,
             },
             Event::StepRetrying { step, delay } => JsonEvent::StepRetrying {
                 step: &step.id,
@@ -209,6 +218,8 @@ fn step_finished(step: &StepRecord) -> JsonEvent<'_> {
         duration_ms: step.duration_ms,
         detail: step.detail.as_deref(),
         log: step.log.as_deref(),
+        started_at: step.started_at,
+        finished_at: step.finished_at(),
     }
 }
 
@@ -256,7 +267,7 @@ mod tests {
                 step: &step,
                 max_attempts: 3
             }),
-            r#"{"attempt":2,"event":"step_started","max_attempts":3,"step":"deploy"}"#
+            r#"{"attempt":2,"event":"step_started","max_attempts":3,"started_at":"2026-01-02T03:04:06.000Z","step":"deploy"}"#
         );
         assert_eq!(
             line(Event::StepRetrying {
@@ -267,7 +278,7 @@ mod tests {
         );
         assert_eq!(
             line(Event::StepFinished { step: &step }),
-            r#"{"attempts":2,"detail":"exited with 2","duration_ms":1500,"event":"step_finished","exit_code":2,"log":".shipbook/logs/x/deploy.log","phase":"steps","status":"failed","step":"deploy"}"#
+            r#"{"attempts":2,"detail":"exited with 2","duration_ms":1500,"event":"step_finished","exit_code":2,"finished_at":"2026-01-02T03:04:07.500Z","log":".shipbook/logs/x/deploy.log","phase":"steps","started_at":"2026-01-02T03:04:06.000Z","status":"failed","step":"deploy"}"#
         );
         assert_eq!(
             line(Event::RunFinished { run: &run }),
@@ -291,7 +302,7 @@ mod tests {
         );
         assert_eq!(
             line(Event::StepFinished { step: &step }),
-            r#"{"attempts":2,"detail":null,"duration_ms":null,"event":"step_finished","exit_code":null,"log":null,"phase":"steps","status":"failed","step":"deploy"}"#
+            r#"{"attempts":2,"detail":null,"duration_ms":null,"event":"step_finished","exit_code":null,"log":null,"phase":"steps","started_at":"2026-01-02T03:04:06.000Z","status":"failed","step":"deploy"}"#
         );
     }
 }

@@ -85,10 +85,10 @@ impl Reporter {
         }
     }
 
-    /// Stops showing the running step's live line, if there is one, and clears it.
-    fn hide_live_line(&mut self) {
+    /// Stops showing a running step's live line (every one's, for `None`), and clears it.
+    fn hide_live_line(&mut self, step: Option<&str>) {
         if let Some(live_line) = &self.live_line {
-            live_line.hide();
+            live_line.hide(step);
         }
     }
 
@@ -181,12 +181,13 @@ impl Reporter {
             String::new()
         };
         if self.live {
-            self.hide_live_line();
-            // A confirmation owns the terminal while it asks: no spinner may draw over it.
+            self.hide_live_line(Some(&step.id));
+            // A confirmation owns the terminal while it asks (nothing runs beside it): no
+            // spinner may draw over it.
             if step.kind != StepKind::Confirm
                 && let Some(live_line) = &self.live_line
             {
-                live_line.show(format!("{}{attempt}", Self::label(step)));
+                live_line.show(&step.id, format!("{}{attempt}", Self::label(step)));
             }
         } else if self.shows_progress() {
             self.line(format!(
@@ -219,13 +220,16 @@ impl Reporter {
             "{strip} {failed} of {allowed} failures, {} left",
             crate::text::duration::human(left)
         );
-        if let Some(live_line) = self.live_line.as_ref().filter(|line| line.active()) {
-            live_line.update(format!(
+        if let Some(live_line) = self.live_line.as_ref().filter(|line| line.active(&step.id)) {
+            live_line.update(
+                &step.id,
+                format!(
                 "{} {} {}",
                 Self::label(step),
                 status,
-                style(escape_controls(&sample.detail)).dim()
-            ));
+                    style(escape_controls(&sample.detail)).dim()
+                ),
+            );
         } else if self.shows_progress() {
             let mark = if sample.passed {
                 style("·").green()
@@ -242,7 +246,7 @@ impl Reporter {
 
     /// The failed attempt, and when the next one comes.
     fn step_retrying(&mut self, step: &StepRecord, delay: Duration) {
-        self.hide_live_line();
+        self.hide_live_line(Some(&step.id));
         if self.shows_progress() {
             self.line(format!(
                 "{} {} attempt {} {}; retrying in {}",
@@ -257,7 +261,7 @@ impl Reporter {
 
     /// The step's result line, which replaces its spinner.
     fn step_finished(&mut self, step: &StepRecord) {
-        self.hide_live_line();
+        self.hide_live_line(Some(&step.id));
         let duration = step
             .duration_ms
             .map(|ms| format!(" {}", style(human(Duration::from_millis(ms))).dim()))
@@ -270,17 +274,17 @@ impl Reporter {
         let label = Self::label(step);
         match step.status {
             StepStatus::Succeeded if self.shows_progress() => {
-                say!("{} {label}{duration}{detail}", style("✓").green());
+                self.line(format!("{} {label}{duration}{detail}", style("✓").green()));
             }
             StepStatus::Undone if self.shows_progress() => {
-                say!("{} {label} undone", style("↶").yellow());
+                self.line(format!("{} {label} undone", style("↶").yellow()));
             }
             StepStatus::Skipped if self.shows_progress() => {
-                say!(
+                self.line(format!(
                     "{} {label} {}",
                     style("-").dim(),
                     style(escape_controls(step.detail.as_deref().unwrap_or("skipped"))).dim()
-                );
+                ));
             }
             StepStatus::Succeeded | StepStatus::Undone | StepStatus::Skipped => {}
             _ => self.step_failed(step, &label, &duration),
@@ -295,7 +299,9 @@ impl Reporter {
             StepStatus::Interrupted => "interrupted",
             _ => "failed",
         };
-        say!(
+        // One write for the whole failure, so that a step running beside it never draws its
+        // line in the middle.
+        let mut lines = vec![format!(
             "{} {label} {}{duration}{}",
             style("✗").red().bold(),
             style(what).red().bold(),
@@ -303,31 +309,32 @@ impl Reporter {
                 .as_ref()
                 .map(|d| format!(": {}", escape_controls(d)))
                 .unwrap_or_default()
-        );
+        )];
         // With `-v` the log has just streamed past, so it is not repeated.
         if let Some(tail) = step.log_tail.as_deref().filter(|t| !t.is_empty())
             && self.verbosity != Verbosity::Verbose
         {
-            say!("{}", style("  ┌ last lines of the log").dim());
+            lines.push(style("  ┌ last lines of the log").dim().to_string());
             // What the step printed is shown with its control characters escaped: a
             // clear-screen or a new title must not reach the terminal. The log keeps the bytes.
             for line in tail.lines() {
-                say!("  {} {}", style("│").dim(), escape_controls(line));
+                lines.push(format!("  {} {}", style("│").dim(), escape_controls(line)));
             }
         }
         match &step.log {
             Some(log) if std::path::Path::new(log).exists() => {
-                say!("  {} {}", style("└ log:").dim(), log);
+                lines.push(format!("  {} {}", style("└ log:").dim(), log));
             }
-            Some(_) => say!("  {}", style("└ (the step printed nothing)").dim()),
+            Some(_) => lines.push(format!("  {}", style("└ (the step printed nothing)").dim())),
             None => {}
         }
+        self.line(lines.join("\n"));
     }
 
     /// The run's result and duration (shown even with `--quiet` when it did not succeed), and
     /// where its change note is.
     fn run_finished(&mut self, run: &RunRecord) {
-        self.hide_live_line();
+        self.hide_live_line(None);
         let duration = run
             .duration_ms()
             .map(|ms| format!(" in {}", human(Duration::from_millis(ms))))

@@ -1,6 +1,6 @@
-//! The one line at the bottom of a terminal that shows the running step: a spinner, the step's
-//! label and its elapsed time, redrawn ten times a second by one thread that lives as long as
-//! the run.
+//! The lines at the bottom of a terminal that show the running steps, one each (several when
+//! steps run beside each other): a spinner, the step's label and its elapsed time, redrawn ten
+//! times a second by one thread that lives as long as the run.
 //!
 //! A thread per step (what a progress bar's steady tick costs) and a redraw at every start and
 //! finish made a run of many short steps in a terminal a quarter slower than the same run into
@@ -22,16 +22,23 @@ const TICK: Duration = Duration::from_millis(100);
 /// The spinner's frames, one per tick.
 const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/// What the line shows, shared with the ticker.
+/// One running step's line.
+struct Line {
+    /// The step's id: which line a start, an update or an end is about.
+    key: String,
+    message: String,
+    started: Instant,
+}
+
+/// What the lines show, shared with the ticker.
 #[derive(Default)]
 struct State {
-    /// The running step's label, or `None` when no line is shown.
-    message: Option<String>,
-    started: Option<Instant>,
-    /// When the line is next drawn: a tick after the step started, then every tick.
+    /// The running steps' lines, in the order they started.
+    lines: Vec<Line>,
+    /// When the lines are next drawn: a tick after a step started, then every tick.
     due: Option<Instant>,
-    /// Whether the terminal shows a drawn line that must be cleared before anything else.
-    drawn: bool,
+    /// How many drawn lines the terminal shows, to be cleared before anything else.
+    drawn: usize,
     frame: usize,
     /// Set when the reporter is gone: the ticker ends.
     closed: bool,
@@ -63,40 +70,48 @@ impl LiveLine {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Shows `message` as the running step, its elapsed time counted from now.
-    pub fn show(&self, message: String) {
+    /// Shows `message` as the line of step `key`, its elapsed time counted from now.
+    pub fn show(&self, key: &str, message: String) {
         let mut state = self.state();
         let now = Instant::now();
-        state.message = Some(message);
-        state.started = Some(now);
-        state.due = Some(now + TICK);
+        state.lines.retain(|line| line.key != key);
+        state.lines.push(Line {
+            key: key.to_string(),
+            message,
+            started: now,
+        });
+        if state.due.is_none() {
+            state.due = Some(now + TICK);
+        }
         drop(state);
         self.shared.1.notify_one();
     }
 
-    /// Changes what the line says, keeping its elapsed time (a watch's samples so far).
-    pub fn update(&self, message: String) {
+    /// Changes what a step's line says, keeping its elapsed time (a watch's samples so far).
+    pub fn update(&self, key: &str, message: String) {
         let mut state = self.state();
-        if state.message.is_some() {
-            state.message = Some(message);
+        if let Some(line) = state.lines.iter_mut().find(|line| line.key == key) {
+            line.message = message;
         }
     }
 
-    /// Whether a step's line is being shown.
-    pub fn active(&self) -> bool {
-        self.state().message.is_some()
+    /// Whether step `key` has a line shown.
+    pub fn active(&self, key: &str) -> bool {
+        self.state().lines.iter().any(|line| line.key == key)
     }
 
-    /// Stops showing a line and clears it from the terminal.
-    pub fn hide(&self) {
+    /// Stops showing step `key`'s line (every line, for `None`) and clears the drawn lines;
+    /// the others are drawn again at the next tick.
+    pub fn hide(&self, key: Option<&str>) {
         let mut state = self.state();
-        state.message = None;
-        state.started = None;
-        state.due = None;
+        state.lines.retain(|line| key.is_some_and(|key| line.key != key));
+        if state.lines.is_empty() {
+            state.due = None;
+        }
         clear(&mut state);
     }
 
-    /// Writes `line` (a newline is added) above the live line, in one write.
+    /// Writes `line` (a newline is added) above the live lines, in one write.
     pub fn print(&self, line: &str) {
         let mut state = self.state();
         clear(&mut state);
@@ -111,19 +126,28 @@ impl Drop for LiveLine {
     fn drop(&mut self) {
         let mut state = self.state();
         state.closed = true;
-        state.message = None;
+        state.lines.clear();
         clear(&mut state);
         drop(state);
         self.shared.1.notify_one();
     }
 }
 
-/// Clears the drawn line, if there is one.
+/// Clears the drawn lines, if there are any, leaving the cursor where the first one began.
 fn clear(state: &mut State) {
-    if state.drawn {
-        let _ = std::io::stderr().write_all(b"\r\x1b[2K");
-        state.drawn = false;
+    if state.drawn > 0 {
+        let _ = std::io::stderr().write_all(clearing(state.drawn).as_bytes());
+        state.drawn = 0;
     }
+}
+
+/// What clears `drawn` lines drawn from the cursor's line upwards.
+fn clearing(drawn: usize) -> String {
+    let mut text = String::from("\r\x1b[2K");
+    for _ in 1..drawn {
+        text.push_str("\x1b[1A\x1b[2K");
+    }
+    text
 }
 
 /// The ticker: waits while there is nothing to show, redraws every tick while there is.
@@ -136,7 +160,7 @@ fn tick(shared: &(Mutex<State>, Condvar)) {
         if state.closed {
             return;
         }
-        if state.message.is_none() {
+        if state.lines.is_empty() {
             state = wake
                 .wait(state)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -157,24 +181,40 @@ fn tick(shared: &(Mutex<State>, Condvar)) {
     }
 }
 
-/// Draws the line once, cut to the terminal's width so that it never wraps (a wrapped line
-/// could not be cleared).
+/// Draws the lines once, in one write, each cut to the terminal's width so that it never
+/// wraps (a wrapped line could not be cleared), and no more than the terminal's height allows.
 fn draw(state: &mut State) {
-    let (Some(message), Some(started)) = (&state.message, state.started) else {
+    if state.lines.is_empty() {
         return;
-    };
+    }
     let frame = FRAMES[state.frame % FRAMES.len()];
-    let seconds = started.elapsed().as_secs();
-    let elapsed = if seconds < 60 {
-        format!("{seconds}s")
-    } else {
-        format!("{}m {:02}s", seconds / 60, seconds % 60)
-    };
-    let elapsed = style(elapsed).dim();
-    let line = format!("{} {message} {elapsed}", style(frame).cyan());
-    let width = usize::from(console::Term::stderr().size().1.max(20));
-    let line = console::truncate_str(&line, width - 1, "…");
-    let _ = std::io::stderr().write_all(format!("\r\x1b[2K{line}").as_bytes());
-    state.drawn = true;
+    let (rows, columns) = console::Term::stderr().size();
+    let width = usize::from(columns.max(20));
+    let room = usize::from(rows.max(2)) - 1;
+    let mut text = clearing(state.drawn.max(1));
+    let shown = state.lines.len().min(room);
+    for (number, line) in state.lines.iter().take(shown).enumerate() {
+        let seconds = line.started.elapsed().as_secs();
+        let elapsed = if seconds < 60 {
+            format!("{seconds}s")
+        } else {
+            format!("{}m {:02}s", seconds / 60, seconds % 60)
+        };
+        let mut drawn = format!(
+            "{} {} {}",
+            style(frame).cyan(),
+            line.message,
+            style(elapsed).dim()
+        );
+        if number + 1 == shown && shown < state.lines.len() {
+            drawn.push_str(&format!(" (and {} more)", state.lines.len() - shown));
+        }
+        if number > 0 {
+            text.push('\n');
+        }
+        text.push_str(&console::truncate_str(&drawn, width - 1, "…"));
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    state.drawn = shown;
     state.frame += 1;
 }
