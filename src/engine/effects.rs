@@ -86,6 +86,16 @@ impl WorkOutcome {
     }
 }
 
+/// An attempt begun with [`Effects::start`] that is over.
+pub struct Finished {
+    pub job: usize,
+    pub outcome: io::Result<WorkOutcome>,
+    /// When it ended, on the run's clock ([`Effects::elapsed`]): the step's duration is
+    /// measured to here, not to when the executor got to it, so that the order in which steps
+    /// beside each other ended (which the undo follows) is the order in which they truly did.
+    pub ended: Duration,
+}
+
 /// The effects a run has on the world.
 pub trait Effects {
     /// Performs one attempt of a step's work: a command or an action, its output into `log`.
@@ -94,7 +104,7 @@ pub trait Effects {
     /// and returns at once; [`Effects::wait_started`] tells how it ended. `job` names it there.
     fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>, delay: Duration);
     /// Waits until one of the attempts begun with [`Effects::start`] is over.
-    fn wait_started(&mut self) -> (usize, io::Result<WorkOutcome>);
+    fn wait_started(&mut self) -> Finished;
     /// Ends the attempts begun with [`Effects::start`] that are still running (TERM, then KILL
     /// after the grace period), without interrupting the run; `false` once they are over.
     fn cancel_started(&mut self, cancel: bool);

@@ -10,7 +10,7 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use super::effects::{Answer, Effects, Recovery, WorkContext, WorkOutcome};
+use super::effects::{Answer, Effects, Finished, Recovery, WorkContext, WorkOutcome};
 use crate::plan::{Notification, PlannedMetric, Work};
 use crate::store::record::StepStatus;
 use crate::text::timestamp::Timestamp;
@@ -42,11 +42,13 @@ pub struct ScriptedEffects {
     /// Why every notification fails, when it should.
     pub notify_failure: Option<String>,
     /// Attempts begun beside others and not yet waited for, ended as scripted, in order.
-    started: VecDeque<(usize, WorkOutcome)>,
+    started: VecDeque<(usize, WorkOutcome, Duration)>,
     /// The ids of the steps running when the executor cancelled them.
     pub cancelled: Vec<String>,
     /// The step ids of `started`, for `cancelled`.
     running_ids: HashMap<usize, String>,
+    /// How long an attempt of these steps takes, when not `attempt_time`.
+    durations: HashMap<String, Duration>,
 }
 
 impl ScriptedEffects {
@@ -88,6 +90,12 @@ impl ScriptedEffects {
         self
     }
 
+    /// Each attempt of step `id` takes `time` on the scripted clock.
+    pub fn takes(mut self, id: &str, time: Duration) -> ScriptedEffects {
+        self.durations.insert(id.to_string(), time);
+        self
+    }
+
     /// The ids of the steps attempted, in order.
     pub fn performed_ids(&self) -> Vec<&str> {
         self.performed.iter().map(|(id, _)| id.as_str()).collect()
@@ -119,18 +127,36 @@ impl Effects for ScriptedEffects {
         if !delay.is_zero() {
             self.sleeps.push(delay);
         }
-        let outcome = self.perform(work, context).expect("scripted attempts do not fail");
+        // Beside others, time passes while the executor waits: the attempt ends `time` after
+        // it began, and the attempts end in that order.
+        let began = self.clock;
+        let outcome = self
+            .perform(work, context)
+            .expect("scripted attempts do not fail");
+        self.clock = began;
+        let time = self
+            .durations
+            .get(context.step_id)
+            .copied()
+            .unwrap_or(self.attempt_time);
+        let ended = began + time;
         self.running_ids.insert(job, context.step_id.to_string());
-        self.started.push_back((job, outcome));
+        let at = self.started.partition_point(|(_, _, end)| *end <= ended);
+        self.started.insert(at, (job, outcome, ended));
     }
 
-    fn wait_started(&mut self) -> (usize, io::Result<WorkOutcome>) {
-        let (job, outcome) = self
+    fn wait_started(&mut self) -> Finished {
+        let (job, outcome, ended) = self
             .started
             .pop_front()
             .expect("the executor waits only for what it started");
         self.running_ids.remove(&job);
-        (job, Ok(outcome))
+        self.clock = self.clock.max(ended);
+        Finished {
+            job,
+            outcome: Ok(outcome),
+            ended,
+        }
     }
 
     fn cancel_started(&mut self, cancel: bool) {
@@ -139,7 +165,7 @@ impl Effects for ScriptedEffects {
             running.sort();
             self.cancelled.extend(running);
             // What was still running ends as a cancelled command does: by a signal.
-            for (_, outcome) in &mut self.started {
+            for (_, outcome, _) in &mut self.started {
                 if outcome.status != StepStatus::Succeeded {
                     continue;
                 }
@@ -162,6 +188,9 @@ impl Effects for ScriptedEffects {
             .get_mut(context.step_id)
             .and_then(VecDeque::pop_front)
             .unwrap_or_else(|| WorkOutcome::succeeded(None));
+        if let Some(time) = self.durations.get(context.step_id) {
+            self.clock += time.saturating_sub(self.attempt_time);
+        }
         if self.interrupt_after.as_deref() == Some(context.step_id) {
             self.interrupted = true;
         }

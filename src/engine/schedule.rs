@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::effects::WorkOutcome;
+use super::effects::{Finished, WorkOutcome};
 use super::event::Event;
 use super::executor::{Executor, Stop};
 use crate::actions::notify::spec::NotifyOn;
@@ -105,8 +105,8 @@ impl Executor<'_> {
             // Nothing may be held back while this thread waits: the record must have every
             // finish before the next one comes.
             self.observers.flush()?;
-            let (job, outcome) = self.effects.wait_started();
-            self.attempt_ended(board, job, outcome)?;
+            let finished = self.effects.wait_started();
+            self.attempt_ended(board, finished)?;
         }
     }
 
@@ -140,7 +140,8 @@ impl Executor<'_> {
                 // Alone is as it runs without `needs`: on this thread, its finish told with
                 // the next step's start.
                 Action::Work(work)
-                    if board.running.is_empty() && self.next_ready(board, Some(index)).is_none() =>
+                    if board.running.is_empty()
+                        && self.next_ready(board, Some(index)).is_none() =>
                 {
                     Some(self.repeated_step(index, &work, false)?)
                 }
@@ -227,12 +228,12 @@ impl Executor<'_> {
     }
 
     /// Takes in how a step's attempt ended: another attempt, or the step's end.
-    fn attempt_ended(
-        &mut self,
-        board: &mut Board,
-        index: usize,
-        outcome: std::io::Result<WorkOutcome>,
-    ) -> Result<()> {
+    fn attempt_ended(&mut self, board: &mut Board, finished: Finished) -> Result<()> {
+        let Finished {
+            job: index,
+            outcome,
+            ended,
+        } = finished;
         let Some(mut running) = board.running.remove(&index) else {
             return Ok(());
         };
@@ -243,13 +244,13 @@ impl Executor<'_> {
             detail: Some(format!("cannot run step: {error}")),
             tag: None,
         });
-        if let Some(failed) = &board.cancelled
-            && outcome.status != StepStatus::Succeeded
-        {
+        let cancelled = board
+            .cancelled
+            .as_ref()
+            .filter(|_| outcome.status != StepStatus::Succeeded)
+            .map(|failed| format!("cancelled: step `{failed}` failed and fail_fast = \"cancel\""));
+        if cancelled.is_some() {
             outcome.status = StepStatus::Interrupted;
-            outcome.detail = Some(format!(
-                "cancelled: step `{failed}` failed and fail_fast = \"cancel\""
-            ));
         }
         if outcome.tag.is_some() {
             self.run.steps[index].tag = outcome.tag.clone();
@@ -278,7 +279,7 @@ impl Executor<'_> {
             board.running.insert(index, running);
             return Ok(());
         }
-        let duration = self.effects.elapsed().saturating_sub(running.began);
+        let duration = ended.saturating_sub(running.began);
         self.record_outcome(
             index,
             outcome,
@@ -286,6 +287,9 @@ impl Executor<'_> {
             running.max_attempts,
             duration.as_millis() as u64,
         );
+        if cancelled.is_some() {
+            self.run.steps[index].detail = cancelled;
+        }
         board.ended.insert(index);
         // A success is held for the next step's start, or told before the next wait.
         self.finish_step(index)?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::effects::{Answer, Effects, Prompter, Recovery, WorkContext, WorkOutcome};
+use super::effects::{Answer, Effects, Finished, Prompter, Recovery, WorkContext, WorkOutcome};
 use crate::actions::notify::spec::NotifyTarget;
 use crate::actions::{self, Programs, Verdict};
 use crate::mask::Masker;
@@ -26,10 +26,7 @@ pub struct SystemEffects {
     pub prompter: Box<dyn Prompter>,
     pub started: Instant,
     /// Where the attempts begun with `start` tell how they ended.
-    finished: (
-        mpsc::Sender<(usize, io::Result<WorkOutcome>)>,
-        mpsc::Receiver<(usize, io::Result<WorkOutcome>)>,
-    ),
+    finished: (mpsc::Sender<Finished>, mpsc::Receiver<Finished>),
 }
 
 impl SystemEffects {
@@ -227,6 +224,7 @@ impl Effects for SystemEffects {
         let context = OwnedContext::new(context);
         let finished = self.finished.0.clone();
         let told = finished.clone();
+        let clock = self.started;
         let spawned = std::thread::Builder::new()
             .name(format!("step {}", context.step_id))
             .spawn(move || {
@@ -240,19 +238,28 @@ impl Effects for SystemEffects {
                 } else {
                     performer.work(&work, &context.context())
                 };
-                let _ = finished.send((job, outcome));
+                let _ = finished.send(Finished {
+                    job,
+                    outcome,
+                    ended: clock.elapsed(),
+                });
             });
         if let Err(error) = spawned {
-            let _ = told.send((job, Err(error)));
+            let _ = told.send(Finished {
+                job,
+                outcome: Err(error),
+                ended: self.started.elapsed(),
+            });
         }
     }
 
-    fn wait_started(&mut self) -> (usize, io::Result<WorkOutcome>) {
+    fn wait_started(&mut self) -> Finished {
         // The sender half kept here means the channel never closes while the effects live.
-        match self.finished.1.recv() {
-            Ok(finished) => finished,
-            Err(_) => (usize::MAX, Err(io::Error::other("no step is running"))),
-        }
+        self.finished.1.recv().unwrap_or_else(|_| Finished {
+            job: usize::MAX,
+            outcome: Err(io::Error::other("no step is running")),
+            ended: self.started.elapsed(),
+        })
     }
 
     fn cancel_started(&mut self, cancel: bool) {
@@ -276,7 +283,12 @@ impl Effects for SystemEffects {
             env,
             timeout: metric.timeout,
         };
-        process::sample(&spec, log, &self.performer.masker, &self.performer.interrupt)
+        process::sample(
+            &spec,
+            log,
+            &self.performer.masker,
+            &self.performer.interrupt,
+        )
     }
 
     fn append_log(&mut self, log: &Path, text: &str) {
@@ -352,7 +364,13 @@ impl Programs for StepPrograms<'_> {
         };
         let interrupt = self.effects.interrupt_for(self.context.sheltered);
         let echo = self.effects.echo_for(self.context);
-        let outcome = process::run(&spec, self.context.log, &self.effects.masker, &echo, &interrupt)
+        let outcome = process::run(
+            &spec,
+            self.context.log,
+            &self.effects.masker,
+            &echo,
+            &interrupt,
+        )
         .map_err(|error| format!("cannot run {}: {error}", argv[0]))?;
         if outcome.success() {
             return Ok(());

@@ -1025,3 +1025,83 @@ fn a_failure_is_told_at_once_never_held_for_what_follows() {
         "{heard:#?}"
     );
 }
+
+const BESIDE: &str = r#"
+[runbook]
+name = "demo"
+jobs = 2
+[[steps]]
+id = "a"
+needs = []
+run = "true"
+undo = "undo a"
+[[steps]]
+id = "b"
+needs = []
+run = "true"
+undo = "undo b"
+[[steps]]
+id = "c"
+needs = ["a"]
+run = "true"
+[[steps]]
+id = "d"
+needs = ["b", "c"]
+run = "true"
+"#;
+
+#[test]
+fn steps_start_as_their_needs_allow_up_to_the_job_limit() {
+    let outcome = execute(BESIDE, ScriptedEffects::new(), OnFailure::Stop);
+    assert!(outcome.result.is_ok());
+    // `a` and `b` start together (two jobs); `c` once `a` has finished, told in one commit
+    // with `a`'s finish; `d` last, alone, on the executor's own thread.
+    assert_eq!(
+        outcome.heard[1..7],
+        [
+            "started a #1",
+            "started b #1",
+            "finished a succeeded + started c #1",
+            "finished b succeeded",
+            "finished c succeeded + started d #1",
+            "finished d succeeded",
+        ]
+    );
+    assert_eq!(outcome.effects.performed_ids(), ["a", "b", "c", "d"]);
+}
+
+#[test]
+fn after_a_failure_beside_others_nothing_new_starts_and_undo_goes_newest_finished_first() {
+    let effects = ScriptedEffects::new()
+        .attempts("a", &[exit(1)])
+        .takes("a", Duration::from_millis(30));
+    let outcome = execute(BESIDE, effects, OnFailure::Undo);
+    assert!(outcome.result.is_err());
+    // `b` was running when `a` failed: it finished, and `c` and `d` never started.
+    assert_eq!(
+        statuses(&outcome.record)[..4],
+        ["a undone", "b undone", "c pending", "d pending"]
+    );
+    // Both began together; `b` took 10 ms and `a` 30 ms, so `a` finished last and is undone
+    // first, although `b` comes later in the file.
+    assert_eq!(
+        outcome.effects.performed_ids(),
+        ["a", "b", "undo-a", "undo-b"]
+    );
+}
+
+#[test]
+fn fail_fast_cancel_ends_the_steps_running_and_records_them_interrupted() {
+    let source = BESIDE.replace("jobs = 2", "jobs = 2\nfail_fast = \"cancel\"");
+    let effects = ScriptedEffects::new().attempts("a", &[exit(1)]);
+    let outcome = execute(&source, effects, OnFailure::Stop);
+    assert!(outcome.result.is_err());
+    assert_eq!(outcome.effects.cancelled, ["b"]);
+    let b = &outcome.record.steps[1];
+    assert_eq!(b.status, StepStatus::Interrupted);
+    assert_eq!(
+        b.detail.as_deref(),
+        Some("cancelled: step `a` failed and fail_fast = \"cancel\"")
+    );
+    assert_eq!(outcome.record.status, RunStatus::Failed);
+}

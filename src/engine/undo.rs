@@ -112,9 +112,7 @@ impl Executor<'_> {
         let mut candidates = Vec::new();
         let mut done: Vec<usize> = (0..=failed).collect();
         // Newest end first; of two that ended in the same millisecond, the later in the file.
-        done.sort_by_key(|&index| {
-            std::cmp::Reverse((self.run.steps[index].finished_at(), index))
-        });
+        done.sort_by_key(|&index| std::cmp::Reverse((self.run.steps[index].finished_at(), index)));
         for index in done {
             let record = &self.run.steps[index];
             let done = matches!(

@@ -224,9 +224,9 @@ impl Reporter {
             live_line.update(
                 &step.id,
                 format!(
-                "{} {} {}",
-                Self::label(step),
-                status,
+                    "{} {} {}",
+                    Self::label(step),
+                    status,
                     style(escape_controls(&sample.detail)).dim()
                 ),
             );

@@ -363,8 +363,7 @@ impl Checker<'_> {
             for need in needs.get_ref() {
                 let name = need.get_ref().as_str();
                 if name == step.id() {
-                    let diagnostic =
-                        self.error(need.span(), format!("step `{name}` needs itself"));
+                    let diagnostic = self.error(need.span(), format!("step `{name}` needs itself"));
                     diagnostic.expected =
                         Some("the ids of other steps, which must succeed before this one".into());
                 } else if !ids.contains(&name) {
@@ -373,10 +372,8 @@ impl Checker<'_> {
                         need.span(),
                         format!("step `{}` needs an unknown step `{name}`", step.id()),
                     );
-                    diagnostic.expected = Some(format!(
-                        "the id of a step in [[steps]]: {}",
-                        ids.join(", ")
-                    ));
+                    diagnostic.expected =
+                        Some(format!("the id of a step in [[steps]]: {}", ids.join(", ")));
                     diagnostic.label = close.map(|close| format!("did you mean `{close}`?"));
                 } else {
                     self.unique(&mut seen, need, "need");
@@ -396,7 +393,10 @@ impl Checker<'_> {
                 .map_or_else(|| first.id.span(), Spanned::span);
             let diagnostic = self.error(
                 span,
-                format!("steps wait for each other in a circle: {}", names.join(" needs ")),
+                format!(
+                    "steps wait for each other in a circle: {}",
+                    names.join(" needs ")
+                ),
             );
             diagnostic.expected = Some(
                 "`needs` that lead back to a step that waits for nothing; a step without `needs` waits for the step before it".into(),

@@ -245,7 +245,9 @@ fn leftovers(step: &Whose<'_>, adopting: bool) -> Vec<i32> {
         below.retain(|pid| {
             let entry = entries.iter().find(|entry| entry.pid == *pid);
             entry.is_none_or(|entry| !others.contains(&entry.group))
-                && step.step.is_none_or(|id| !belongs_to_another_step(*pid, id))
+                && step
+                    .step
+                    .is_none_or(|id| !belongs_to_another_step(*pid, id))
         });
     }
     let mut found = Vec::new();

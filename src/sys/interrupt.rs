@@ -146,7 +146,9 @@ impl Interrupt {
                     .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
                     .is_ok()
             })
-            .ok_or_else(|| std::io::Error::other("more commands at once than shipbook can track"))?;
+            .ok_or_else(|| {
+                std::io::Error::other("more commands at once than shipbook can track")
+            })?;
         registration.slot = Some(index);
         let slot = &self.shared.slots[index];
         if slot.pipe.get().is_none() {

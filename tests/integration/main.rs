@@ -21,6 +21,7 @@ mod metrics;
 mod note;
 mod notify;
 mod on_failure_rollback;
+mod parallel;
 mod permissions;
 mod plan;
 mod preconditions;

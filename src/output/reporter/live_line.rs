@@ -104,7 +104,9 @@ impl LiveLine {
     /// the others are drawn again at the next tick.
     pub fn hide(&self, key: Option<&str>) {
         let mut state = self.state();
-        state.lines.retain(|line| key.is_some_and(|key| line.key != key));
+        state
+            .lines
+            .retain(|line| key.is_some_and(|key| line.key != key));
         if state.lines.is_empty() {
             state.due = None;
         }
