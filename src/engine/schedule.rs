@@ -84,11 +84,39 @@ impl Executor<'_> {
             cancelled: None,
         };
         let result = self.schedule(&mut board);
+        if result.is_err() {
+            self.finish_unrecorded(&mut board);
+        }
         if board.cancelled.is_some() {
             self.effects.cancel_started(false);
         }
         result?;
         Ok(board.stop)
+    }
+
+    /// After the record refused a write: nothing more starts, and the steps still running are
+    /// let finish (as one running alone would be), their ends kept in the run for the store to
+    /// take in one piece if it can. Nothing is told: nothing is shown before it is kept.
+    fn finish_unrecorded(&mut self, board: &mut Board) {
+        while !board.running.is_empty() {
+            let Finished {
+                job,
+                outcome,
+                ended,
+            } = self.effects.wait_started();
+            let Some(running) = board.running.remove(&job) else {
+                continue;
+            };
+            let outcome = made_or_failed(outcome);
+            let duration = ended.saturating_sub(running.began);
+            self.record_outcome(
+                job,
+                outcome,
+                running.attempt,
+                running.max_attempts,
+                duration.as_millis() as u64,
+            );
+        }
     }
 
     fn schedule(&mut self, board: &mut Board) -> Result<()> {
@@ -237,13 +265,7 @@ impl Executor<'_> {
         let Some(mut running) = board.running.remove(&index) else {
             return Ok(());
         };
-        // A step whose attempt could not even be made failed; the others still end as they do.
-        let mut outcome = outcome.unwrap_or_else(|error| WorkOutcome {
-            status: StepStatus::Failed,
-            exit_code: None,
-            detail: Some(format!("cannot run step: {error}")),
-            tag: None,
-        });
+        let mut outcome = made_or_failed(outcome);
         let cancelled = board
             .cancelled
             .as_ref()
@@ -322,4 +344,15 @@ impl Executor<'_> {
             self.effects.cancel_started(true);
         }
     }
+}
+
+/// How an attempt ended; one that could not even be made failed (the steps beside it still end
+/// as they do).
+fn made_or_failed(outcome: std::io::Result<WorkOutcome>) -> WorkOutcome {
+    outcome.unwrap_or_else(|error| WorkOutcome {
+        status: StepStatus::Failed,
+        exit_code: None,
+        detail: Some(format!("cannot run step: {error}")),
+        tag: None,
+    })
 }

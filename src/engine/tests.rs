@@ -1105,3 +1105,31 @@ fn fail_fast_cancel_ends_the_steps_running_and_records_them_interrupted() {
     );
     assert_eq!(outcome.record.status, RunStatus::Failed);
 }
+
+#[test]
+fn a_record_that_fails_beside_a_running_step_lets_it_finish_and_starts_nothing() {
+    let plan = plan(BESIDE, Mode::Run);
+    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
+    let mut effects = ScriptedEffects::new().takes("b", Duration::from_millis(50));
+    let mut store = Heard {
+        fail_on: Some("finished a"),
+        criticality: Some(Criticality::Critical),
+        ..Heard::default()
+    };
+    let mut terminal = Heard::default();
+    let result = Executor::new(
+        &plan,
+        record,
+        Observers::new(vec![&mut store, &mut terminal]),
+        &mut effects,
+        options(OnFailure::Stop),
+    )
+    .execute(|_| Ok("note.md".into()));
+    assert!(result.is_err());
+    // `b` was running when the record refused `a`'s end: it was waited for, and nothing else
+    // started.
+    assert_eq!(effects.performed_ids(), ["a", "b"]);
+    let finished = terminal.finished.expect("the terminal learns how the run ended");
+    assert_eq!(finished.steps[1].status, StepStatus::Succeeded);
+    assert_eq!(finished.status, RunStatus::Failed);
+}

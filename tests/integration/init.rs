@@ -38,10 +38,16 @@ fn a_rust_project_gets_cargo_checks() {
         "confirm = ",
         "tag = { name = \"v{{ version }}\"",
         "[rollback]",
+        // The checks run beside each other; the approval waits for all of them.
+        "needs = []",
+        r#"needs = ["cargo-fmt", "cargo-clippy", "cargo-test"]"#,
     ] {
         assert!(runbook.contains(expected), "lacks {expected:?}:\n{runbook}");
     }
     assert!(runbook.starts_with("#:schema ./schema.json\n"));
+    test.shipbook(&["plan", "runbooks/release.toml"])
+        .success()
+        .stdout_has("1. cargo-fmt, cargo-clippy, cargo-test");
 }
 
 #[test]

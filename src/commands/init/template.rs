@@ -92,9 +92,13 @@ impl Project {
     /// The text of `runbooks/release.toml`.
     pub(super) fn runbook(&self) -> String {
         let mut out = self.runbook_header();
-        for step in self.check_steps() {
+        let checks = self.check_steps();
+        // Checks do not depend on each other: they run at the same time, and the approval
+        // waits for all of them.
+        let beside = checks.len() > 1;
+        for (number, step) in checks.iter().enumerate() {
             out.push('\n');
-            out.push_str(&step_table(&step));
+            out.push_str(&step_table(step, beside && number == 0, beside));
         }
         out.push_str(&self.runbook_ending());
         out
@@ -146,11 +150,27 @@ require_clean = true                      # release only committed work
     /// The confirmation, the tag, an example deploy step and the `[rollback]` placeholder.
     fn runbook_ending(&self) -> String {
         let name = &self.name;
+        let checks: Vec<String> = self
+            .check_steps()
+            .iter()
+            .map(|step| quoted(step.id))
+            .collect();
+        let needs = if checks.len() > 1 {
+            format!(
+                "{}\n",
+                with_comment(
+                    &format!("needs = [{}]", checks.join(", ")),
+                    "waits for every check"
+                )
+            )
+        } else {
+            String::new()
+        };
         format!(
             r#"
 [[steps]]
 id = "approve"
-confirm = "Tag v{{{{ version }}}} of {name}?"
+{needs}confirm = "Tag v{{{{ version }}}} of {name}?"
 
 [[steps]]
 id = "tag"
@@ -231,8 +251,9 @@ fn node_steps(lint: bool, test: bool) -> Vec<StepText> {
     steps
 }
 
-/// One `[[steps]]` table, with its comment above it.
-fn step_table(step: &StepText) -> String {
+/// One `[[steps]]` table, with its comment above it; `beside` adds `needs = []` (the first
+/// of them, with `explain`, says why).
+fn step_table(step: &StepText, explain: bool, beside: bool) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail, so the results of `writeln!` are ignored.
     if let Some(comment) = step.comment {
@@ -245,12 +266,17 @@ fn step_table(step: &StepText) -> String {
         }
         Run::Shell(script) => quoted(script),
     };
-    let _ = writeln!(
-        out,
-        "[[steps]]\nid = {}\nname = {}\nrun = {run}",
-        quoted(step.id),
-        quoted(step.name),
-    );
+    let _ = writeln!(out, "[[steps]]\nid = {}", quoted(step.id));
+    if explain {
+        let _ = writeln!(
+            out,
+            "{}",
+            with_comment("needs = []", "starts at once, beside the other checks")
+        );
+    } else if beside {
+        let _ = writeln!(out, "needs = []");
+    }
+    let _ = writeln!(out, "name = {}\nrun = {run}", quoted(step.name));
     out
 }
 
