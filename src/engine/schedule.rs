@@ -45,6 +45,9 @@ struct Board {
     needs: HashMap<usize, Vec<usize>>,
     /// The steps of the phase, in file order.
     order: Vec<usize>,
+    /// How many steps at the front of `order` have ended or are running: the search for the
+    /// next step to start begins after them (a thousand steps are not scanned a thousand times).
+    settled: usize,
     running: HashMap<usize, Running>,
     /// Steps whose end this run has recorded (whatever it was): never started again.
     ended: HashSet<usize>,
@@ -78,6 +81,7 @@ impl Executor<'_> {
         let mut board = Board {
             needs,
             order,
+            settled: 0,
             running: HashMap::new(),
             ended: HashSet::new(),
             stop: None,
@@ -188,8 +192,18 @@ impl Executor<'_> {
 
     /// The first step in file order that has not run, is not running, and whose needs are met;
     /// `besides` is one about to start, which does not count.
-    fn next_ready(&self, board: &Board, besides: Option<usize>) -> Option<usize> {
-        board.order.iter().copied().find(|&index| {
+    fn next_ready(&self, board: &mut Board, besides: Option<usize>) -> Option<usize> {
+        while let Some(&index) = board.order.get(board.settled) {
+            let done = matches!(
+                self.run.steps[index].status,
+                StepStatus::Succeeded | StepStatus::Skipped
+            );
+            if !(done || board.ended.contains(&index) || board.running.contains_key(&index)) {
+                break;
+            }
+            board.settled += 1;
+        }
+        board.order[board.settled..].iter().copied().find(|&index| {
             Some(index) != besides
                 && !board.ended.contains(&index)
                 && !board.running.contains_key(&index)

@@ -1129,7 +1129,9 @@ fn a_record_that_fails_beside_a_running_step_lets_it_finish_and_starts_nothing()
     // `b` was running when the record refused `a`'s end: it was waited for, and nothing else
     // started.
     assert_eq!(effects.performed_ids(), ["a", "b"]);
-    let finished = terminal.finished.expect("the terminal learns how the run ended");
+    let finished = terminal
+        .finished
+        .expect("the terminal learns how the run ended");
     assert_eq!(finished.steps[1].status, StepStatus::Succeeded);
     assert_eq!(finished.status, RunStatus::Failed);
 }

@@ -118,7 +118,7 @@ fn anything_left(step: &Whose<'_>, adopting: bool) -> bool {
     if group_exists(step.group) {
         return true;
     }
-    adopting && (reap_adopted() || !leftovers(step, adopting).is_empty())
+    adopting && reap_adopted()
 }
 
 /// Whether the group still has a process (a zombie counts: the walk then tells).
@@ -126,24 +126,35 @@ fn group_exists(group: i32) -> bool {
     Pid::from_raw(group).is_some_and(|group| test_kill_process_group(group).is_ok())
 }
 
-/// Reaps every adopted process that has exited; returns whether this process may still have
-/// children that are not running steps' leaders (always true while other steps run, so that
-/// the caller looks). With no other step running, every child is a leftover and one wait for
-/// any child reaps them; otherwise each exited child that is no leader is reaped by its pid.
+/// Reaps every adopted process that has exited; returns whether this process still has
+/// children that are not running steps' leaders. With no other step running, every child is a
+/// leftover and one wait for any child reaps them; otherwise each child that is no leader is
+/// waited for by its pid, found in the kernel's list of this process's children (a walk through
+/// `/proc` where the kernel keeps no such list).
 fn reap_adopted() -> bool {
     let leaders = leaders();
     if !leaders.is_empty() {
-        let me = getpid().as_raw_nonzero().get();
-        for entry in processes() {
-            if entry.parent == me
-                && entry.dead
-                && !leaders.contains(&entry.pid)
-                && let Some(pid) = Pid::from_raw(entry.pid)
-            {
-                let _ = rustix::process::waitpid(Some(pid), WaitOptions::NOHANG);
+        let Some(children) = children() else {
+            let me = getpid().as_raw_nonzero().get();
+            for entry in processes() {
+                if entry.parent == me
+                    && entry.dead
+                    && !leaders.contains(&entry.pid)
+                    && let Some(pid) = Pid::from_raw(entry.pid)
+                {
+                    let _ = rustix::process::waitpid(Some(pid), WaitOptions::NOHANG);
+                }
             }
+            return true;
+        };
+        let mut left = false;
+        for child in children.into_iter().filter(|pid| !leaders.contains(pid)) {
+            let reaped = Pid::from_raw(child)
+                .and_then(|pid| rustix::process::waitpid(Some(pid), WaitOptions::NOHANG).ok())
+                .is_some_and(|status| status.is_some());
+            left |= !reaped;
         }
-        return true;
+        return left;
     }
     loop {
         match wait(WaitOptions::NOHANG) {
@@ -259,6 +270,28 @@ fn leftovers(step: &Whose<'_>, adopting: bool) -> Vec<i32> {
         }
     }
     found
+}
+
+/// The pids of this process's children, from each of its threads' list in `/proc` (a child
+/// belongs to the thread that started it, an adopted one to the one the kernel chose); `None`
+/// when the kernel keeps no such list.
+fn children() -> Option<Vec<i32>> {
+    let mut children = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path().join("children");
+        // A thread that ended meanwhile has no list any more, and no children.
+        let Ok(list) = std::fs::read_to_string(&path) else {
+            if path.parent().is_some_and(std::path::Path::exists) {
+                return None;
+            }
+            continue;
+        };
+        children.extend(
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse::<i32>().ok()),
+        );
+    }
+    Some(children)
 }
 
 /// Whether an orphan's environment says it was started by a step other than `id`; one whose

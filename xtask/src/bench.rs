@@ -298,6 +298,7 @@ const ONE_STEP_RUNBOOK: &str = "one-step.toml";
 const SHELL_STEPS_RUNBOOK: &str = "steps-shell.toml";
 const PLAIN_STEPS_RUNBOOK: &str = "steps-plain.toml";
 const ARGV_STEPS_RUNBOOK: &str = "steps-argv.toml";
+const INDEPENDENT_STEPS_RUNBOOK: &str = "steps-independent.toml";
 const ONE_RECIPE_JUSTFILE: &str = "one-recipe.just";
 const LIST_JUSTFILE: &str = "recipes-20.just";
 const BIG_OUTPUT_RUNBOOK: &str = "output-big.toml";
@@ -332,6 +333,10 @@ impl Bench {
             (
                 ARGV_STEPS_RUNBOOK,
                 workloads::true_runbook("bench-steps-argv", sizes.steps, Form::Argv),
+            ),
+            (
+                INDEPENDENT_STEPS_RUNBOOK,
+                workloads::true_runbook("bench-steps-independent", sizes.steps, Form::Independent),
             ),
             (
                 BIG_OUTPUT_RUNBOOK,

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use super::measure::{Job, Measure, Sample, alternate, summarize};
 use super::report::{Row, Target, Unit};
 use super::{
-    ARGV_STEPS_RUNBOOK, Bench, PLAIN_STEPS_RUNBOOK, SHELL_STEPS_RUNBOOK, find_peer, find_tool,
-    millis, pty, ratios, version,
+    ARGV_STEPS_RUNBOOK, Bench, INDEPENDENT_STEPS_RUNBOOK, PLAIN_STEPS_RUNBOOK, SHELL_STEPS_RUNBOOK,
+    find_peer, find_tool, millis, pty, ratios, version,
 };
 
 /// A peer tool and how it runs the same steps.
@@ -35,6 +35,11 @@ pub fn per_step(bench: &mut Bench) -> Result<Vec<Row>, String> {
     let steps = sizes.steps;
     let true_path = find_tool("true").unwrap_or_else(|| PathBuf::from("/usr/bin/true"));
     let run = |runbook: &str| bench.shipbook("state-w2").args(["run", runbook, "--yes"]);
+    let with_jobs = |jobs: &str| {
+        bench
+            .shipbook("state-w2")
+            .args(["run", INDEPENDENT_STEPS_RUNBOOK, "--yes", "--jobs", jobs])
+    };
     let floor = |program: &[String]| {
         Job::new(&bench.xtask, &bench.repo)
             .arg("bench-floor")
@@ -54,6 +59,8 @@ pub fn per_step(bench: &mut Bench) -> Result<Vec<Row>, String> {
         bench.measure("w2-plain", run(PLAIN_STEPS_RUNBOOK)),
         bench.measure("w2-floor-true", true_floor),
         bench.measure("w2-argv", run(ARGV_STEPS_RUNBOOK)),
+        bench.measure("w2-independent-jobs-1", with_jobs("1")),
+        bench.measure("w2-independent-jobs-2", with_jobs("2")),
     ];
     let peers = peers(bench);
     for peer in &peers {
@@ -76,8 +83,16 @@ pub fn per_step(bench: &mut Bench) -> Result<Vec<Row>, String> {
         sizes.steps_rounds,
         &mut measures,
     )?;
-    let [shell, sh_floor, terminal, plain, true_floor, argv] =
-        [0, 1, 2, 3, 4, 5].map(|i| &samples[i]);
+    let [
+        shell,
+        sh_floor,
+        terminal,
+        plain,
+        true_floor,
+        argv,
+        one_job,
+        two_jobs,
+    ] = [0, 1, 2, 3, 4, 5, 6, 7].map(|i| &samples[i]);
     let mut rows = vec![
         Row::report(
             format!("shipbook run, {steps} steps, run = \"true\", shell_always (sh -c true)"),
@@ -140,8 +155,24 @@ pub fn per_step(bench: &mut Bench) -> Result<Vec<Row>, String> {
             Unit::Ratio,
             ratios(argv, true_floor),
         ),
+        Row::report(
+            format!("shipbook run, {steps} steps of `true` with needs = [], --jobs 1"),
+            Unit::Millis,
+            millis(one_job),
+        ),
+        Row::report(
+            "the same, --jobs 2 (two steps at a time)",
+            Unit::Millis,
+            millis(two_jobs),
+        ),
+        Row::figure(
+            "ratio --jobs 2 / --jobs 1",
+            Unit::Ratio,
+            ratios(two_jobs, one_job),
+            Target::AtMost(0.95),
+        ),
     ];
-    let mut next = 6;
+    let mut next = 8;
     for peer in &peers {
         let figure = format!("ratio shipbook (plain words) / {}", peer.name);
         match &peer.job {

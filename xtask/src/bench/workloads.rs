@@ -25,6 +25,8 @@ pub enum Form {
     PlainWords,
     /// `run = ["true"]`: the program itself, no shell.
     Argv,
+    /// `run = "true"` with `needs = []`: no step waits for another, so they may run at once.
+    Independent,
 }
 
 /// A 20-step runbook using most of the runbook format, for `check`: variables, two
@@ -89,15 +91,23 @@ env = { DEPLOY_ENV = "production" }
 /// A runbook of `steps` steps of `true`.
 pub fn true_runbook(name: &str, steps: usize, form: Form) -> String {
     let command = match form {
-        Form::Shell | Form::PlainWords => r#""true""#,
+        Form::Shell | Form::PlainWords | Form::Independent => r#""true""#,
         Form::Argv => r#"["true"]"#,
+    };
+    let needs = if form == Form::Independent {
+        "needs = []\n"
+    } else {
+        ""
     };
     let mut text = format!("[runbook]\nname = \"{name}\"\n");
     if form == Form::Shell {
         text.push_str("shell_always = true\n");
     }
     for index in 1..=steps {
-        let _ = write!(text, "\n[[steps]]\nid = \"s{index}\"\nrun = {command}\n");
+        let _ = write!(
+            text,
+            "\n[[steps]]\nid = \"s{index}\"\n{needs}run = {command}\n"
+        );
     }
     text
 }
