@@ -217,3 +217,46 @@ run = "true"
     let tail = &shown[shown.rfind("change note:").unwrap()..];
     assert!(!tail.contains("\x1b[2K"), "{tail:?}");
 }
+
+#[test]
+fn steps_beside_each_other_each_have_a_live_line() {
+    let test = Test::new().runbook(
+        "web",
+        r#"[runbook]
+name = "web"
+dir = ".."
+
+[[steps]]
+id = "left"
+run = "touch left.started; while [ ! -f right.started ]; do sleep 0.05; done; sleep 0.6"
+
+[[steps]]
+id = "right"
+needs = []
+run = "touch right.started; while [ ! -f left.started ]; do sleep 0.05; done; sleep 0.6"
+"#,
+    );
+    let (code, shown) = at_terminal(
+        &test,
+        "run runbooks/web.toml --yes --jobs 2",
+        "change note:",
+        b"",
+    );
+    assert_eq!(code, 0, "{shown}");
+    // One redraw holds both running steps, one line each: the second drawn after a newline.
+    let both = shown
+        .split("\r\x1b[2K")
+        .any(|drawn| drawn.contains("left") && drawn.contains("\n") && drawn.contains("right"));
+    let cleared_two = shown.contains("\r\x1b[2K\x1b[1A\x1b[2K");
+    assert!(both || cleared_two, "no two live lines:\n{shown:?}");
+    assert!(
+        cleared_two,
+        "two drawn lines are cleared together:\n{shown:?}"
+    );
+    let results: Vec<&str> = shown
+        .lines()
+        .filter_map(|line| line.rsplit("\x1b[2K").next())
+        .filter(|line| line.starts_with('✓'))
+        .collect();
+    assert_eq!(results.len(), 2, "{shown:?}");
+}
