@@ -49,6 +49,9 @@ pub struct Executor<'a> {
     /// Whether each step waits for the one before it (no `needs`): then they run one after
     /// another, and none beside another.
     pub(super) chain: bool,
+    /// The steps this run cancelled after a failure (`fail_fast = "cancel"`): recorded as
+    /// interrupted, undone like the failed step when the policy undoes.
+    pub(super) cancelled: Vec<usize>,
 }
 
 /// What ended a run early.
@@ -116,6 +119,7 @@ impl<'a> Executor<'a> {
             options,
             holding: false,
             chain: plan.is_chain(),
+            cancelled: Vec::new(),
         }
     }
 

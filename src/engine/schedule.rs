@@ -325,6 +325,7 @@ impl Executor<'_> {
         );
         if cancelled.is_some() {
             self.run.steps[index].detail = cancelled;
+            self.cancelled.push(index);
         }
         board.ended.insert(index);
         // A success is held for the next step's start, or told before the next wait.

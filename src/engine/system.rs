@@ -236,7 +236,11 @@ impl Effects for SystemEffects {
                         tag: None,
                     })
                 } else {
-                    performer.work(&work, &context.context())
+                    // The executor waits for this thread's word: a panic must still send one.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        performer.work(&work, &context.context())
+                    }))
+                    .unwrap_or_else(|_| Err(io::Error::other("the step's thread panicked")))
                 };
                 let _ = finished.send(Finished {
                     job,

@@ -1135,3 +1135,30 @@ fn a_record_that_fails_beside_a_running_step_lets_it_finish_and_starts_nothing()
     assert_eq!(finished.steps[1].status, StepStatus::Succeeded);
     assert_eq!(finished.status, RunStatus::Failed);
 }
+
+#[test]
+fn a_cancelled_step_is_undone_with_the_failed_one() {
+    let source = BESIDE.replace("jobs = 2", "jobs = 2\nfail_fast = \"cancel\"");
+    let effects = ScriptedEffects::new()
+        .attempts("a", &[exit(1)])
+        .takes("b", Duration::from_millis(50));
+    let outcome = execute(&source, effects, OnFailure::Undo);
+    assert!(outcome.result.is_err());
+    // `b` was cancelled when `a` failed; it ended last, so it is undone first.
+    assert_eq!(
+        outcome.effects.performed_ids(),
+        ["a", "b", "undo-b", "undo-a"]
+    );
+    assert_eq!(statuses(&outcome.record)[..2], ["a undone", "b undone"]);
+}
+
+#[test]
+fn ask_names_the_step_that_failed_not_the_last_in_the_file() {
+    let effects = ScriptedEffects::new()
+        .attempts("a", &[exit(1)])
+        .takes("b", Duration::from_millis(50));
+    let outcome = execute(BESIDE, effects, OnFailure::Ask);
+    assert!(outcome.result.is_err());
+    // `b` (later in the file) finished after `a` failed; the question is about `a`.
+    assert_eq!(outcome.effects.questions, ["undo or stop after a"]);
+}

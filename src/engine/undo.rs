@@ -23,16 +23,28 @@ impl Executor<'_> {
     /// After a failure: undo (newest first), or roll back, when the policy says so. Returns
     /// what was done, if anything.
     pub(super) fn apply_failure_policy(&mut self) -> Result<Option<Aftermath>> {
-        let Some(last_done) = self.run.steps.iter().rposition(|s| {
+        let Some(last_done) = (0..self.run.steps.len()).rev().find(|&index| {
+            let s = &self.run.steps[index];
             s.phase == Phase::Steps
-                && matches!(
+                && (matches!(
                     s.status,
                     StepStatus::Failed | StepStatus::TimedOut | StepStatus::Succeeded
-                )
+                ) || self.cancelled.contains(&index))
         }) else {
             return Ok(None);
         };
-        match self.recovery(last_done) {
+        // The step the failure is about: the last to fail, not the last in the file (a step
+        // beside it may have finished after it).
+        let failed = (0..=last_done)
+            .filter(|&index| {
+                let step = &self.run.steps[index];
+                step.phase == Phase::Steps
+                    && matches!(step.status, StepStatus::Failed | StepStatus::TimedOut)
+                    && !self.planned[index].continue_on_error
+            })
+            .max_by_key(|&index| (self.run.steps[index].finished_at(), index))
+            .unwrap_or(last_done);
+        match self.recovery(failed) {
             Recovery::Stop => Ok(None),
             Recovery::Undo => Ok(Some(Aftermath {
                 report: self.undo(last_done)?,
@@ -118,7 +130,7 @@ impl Executor<'_> {
             let done = matches!(
                 record.status,
                 StepStatus::Succeeded | StepStatus::Failed | StepStatus::TimedOut
-            );
+            ) || self.cancelled.contains(&index);
             if record.phase != Phase::Steps || !done {
                 continue;
             }
