@@ -124,7 +124,11 @@ fn render_levels(plan: &Plan) -> String {
         .collect();
     let levels = crate::runbook::graph::levels(&needs);
     let deepest = levels.iter().copied().max().unwrap_or(0);
-    let mut out = format!("{}\n", style("at the same time").bold());
+    let mut out = format!(
+        "{} {}\n",
+        style("levels").bold(),
+        style("(the steps of one line may run at the same time)").dim()
+    );
     for level in 0..=deepest {
         let ids: Vec<&str> = plan
             .steps
