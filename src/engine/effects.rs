@@ -100,11 +100,12 @@ pub struct Finished {
 pub trait Effects {
     /// Performs one attempt of a step's work: a command or an action, its output into `log`.
     fn perform(&mut self, work: &Work, context: &WorkContext<'_>) -> io::Result<WorkOutcome>;
-    /// Starts one attempt of a step's work beside others, after waiting `delay` (a retry's),
-    /// and returns at once; [`Effects::wait_started`] tells how it ended. `job` names it there.
-    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>, delay: Duration);
-    /// Waits until one of the attempts begun with [`Effects::start`] is over.
-    fn wait_started(&mut self) -> Finished;
+    /// Starts one attempt of a step's work beside others and returns at once;
+    /// [`Effects::wait_started`] tells how it ended. `job` names it there.
+    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>);
+    /// Waits until one of the attempts begun with [`Effects::start`] is over, or `timeout`
+    /// has passed (`None` then).
+    fn wait_started(&mut self, timeout: Option<Duration>) -> Option<Finished>;
     /// Ends the attempts begun with [`Effects::start`] that are still running (TERM, then KILL
     /// after the grace period), without interrupting the run; `false` once they are over.
     fn cancel_started(&mut self, cancel: bool);

@@ -52,6 +52,8 @@ pub struct Executor<'a> {
     /// The steps this run cancelled after a failure (`fail_fast = "cancel"`): recorded as
     /// interrupted, undone like the failed step when the policy undoes.
     pub(super) cancelled: Vec<usize>,
+    /// Why the run had failed when a signal interrupted it, before the failure policy applied.
+    pub(super) failed_before_interruption: Option<String>,
 }
 
 /// What ended a run early.
@@ -120,6 +122,7 @@ impl<'a> Executor<'a> {
             holding: false,
             chain: plan.is_chain(),
             cancelled: Vec::new(),
+            failed_before_interruption: None,
         }
     }
 
@@ -321,7 +324,14 @@ impl<'a> Executor<'a> {
             (Some(Stop::Interrupted), undo) => (
                 RunStatus::Interrupted,
                 Some(format!(
-                    "interrupted by a signal{}",
+                    "interrupted by a signal{}{}",
+                    self.failed_before_interruption
+                        .as_ref()
+                        .map(|failure| format!(
+                            " after {failure}; the failure policy ({}) was not applied",
+                            self.options.on_failure
+                        ))
+                        .unwrap_or_default(),
                     undo.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
                 )),
             ),

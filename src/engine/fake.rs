@@ -123,10 +123,7 @@ pub fn ended(status: StepStatus) -> WorkOutcome {
 }
 
 impl Effects for ScriptedEffects {
-    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>, delay: Duration) {
-        if !delay.is_zero() {
-            self.sleeps.push(delay);
-        }
+    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>) {
         // Beside others, time passes while the executor waits: the attempt ends `time` after
         // it began, and the attempts end in that order.
         let began = self.clock;
@@ -145,18 +142,26 @@ impl Effects for ScriptedEffects {
         self.started.insert(at, (job, outcome, ended));
     }
 
-    fn wait_started(&mut self) -> Finished {
-        let (job, outcome, ended) = self
+    fn wait_started(&mut self, timeout: Option<Duration>) -> Option<Finished> {
+        let (_, _, ended) = self
             .started
-            .pop_front()
+            .front()
             .expect("the executor waits only for what it started");
+        if let Some(timeout) = timeout
+            && *ended > self.clock + timeout
+        {
+            self.sleeps.push(timeout);
+            self.clock += timeout;
+            return None;
+        }
+        let (job, outcome, ended) = self.started.pop_front()?;
         self.running_ids.remove(&job);
         self.clock = self.clock.max(ended);
-        Finished {
+        Some(Finished {
             job,
             outcome: Ok(outcome),
             ended,
-        }
+        })
     }
 
     fn cancel_started(&mut self, cancel: bool) {

@@ -39,6 +39,17 @@ struct Running {
     began: Duration,
 }
 
+/// A step whose attempt failed and whose next attempt waits for its retry delay. It keeps its
+/// place among the `jobs`; the executor's thread starts the attempt when it is due, so that no
+/// attempt is announced before it truly begins, and none begins after a failure or a signal.
+struct Waiting {
+    running: Running,
+    /// When the next attempt is due, on the run's clock.
+    due: Duration,
+    /// How the attempt before ended: the step's end if no other attempt is made.
+    last: WorkOutcome,
+}
+
 /// What the scheduler knows of the steps while they run.
 struct Board {
     /// For each step of the phase (by record index), the indices of the steps it waits for.
@@ -49,6 +60,7 @@ struct Board {
     /// next step to start begins after them (a thousand steps are not scanned a thousand times).
     settled: usize,
     running: HashMap<usize, Running>,
+    retrying: HashMap<usize, Waiting>,
     /// Steps whose end this run has recorded (whatever it was): never started again.
     ended: HashSet<usize>,
     stop: Option<Stop>,
@@ -83,6 +95,7 @@ impl Executor<'_> {
             order,
             settled: 0,
             running: HashMap::new(),
+            retrying: HashMap::new(),
             ended: HashSet::new(),
             stop: None,
             cancelled: None,
@@ -103,11 +116,14 @@ impl Executor<'_> {
     /// take in one piece if it can. Nothing is told: nothing is shown before it is kept.
     fn finish_unrecorded(&mut self, board: &mut Board) {
         while !board.running.is_empty() {
-            let Finished {
+            let Some(Finished {
                 job,
                 outcome,
                 ended,
-            } = self.effects.wait_started();
+            }) = self.effects.wait_started(None)
+            else {
+                break;
+            };
             let Some(running) = board.running.remove(&job) else {
                 continue;
             };
@@ -125,26 +141,104 @@ impl Executor<'_> {
 
     fn schedule(&mut self, board: &mut Board) -> Result<()> {
         loop {
-            if self.effects.interrupted() && !matches!(board.stop, Some(Stop::Interrupted)) {
-                board.stop = Some(Stop::Interrupted);
+            if self.effects.interrupted() {
+                self.interrupt(board);
             }
             if board.stop.is_none() {
                 self.start_what_may(board)?;
+                self.retry_what_is_due(board)?;
+            } else {
+                self.give_up_retries(board)?;
             }
-            if board.running.is_empty() {
+            if board.running.is_empty() && board.retrying.is_empty() {
                 return Ok(());
             }
             // Nothing may be held back while this thread waits: the record must have every
             // finish before the next one comes.
             self.observers.flush()?;
-            let finished = self.effects.wait_started();
-            self.attempt_ended(board, finished)?;
+            let now = self.effects.elapsed();
+            let next_retry = board
+                .retrying
+                .values()
+                .map(|waiting| waiting.due.saturating_sub(now))
+                .min();
+            if board.running.is_empty() {
+                // Only retries wait: sleep until the first is due (a signal ends the sleep).
+                self.effects.sleep(next_retry.unwrap_or_default());
+                continue;
+            }
+            if let Some(finished) = self.effects.wait_started(next_retry) {
+                self.attempt_ended(board, finished)?;
+            }
         }
+    }
+
+    /// A signal came: nothing more starts, and the run ends interrupted. A failure before it
+    /// is kept for the run's reason: the failure policy is not applied after a Ctrl-C.
+    fn interrupt(&mut self, board: &mut Board) {
+        if let Some(Stop::Failed(reason)) = &board.stop {
+            self.failed_before_interruption = Some(reason.clone());
+        }
+        board.stop = Some(Stop::Interrupted);
+    }
+
+    /// Starts the retries whose delay is over.
+    fn retry_what_is_due(&mut self, board: &mut Board) -> Result<()> {
+        let now = self.effects.elapsed();
+        let mut due: Vec<usize> = board
+            .retrying
+            .iter()
+            .filter(|(_, waiting)| waiting.due <= now)
+            .map(|(&index, _)| index)
+            .collect();
+        due.sort_unstable();
+        for index in due {
+            let Some(Waiting {
+                mut running, last, ..
+            }) = board.retrying.remove(&index)
+            else {
+                continue;
+            };
+            running.attempt += 1;
+            self.start_attempt(index, &running, Some(last.status))?;
+            board.running.insert(index, running);
+        }
+        Ok(())
+    }
+
+    /// After a failure or a signal, the steps waiting to retry make no other attempt: each ends
+    /// as its last attempt did (interrupted, after a signal), saying why it was not retried.
+    fn give_up_retries(&mut self, board: &mut Board) -> Result<()> {
+        let mut waiting: Vec<(usize, Waiting)> = board.retrying.drain().collect();
+        waiting.sort_unstable_by_key(|(index, _)| *index);
+        for (index, Waiting { running, last, .. }) in waiting {
+            let mut last = last;
+            if matches!(board.stop, Some(Stop::Interrupted)) {
+                last.status = StepStatus::Interrupted;
+            }
+            let duration = self.effects.elapsed().saturating_sub(running.began);
+            let interrupted = last.status == StepStatus::Interrupted;
+            self.record_outcome(
+                index,
+                last,
+                running.attempt,
+                running.max_attempts,
+                duration.as_millis() as u64,
+            );
+            if !interrupted {
+                self.not_retried(board, index);
+            }
+            board.ended.insert(index);
+            self.finish_step(index)?;
+            let stop = self.stop_after(index);
+            self.after_step(board, index, stop);
+        }
+        Ok(())
     }
 
     /// Starts, in file order, the steps whose needs are met, up to the job limit.
     fn start_what_may(&mut self, board: &mut Board) -> Result<()> {
-        while board.running.len() < self.plan.jobs && board.stop.is_none() {
+        while board.running.len() + board.retrying.len() < self.plan.jobs && board.stop.is_none() {
             let Some(index) = self.next_ready(board, None) else {
                 return Ok(());
             };
@@ -158,7 +252,8 @@ impl Executor<'_> {
             }
             let asks = self.asks_before_rerun(index, false);
             let alone = asks || !matches!(self.planned[index].action, Action::Work(_));
-            if alone && !board.running.is_empty() {
+            let busy = !board.running.is_empty() || !board.retrying.is_empty();
+            if alone && busy {
                 // It waits for the steps running now; nothing else starts meanwhile.
                 return Ok(());
             }
@@ -171,10 +266,7 @@ impl Executor<'_> {
                 Action::Watch(watching) => Some(self.watch(index, &watching)?),
                 // Alone is as it runs without `needs`: on this thread, its finish told with
                 // the next step's start.
-                Action::Work(work)
-                    if board.running.is_empty()
-                        && self.next_ready(board, Some(index)).is_none() =>
-                {
+                Action::Work(work) if !busy && self.next_ready(board, Some(index)).is_none() => {
                     Some(self.repeated_step(index, &work, false)?)
                 }
                 Action::Work(work) => {
@@ -240,17 +332,16 @@ impl Executor<'_> {
             delay: planned.retry_delay,
             began,
         };
-        self.start_attempt(index, &running, Duration::ZERO, None)?;
+        self.start_attempt(index, &running, None)?;
         board.running.insert(index, running);
         Ok(())
     }
 
-    /// Tells that an attempt begins, then starts it (after `delay`).
+    /// Tells that an attempt begins, then starts it.
     fn start_attempt(
         &mut self,
         index: usize,
         running: &Running,
-        delay: Duration,
         previous: Option<StepStatus>,
     ) -> Result<()> {
         self.announce_attempt(index, running.max_attempts, previous)?;
@@ -265,7 +356,7 @@ impl Executor<'_> {
         }
         let planned = self.planned[index].clone();
         let context = self.work_context(&planned, &running.env, &running.log, false);
-        self.effects.start(index, &running.work, &context, delay);
+        self.effects.start(index, &running.work, &context);
         Ok(())
     }
 
@@ -291,12 +382,11 @@ impl Executor<'_> {
         if outcome.tag.is_some() {
             self.run.steps[index].tag = outcome.tag.clone();
         }
-        let retry = !matches!(
+        let retries_left = !matches!(
             outcome.status,
             StepStatus::Succeeded | StepStatus::Interrupted
-        ) && running.attempt < running.max_attempts
-            && board.stop.is_none();
-        if retry {
+        ) && running.attempt < running.max_attempts;
+        if retries_left && board.stop.is_none() {
             let step = &mut self.run.steps[index];
             step.exit_code = outcome.exit_code;
             step.detail = outcome.detail.as_deref().map(|d| self.masker.text(d));
@@ -309,10 +399,16 @@ impl Executor<'_> {
                 self.run.steps[index].status = outcome.status;
                 return Err(error);
             }
-            running.attempt += 1;
             running.delay = delay.saturating_mul(2);
-            self.start_attempt(index, &running, delay, Some(outcome.status))?;
-            board.running.insert(index, running);
+            let due = ended + delay;
+            board.retrying.insert(
+                index,
+                Waiting {
+                    running,
+                    due,
+                    last: outcome,
+                },
+            );
             return Ok(());
         }
         let duration = ended.saturating_sub(running.began);
@@ -326,6 +422,8 @@ impl Executor<'_> {
         if cancelled.is_some() {
             self.run.steps[index].detail = cancelled;
             self.cancelled.push(index);
+        } else if retries_left {
+            self.not_retried(board, index);
         }
         board.ended.insert(index);
         // A success is held for the next step's start, or told before the next wait.
@@ -333,6 +431,19 @@ impl Executor<'_> {
         let stop = self.stop_after(index);
         self.after_step(board, index, stop);
         Ok(())
+    }
+
+    /// Says in a step's detail why the retries it had left were not made.
+    fn not_retried(&mut self, board: &Board, index: usize) {
+        let why = match &board.stop {
+            Some(Stop::Failed(reason)) => format!("not retried after the failure: {reason}"),
+            _ => "not retried: the run was stopped".to_string(),
+        };
+        let step = &mut self.run.steps[index];
+        step.detail = Some(match step.detail.take() {
+            Some(detail) => format!("{detail}; {why}"),
+            None => why,
+        });
     }
 
     /// After a step's end: the notification of a failure, and what its end means for the
@@ -346,8 +457,9 @@ impl Executor<'_> {
             self.notify(NotifyOn::StepFailed, Some(index));
         }
         let Some(stop) = stop else { return };
-        let interrupted = matches!(stop, Stop::Interrupted);
-        if board.stop.is_none() || (interrupted && self.effects.interrupted()) {
+        if matches!(stop, Stop::Interrupted) && self.effects.interrupted() {
+            self.interrupt(board);
+        } else if board.stop.is_none() {
             board.stop = Some(stop);
         }
         if matches!(board.stop, Some(Stop::Failed(_)))

@@ -218,7 +218,7 @@ impl Effects for SystemEffects {
         self.performer.work(work, context)
     }
 
-    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>, delay: Duration) {
+    fn start(&mut self, job: usize, work: &Work, context: &WorkContext<'_>) {
         let performer = self.performer.clone();
         let work = work.clone();
         let context = OwnedContext::new(context);
@@ -228,20 +228,11 @@ impl Effects for SystemEffects {
         let spawned = std::thread::Builder::new()
             .name(format!("step {}", context.step_id))
             .spawn(move || {
-                let outcome = if !delay.is_zero() && performer.sleep(delay) {
-                    Ok(WorkOutcome {
-                        status: StepStatus::Interrupted,
-                        exit_code: None,
-                        detail: None,
-                        tag: None,
-                    })
-                } else {
-                    // The executor waits for this thread's word: a panic must still send one.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        performer.work(&work, &context.context())
-                    }))
-                    .unwrap_or_else(|_| Err(io::Error::other("the step's thread panicked")))
-                };
+                // The executor waits for this thread's word: a panic must still send one.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    performer.work(&work, &context.context())
+                }))
+                .unwrap_or_else(|_| Err(io::Error::other("the step's thread panicked")));
                 let _ = finished.send(Finished {
                     job,
                     outcome,
@@ -257,13 +248,12 @@ impl Effects for SystemEffects {
         }
     }
 
-    fn wait_started(&mut self) -> Finished {
+    fn wait_started(&mut self, timeout: Option<Duration>) -> Option<Finished> {
         // The sender half kept here means the channel never closes while the effects live.
-        self.finished.1.recv().unwrap_or_else(|_| Finished {
-            job: usize::MAX,
-            outcome: Err(io::Error::other("no step is running")),
-            ended: self.started.elapsed(),
-        })
+        match timeout {
+            Some(timeout) => self.finished.1.recv_timeout(timeout).ok(),
+            None => self.finished.1.recv().ok(),
+        }
     }
 
     fn cancel_started(&mut self, cancel: bool) {

@@ -1162,3 +1162,61 @@ fn ask_names_the_step_that_failed_not_the_last_in_the_file() {
     // `b` (later in the file) finished after `a` failed; the question is about `a`.
     assert_eq!(outcome.effects.questions, ["undo or stop after a"]);
 }
+
+const RETRY_BESIDE: &str = r#"
+[runbook]
+name = "demo"
+jobs = 2
+[[steps]]
+id = "flaky"
+needs = []
+run = "true"
+retries = 3
+retry_delay = "100ms"
+[[steps]]
+id = "slow"
+needs = []
+run = "true"
+"#;
+
+#[test]
+fn a_retry_beside_another_step_is_announced_when_it_begins() {
+    let effects = ScriptedEffects::new()
+        .attempts("flaky", &[exit(1)])
+        .takes("slow", Duration::from_millis(500));
+    let outcome = execute(RETRY_BESIDE, effects, OnFailure::Stop);
+    assert!(outcome.result.is_ok());
+    assert_eq!(
+        outcome.heard[1..6],
+        [
+            "started flaky #1",
+            "started slow #1",
+            "retrying flaky in 100ms",
+            "started flaky #2",
+            "finished flaky succeeded",
+        ]
+    );
+    // The executor waited for the retry's delay while `slow` ran, then started it.
+    assert_eq!(outcome.effects.sleeps, [Duration::from_millis(100)]);
+    assert_eq!(outcome.record.steps[0].attempts, 2);
+}
+
+#[test]
+fn a_retry_still_waiting_when_another_step_fails_is_not_made() {
+    let effects = ScriptedEffects::new()
+        .attempts("flaky", &[exit(1)])
+        .attempts("slow", &[exit(9)])
+        .takes("slow", Duration::from_millis(50));
+    let outcome = execute(RETRY_BESIDE, effects, OnFailure::Stop);
+    assert!(outcome.result.is_err());
+    assert_eq!(outcome.effects.performed_ids(), ["flaky", "slow"]);
+    let flaky = &outcome.record.steps[0];
+    assert_eq!(flaky.status, StepStatus::Failed);
+    assert_eq!(flaky.attempts, 1, "no attempt is counted that never ran");
+    let detail = flaky.detail.as_deref().unwrap();
+    assert!(
+        detail
+            .starts_with("exited with 1; not retried after the failure: step `slow` exited with 9"),
+        "{detail}"
+    );
+}

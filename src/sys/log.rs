@@ -29,11 +29,16 @@ pub enum Echo {
     Labelled(std::sync::Arc<str>),
 }
 
+/// The longest line a labelled echo holds back waiting for its end; a longer one is shown in
+/// pieces, each on a line of its own.
+const LONGEST_HELD_LINE: usize = 16 * 1024;
+
 /// Echoes output to stderr, a label before each line when there is one.
 #[derive(Default)]
 struct Echoer {
-    /// Whether the last byte echoed ended a line, so that the next one starts a labelled line.
-    mid_line: bool,
+    /// A labelled echo's line not ended yet: held back, so that a line of one step is never
+    /// shown joined to another's.
+    partial: Vec<u8>,
     labelled: Vec<u8>,
 }
 
@@ -47,17 +52,38 @@ impl Echoer {
             }
             Echo::Labelled(label) => label,
         };
-        // One write for all the lines of a chunk: stderr is unbuffered, and a line written in
-        // one call is not cut by another step's.
+        self.partial.extend_from_slice(bytes);
+        let whole = match self.partial.iter().rposition(|&byte| byte == b'\n') {
+            Some(end) => end + 1,
+            None if self.partial.len() > LONGEST_HELD_LINE => self.partial.len(),
+            None => return,
+        };
+        let lines: Vec<u8> = self.partial.drain(..whole).collect();
+        self.write_labelled(&lines, label);
+    }
+
+    /// Shows what is held back of a labelled echo's last line, ended, when the output ends.
+    fn end(&mut self, echo: &Echo) {
+        if let Echo::Labelled(label) = echo
+            && !self.partial.is_empty()
+        {
+            let rest = std::mem::take(&mut self.partial);
+            self.write_labelled(&rest, label);
+        }
+    }
+
+    /// Writes `lines` with the label before each, every line ended, in one write: stderr is
+    /// unbuffered, and a line written in one call is not cut by another step's.
+    fn write_labelled(&mut self, lines: &[u8], label: &str) {
         self.labelled.clear();
-        for line in bytes.split_inclusive(|&byte| byte == b'\n') {
-            if !self.mid_line {
-                self.labelled.push(b'[');
-                self.labelled.extend_from_slice(label.as_bytes());
-                self.labelled.extend_from_slice(b"] ");
-            }
+        for line in lines.split_inclusive(|&byte| byte == b'\n') {
+            self.labelled.push(b'[');
+            self.labelled.extend_from_slice(label.as_bytes());
+            self.labelled.extend_from_slice(b"] ");
             self.labelled.extend_from_slice(line);
-            self.mid_line = !line.ends_with(b"\n");
+            if !line.ends_with(b"\n") {
+                self.labelled.push(b'\n');
+            }
         }
         let _ = io::stderr().write_all(&self.labelled);
     }
@@ -245,6 +271,7 @@ impl Write for LogWriter {
 impl Drop for LogWriter {
     fn drop(&mut self) {
         let _ = self.flush();
+        self.echoer.end(&self.echo);
     }
 }
 
@@ -309,6 +336,7 @@ impl OutputPump {
         self.masked.clear();
         self.stream.finish(&mut self.masked);
         write_out(&mut self.log, &self.masked, &self.echo, &mut self.echoer);
+        self.echoer.end(&self.echo);
         let _ = self.log.flush();
         let cut = self.log.cut();
         SPARE_BUFFERS.set(Some((

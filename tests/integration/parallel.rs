@@ -522,3 +522,76 @@ steps = [{ id = "back", run = "true", needs = [] }]
     test.shipbook(&["run", "runbooks/jobs.toml", "--jobs", "0"])
         .code(2);
 }
+
+#[test]
+fn a_retry_cut_short_by_a_failure_beside_it_is_neither_made_nor_counted() {
+    let runbook = r#"[runbook]
+name = "retry"
+dir = ".."
+on_failure = "stop"
+
+[[steps]]
+id = "flaky"
+needs = []
+run = "echo attempt >> flaky.trace; exit 1"
+retries = 3
+retry_delay = "2s"
+
+[[steps]]
+id = "boom"
+needs = []
+run = "while [ ! -f flaky.trace ]; do sleep 0.05; done; exit 9"
+"#;
+    let test = Test::new().runbook("retry", runbook);
+    let run = test
+        .shipbook(&["run", "runbooks/retry.toml", "--jobs", "2", "--json"])
+        .code(1);
+    assert_eq!(test.read("flaky.trace"), "attempt\n", "one attempt ran");
+    let record = test.last_run();
+    let flaky = &record["steps"][0];
+    assert_eq!(flaky["attempts"], 1, "{record:#}");
+    assert_eq!(flaky["status"], "failed");
+    assert_has(
+        flaky["detail"].as_str().unwrap(),
+        "not retried after the failure",
+    );
+    assert!(
+        !run.stdout.contains(r#""attempt":2"#),
+        "no second attempt is announced:\n{}",
+        run.stdout
+    );
+    let log = std::fs::read_to_string(flaky["log"].as_str().unwrap()).unwrap();
+    assert!(!log.contains("attempt 2 of 4"), "{log}");
+}
+
+#[test]
+fn verbose_output_never_joins_two_steps_lines() {
+    let runbook = r#"[runbook]
+name = "joined"
+dir = ".."
+
+[[steps]]
+id = "x"
+needs = []
+run = "printf 'migrating... '; touch x.begun; while [ ! -f y.done ]; do sleep 0.05; done; echo done; printf 'no end'"
+
+[[steps]]
+id = "y"
+needs = []
+run = "while [ ! -f x.begun ]; do sleep 0.05; done; echo hello from y; touch y.done"
+"#;
+    let test = Test::new().runbook("joined", runbook);
+    let run = test
+        .shipbook(&["-v", "run", "runbooks/joined.toml", "--jobs", "2"])
+        .success();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(lines.contains(&"[x] migrating... done"), "{}", run.stderr);
+    assert!(lines.contains(&"[y] hello from y"), "{}", run.stderr);
+    assert!(lines.contains(&"[x] no end"), "{}", run.stderr);
+    for line in lines {
+        assert!(
+            !(line.contains("[x]") && line.contains("[y]")),
+            "a line of both steps: {line:?}"
+        );
+    }
+}
