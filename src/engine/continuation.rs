@@ -263,7 +263,7 @@ fn refuse_changes(
         return Ok(());
     }
     let detail = if differences.is_empty() {
-        "its steps plan the same, but the file's content changed".to_string()
+        "its steps run the same commands, but the file changed elsewhere (a setting, the order, what a step `needs`)".to_string()
     } else {
         format!("steps that differ: {}", differences.join("; "))
     };

@@ -26,10 +26,26 @@ pub fn needs(steps: &[Step]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// A circle of steps that wait for each other, as indices in the order they wait (each needs
-/// the next, the last needs the first), when there is one.
-pub fn cycle(steps: &[Step]) -> Option<Vec<usize>> {
-    find_cycle(&needs(steps))
+/// Every circle of steps that wait for each other, as indices in the order they wait (each
+/// needs the next, the last needs the first): once a circle is found, its steps are set aside
+/// and the rest searched again, so that `check` names them all at once.
+pub fn cycles(steps: &[Step]) -> Vec<Vec<usize>> {
+    cycles_in(needs(steps))
+}
+
+/// Every circle in `needs`, as [`cycles`] finds them.
+fn cycles_in(mut needs: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
+    let mut found = Vec::new();
+    while let Some(cycle) = find_cycle(&needs) {
+        for &step in &cycle {
+            needs[step].clear();
+        }
+        for waits in &mut needs {
+            waits.retain(|need| !cycle.contains(need));
+        }
+        found.push(cycle);
+    }
+    found
 }
 
 /// A circle in `needs`, found by a depth-first walk that keeps the path it is on.
@@ -108,6 +124,13 @@ mod tests {
         assert_eq!(find_cycle(&needs), Some(vec![1, 2, 3]));
         assert_eq!(find_cycle(&[vec![], vec![0], vec![0, 1]]), None);
         assert_eq!(find_cycle(&[vec![0]]), Some(vec![0]));
+    }
+
+    #[test]
+    fn every_circle_is_found() {
+        // 0 → 1 → 0, and apart from it 2 → 3 → 2; 4 waits for the first circle.
+        let needs = vec![vec![1], vec![0], vec![3], vec![2], vec![0]];
+        assert_eq!(cycles_in(needs), [vec![0, 1], vec![2, 3]]);
     }
 
     #[test]

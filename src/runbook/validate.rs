@@ -380,7 +380,7 @@ impl Checker<'_> {
                 }
             }
         }
-        if let Some(cycle) = super::graph::cycle(steps) {
+        for cycle in super::graph::cycles(steps) {
             let first = &steps[cycle[0]];
             let names: Vec<String> = cycle
                 .iter()

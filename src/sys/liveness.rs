@@ -18,6 +18,11 @@ pub fn is_gone(host: &str, pid: u32, pid_start: Option<u64>) -> bool {
     if host != hostname() {
         return false;
     }
+    // A killed shipbook whose parent has not reaped it yet (a script that started it in the
+    // background and never waits) is a zombie: it holds nothing and will run nothing again.
+    if is_zombie(pid) {
+        return true;
+    }
     match (process_start(pid), pid_start) {
         (None, _) => !pid_exists(pid),
         // The pid is in use, but by a process started at another time: ours is gone.
@@ -41,6 +46,15 @@ pub fn pid_exists(pid: u32) -> bool {
     matches!(test_kill_process(pid), Ok(()) | Err(Errno::PERM))
 }
 
+/// Whether `pid` is a process that has exited and waits to be reaped.
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rfind(')')
+            .and_then(|end| stat.get(end + 2..end + 3))
+            .is_some_and(|state| matches!(state, "Z" | "X"))
+    })
+}
+
 /// The start time of a process in clock ticks since boot (Linux), which with the pid identifies
 /// it even after the pid is reused. `None` where it cannot be read.
 pub fn process_start(pid: u32) -> Option<u64> {
@@ -61,6 +75,25 @@ mod tests {
         let start = process_start(pid);
         assert!(!is_gone(&hostname(), pid, start));
         assert_eq!(process_start(pid), start);
+    }
+
+    #[test]
+    fn a_process_that_exited_and_is_not_reaped_is_gone() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let start = process_start(pid);
+        // Not waited for yet: a zombie, until `wait` below.
+        let mut zombie = false;
+        for _ in 0..500 {
+            zombie = is_zombie(pid);
+            if zombie {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(zombie);
+        assert!(is_gone(&hostname(), pid, start));
+        child.wait().unwrap();
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! index of line starts, and a long line is shown as a window around the caret: the output and
 //! the time spent grow with the file, never with the file times its errors.
 
+use crate::text::controls::escape_controls;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -189,7 +190,9 @@ impl Diagnostic {
     /// Renders the diagnostic as several lines of plain text (colour is added by the caller).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "error: {}", self.message);
+        // A message quotes what the file says (an id, a name), which may hold an escape
+        // sequence that must not reach the terminal.
+        let _ = writeln!(out, "error: {}", escape_controls(&self.message));
         let _ = writeln!(out, "  --> {}", self.position());
         if self.line > 0 {
             let number = self.line.to_string();
@@ -207,15 +210,15 @@ impl Diagnostic {
                 "^".repeat(carets)
             );
             if let Some(label) = &self.label {
-                let _ = write!(out, " {label}");
+                let _ = write!(out, " {}", escape_controls(label));
             }
             out.push('\n');
         } else if let Some(label) = &self.label {
-            let _ = writeln!(out, "  = {label}");
+            let _ = writeln!(out, "  = {}", escape_controls(label));
         }
         let pad = " ".repeat(self.line.max(1).to_string().len());
         if let Some(expected) = &self.expected {
-            let _ = writeln!(out, "{pad} = expected: {expected}");
+            let _ = writeln!(out, "{pad} = expected: {}", escape_controls(expected));
         }
         if self.more_on_line > 0 {
             let _ = writeln!(

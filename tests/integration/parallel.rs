@@ -500,6 +500,16 @@ id = "deploy"
 needs = ["test"]
 run = "true"
 
+[[steps]]
+id = "d"
+needs = ["d2"]
+run = "true"
+
+[[steps]]
+id = "d2"
+needs = ["d"]
+run = "true"
+
 [rollback]
 steps = [{ id = "back", run = "true", needs = [] }]
 "#;
@@ -511,6 +521,7 @@ steps = [{ id = "back", run = "true", needs = [] }]
         .stderr_has("did you mean `test`?")
         .stderr_has("steps wait for each other in a circle: `test` needs `deploy` needs `test`")
         .stderr_has("runbooks/bad.toml:11:9")
+        .stderr_has("a circle: `d` needs `d2` needs `d`")
         .stderr_has("`needs` on rollback step `back`");
     let test = Test::new().runbook(
         "jobs",
@@ -594,4 +605,15 @@ run = "while [ ! -f x.begun ]; do sleep 0.05; done; echo hello from y; touch y.d
             "a line of both steps: {line:?}"
         );
     }
+}
+
+#[test]
+fn an_escape_sequence_in_an_id_does_not_reach_the_terminal() {
+    let test = Test::new().runbook(
+        "esc",
+        "[runbook]\nname = \"esc\"\n\n[[steps]]\nid = \"x]\\u001b[31m\"\nrun = \"true\"\n\n[[steps]]\nid = \"y\"\nneeds = [\"x\\u001b[2J\"]\nrun = \"true\"\n",
+    );
+    let check = test.shipbook(&["check", "runbooks/esc.toml"]).code(2);
+    assert!(!check.stderr.contains('\u{1b}'), "{:?}", check.stderr);
+    assert_has(&check.stderr, "invalid step id `x]\\x1b[31m`");
 }
