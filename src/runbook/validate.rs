@@ -51,6 +51,13 @@ pub fn validate(
             .collect(),
     };
     checker.check(runbook);
+    // `needs` may name a step that has a problem of its own (and is reported for it): the ids
+    // as written count, not only those of the steps that could be read.
+    let written: Vec<&str> = step_ids
+        .first()
+        .map(|ids| ids.iter().map(|id| id.get_ref().as_str()).collect())
+        .unwrap_or_default();
+    checker.needs(&runbook.steps, &written);
     for ids in step_ids {
         checker.step_ids(ids);
     }
@@ -113,7 +120,6 @@ impl Checker<'_> {
         self.secrets(runbook);
         self.metrics(runbook);
         self.steps(&runbook.steps);
-        self.needs(&runbook.steps);
         for notify in &runbook.notify {
             notify.validate(notify.on.span(), self);
         }
@@ -355,8 +361,13 @@ impl Checker<'_> {
 
     /// `needs` names steps of the same runbook, other than the step itself, each once, and the
     /// steps never wait for each other in a circle.
-    fn needs(&mut self, steps: &[Step]) {
-        let ids: Vec<&str> = steps.iter().map(Step::id).collect();
+    fn needs(&mut self, steps: &[Step], written: &[&str]) {
+        let mut ids: Vec<&str> = steps.iter().map(Step::id).collect();
+        for id in written {
+            if !ids.contains(id) {
+                ids.push(id);
+            }
+        }
         for step in steps {
             let Some(needs) = &step.needs else { continue };
             let mut seen = BTreeMap::new();
