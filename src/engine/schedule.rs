@@ -264,9 +264,13 @@ impl Executor<'_> {
             let stop = match self.planned[index].action.clone() {
                 Action::Confirm(confirmation) => Some(self.confirm(index, &confirmation)?),
                 Action::Watch(watching) => Some(self.watch(index, &watching)?),
-                // Alone is as it runs without `needs`: on this thread, its finish told with
-                // the next step's start.
-                Action::Work(work) if !busy && self.next_ready(board, Some(index)).is_none() => {
+                // Alone (nothing beside it, or one job) is as it runs without `needs`: on this
+                // thread, its finish told with the next step's start.
+                Action::Work(work)
+                    if !busy
+                        && (self.plan.jobs == 1
+                            || self.next_ready(board, Some(index)).is_none()) =>
+                {
                     Some(self.repeated_step(index, &work, false)?)
                 }
                 Action::Work(work) => {

@@ -299,6 +299,9 @@ const SHELL_STEPS_RUNBOOK: &str = "steps-shell.toml";
 const PLAIN_STEPS_RUNBOOK: &str = "steps-plain.toml";
 const ARGV_STEPS_RUNBOOK: &str = "steps-argv.toml";
 const INDEPENDENT_STEPS_RUNBOOK: &str = "steps-independent.toml";
+const SLEEPING_STEPS_RUNBOOK: &str = "steps-sleeping.toml";
+/// How many steps of `sleep 0.2` the figure of steps beside each other runs.
+const SLEEPING_STEPS: usize = 10;
 const ONE_RECIPE_JUSTFILE: &str = "one-recipe.just";
 const LIST_JUSTFILE: &str = "recipes-20.just";
 const BIG_OUTPUT_RUNBOOK: &str = "output-big.toml";
@@ -333,6 +336,10 @@ impl Bench {
             (
                 ARGV_STEPS_RUNBOOK,
                 workloads::true_runbook("bench-steps-argv", sizes.steps, Form::Argv),
+            ),
+            (
+                SLEEPING_STEPS_RUNBOOK,
+                workloads::sleeping_runbook("bench-steps-sleeping", SLEEPING_STEPS, "0.2"),
             ),
             (
                 INDEPENDENT_STEPS_RUNBOOK,

@@ -10,7 +10,7 @@ use super::measure::{Job, Measure, Sample, alternate, summarize};
 use super::report::{Row, Target, Unit};
 use super::{
     ARGV_STEPS_RUNBOOK, Bench, INDEPENDENT_STEPS_RUNBOOK, PLAIN_STEPS_RUNBOOK, SHELL_STEPS_RUNBOOK,
-    find_peer, find_tool, millis, pty, ratios, version,
+    SLEEPING_STEPS, SLEEPING_STEPS_RUNBOOK, find_peer, find_tool, millis, pty, ratios, version,
 };
 
 /// A peer tool and how it runs the same steps.
@@ -169,9 +169,10 @@ pub fn per_step(bench: &mut Bench) -> Result<Vec<Row>, String> {
             "ratio --jobs 2 / --jobs 1",
             Unit::Ratio,
             ratios(two_jobs, one_job),
-            Target::AtMost(0.95),
+            Target::AtMost(1.0),
         ),
     ];
+    rows.extend(sleeping_steps(bench)?);
     let mut next = 8;
     for peer in &peers {
         let figure = format!("ratio shipbook (plain words) / {}", peer.name);
@@ -239,4 +240,42 @@ fn peers(bench: &Bench) -> Vec<Peer> {
         }),
         peer("bash", false, &|bash| Job::new(bash, &repo).arg("steps.sh")),
     ]
+}
+
+/// Steps that spend their time in themselves (`sleep 0.2`, as a test suite or a build would),
+/// one at a time and two at a time: what running beside each other is for.
+fn sleeping_steps(bench: &mut Bench) -> Result<Vec<Row>, String> {
+    let sizes = bench.sizes;
+    let with_jobs = |jobs: &str| {
+        bench
+            .shipbook("state-w2")
+            .args(["run", SLEEPING_STEPS_RUNBOOK, "--yes", "--jobs", jobs])
+    };
+    let mut measures = vec![
+        bench.measure("w2-sleeping-jobs-1", with_jobs("1")),
+        bench.measure("w2-sleeping-jobs-2", with_jobs("2")),
+    ];
+    let samples = alternate(
+        &format!("{SLEEPING_STEPS} sleeping steps"),
+        sizes.warmup,
+        sizes.memory_rounds,
+        &mut measures,
+    )?;
+    let [one_job, two_jobs] = [0, 1].map(|i| &samples[i]);
+    Ok(vec![
+        Row::report(
+            format!(
+                "shipbook run, {SLEEPING_STEPS} steps of `sleep 0.2` with needs = [], --jobs 1"
+            ),
+            Unit::Millis,
+            millis(one_job),
+        ),
+        Row::report("the same, --jobs 2", Unit::Millis, millis(two_jobs)),
+        Row::figure(
+            "ratio --jobs 2 / --jobs 1, steps that take their time",
+            Unit::Ratio,
+            ratios(two_jobs, one_job),
+            Target::AtMost(0.6),
+        ),
+    ])
 }

@@ -112,6 +112,19 @@ pub fn true_runbook(name: &str, steps: usize, form: Form) -> String {
     text
 }
 
+/// A runbook of `steps` steps that each sleep `seconds` and need nothing: steps that spend
+/// their time in themselves, as a test suite or a build does, to run beside each other.
+pub fn sleeping_runbook(name: &str, steps: usize, seconds: &str) -> String {
+    let mut text = format!("[runbook]\nname = \"{name}\"\n");
+    for index in 1..=steps {
+        let _ = write!(
+            text,
+            "\n[[steps]]\nid = \"s{index}\"\nneeds = []\nrun = \"sleep {seconds}\"\n"
+        );
+    }
+    text
+}
+
 /// The shell command that prints `bytes` bytes of output lines.
 pub fn output_command(bytes: u64) -> String {
     format!("yes '{OUTPUT_LINE}' | head -c {bytes}")
