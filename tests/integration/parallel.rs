@@ -617,3 +617,41 @@ fn an_escape_sequence_in_an_id_does_not_reach_the_terminal() {
     assert!(!check.stderr.contains('\u{1b}'), "{:?}", check.stderr);
     assert_has(&check.stderr, "invalid step id `x]\\x1b[31m`");
 }
+
+#[test]
+fn a_step_left_out_by_only_counts_as_skipped_for_what_needs_it() {
+    let runbook = r#"[runbook]
+name = "pick"
+dir = ".."
+
+[[steps]]
+id = "lint"
+needs = []
+run = "touch lint.done"
+
+[[steps]]
+id = "test"
+needs = []
+run = "touch test.done"
+
+[[steps]]
+id = "deploy"
+needs = ["lint", "test"]
+run = "touch deploy.done"
+"#;
+    let test = Test::new().runbook("pick", runbook);
+    test.shipbook(&[
+        "run",
+        "runbooks/pick.toml",
+        "--only",
+        "deploy",
+        "--only",
+        "test",
+    ])
+    .success();
+    assert!(!test.join("lint.done").exists());
+    assert!(test.join("test.done").exists());
+    assert!(test.join("deploy.done").exists());
+    let record = test.last_run();
+    assert_eq!(record["steps"][0]["status"], "skipped", "{record:#}");
+}
