@@ -234,8 +234,9 @@ impl Parts {
                     );
                 }
                 let raw = sections.each::<RawStep>(value, "[[steps]]");
-                self.step_ids
-                    .push(raw.iter().map(|step| step.id.clone()).collect());
+                // Every id as written, also of a step that has an error of its own, so that
+                // its id is checked and a `needs` naming it is not reported as well.
+                self.step_ids.push(written_ids(value));
                 self.steps = into_steps(raw, path, &mut self.action_diagnostics);
             }
             "rollback" => {
@@ -309,6 +310,25 @@ impl Sections<'_> {
             }
         }
     }
+}
+
+/// The `id` of every table of an array of tables that has a string one, with its span.
+fn written_ids(value: &Spanned<DeValue<'_>>) -> Vec<Spanned<String>> {
+    let DeValue::Array(items) = value.get_ref() else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| match item.get_ref() {
+            DeValue::Table(table) => table.iter().find_map(|(key, value)| {
+                match (key.get_ref().as_ref(), value.get_ref()) {
+                    ("id", DeValue::String(id)) => Some(Spanned::new(value.span(), id.to_string())),
+                    _ => None,
+                }
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Deserializes one section. serde stops at the first unknown key, so each one found takes

@@ -655,3 +655,14 @@ run = "touch deploy.done"
     let record = test.last_run();
     assert_eq!(record["steps"][0]["status"], "skipped", "{record:#}");
 }
+
+#[test]
+fn a_need_naming_a_step_with_an_error_of_its_own_is_not_reported_unknown() {
+    let test = Test::new().runbook(
+        "typo",
+        "[runbook]\nname = \"typo\"\n\n[[steps]]\nid = \"a\"\nrun = \"true\"\nretries = \"x\"\n\n[[steps]]\nid = \"b\"\nneeds = [\"a\"]\nrun = \"true\"\n",
+    );
+    let check = test.shipbook(&["check", "runbooks/typo.toml"]).code(2);
+    assert_has(&check.stderr, "1 error");
+    assert!(!check.stderr.contains("unknown step"), "{}", check.stderr);
+}
