@@ -108,7 +108,7 @@ pub fn history(
 pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
     let run = load(query, globals)?;
     if as_json {
-        println!("{}", json(&run));
+        println!("{}", json(&with_finish_times(&run)));
         return Ok(());
     }
     print_run_facts(&run);
@@ -121,6 +121,23 @@ pub fn show(query: &str, as_json: bool, globals: &Globals) -> Result<()> {
         print_step(step, elsewhere);
     }
     Ok(())
+}
+
+/// The record as JSON with each step's `finished_at` beside its `started_at` (the record keeps
+/// the start and the duration), so that steps that ran beside each other show their overlap.
+fn with_finish_times(run: &RunRecord) -> serde_json::Value {
+    let mut value = serde_json::to_value(run).expect("records serialize");
+    if let Some(steps) = value
+        .get_mut("steps")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for (step, record) in steps.iter_mut().zip(&run.steps) {
+            if let (Some(object), Some(finished)) = (step.as_object_mut(), record.finished_at()) {
+                object.insert("finished_at".into(), finished.to_string().into());
+            }
+        }
+    }
+    value
 }
 
 /// The run's status and reason, then what it ran, where, by whom, from which commit and when.

@@ -132,7 +132,11 @@ fn the_json_events_and_the_record_show_the_overlap() {
             assert!(event["finished_at"].is_string(), "{event}");
         }
     }
-    let spans = intervals(&test.last_run());
+    let record = test.last_run();
+    for step in record["steps"].as_array().unwrap() {
+        assert!(step["finished_at"].is_string(), "{step}");
+    }
+    let spans = intervals(&record);
     let latest_start = spans.iter().map(|(_, start, _)| start).max().unwrap();
     let earliest_end = spans.iter().map(|(_, _, end)| end).min().unwrap();
     assert!(latest_start <= earliest_end, "{spans:?}");
