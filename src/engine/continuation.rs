@@ -21,7 +21,7 @@ use crate::plan::{Plan, Selection};
 use crate::runbook;
 use crate::store::record::{RunRecord, RunStatus};
 use crate::store::{Backend, LockHolder, Store};
-use crate::sys::{operator, processes, state};
+use crate::sys::{operator, state};
 use crate::text::timestamp::Timestamp;
 
 /// What a resume was prepared from, to be checked again once the lock is held.
@@ -183,7 +183,7 @@ pub(super) fn recheck(
         )));
         merged(&now, &fresh, force, notices)?
     };
-    refuse_leftovers(&record.run_id)?;
+    super::lock::refuse_leftovers(&record.run_id)?;
     Ok(Some(record))
 }
 
@@ -221,26 +221,6 @@ fn resumable(previous: &RunRecord, notices: &mut dyn FnMut(Notice)) -> Result<bo
         )),
         _ => Ok(true),
     }
-}
-
-/// A step of a run whose shipbook was killed may still be running in its own process group;
-/// running it again beside itself would be worse than waiting.
-fn refuse_leftovers(run_id: &str) -> Result<()> {
-    let leftovers = processes::of_run(run_id);
-    if leftovers.is_empty() {
-        return Ok(());
-    }
-    let pids: Vec<String> = leftovers.iter().map(u32::to_string).collect();
-    Err(Error::Precondition {
-        message: format!(
-            "processes started by run {run_id} are still running (pid {}): a step of the interrupted run has not ended",
-            pids.join(", ")
-        ),
-        expected: format!(
-            "no process of the run left: wait for them, or stop them (`kill {}`), then resume",
-            pids.join(" ")
-        ),
-    })
 }
 
 /// A runbook that changed since the run started is refused, naming the steps that differ,

@@ -10,6 +10,7 @@ use std::path::Path;
 use super::session::Notice;
 use crate::error::{Error, Lock, Result};
 use crate::plan::shell_quote;
+use crate::store::record::RunStatus;
 use crate::store::{LockClaim, LockHolder, LockOutcome, Owner, Store};
 use crate::sys::interrupt::GRACE_PERIOD;
 use crate::sys::{operator, processes};
@@ -79,6 +80,35 @@ pub(super) fn take(
             return Err(locked(&holder, runbook, env, claimant.runbook_path));
         }
     };
+    // A killed run's step may still be running in its group of its own: a run or a rollback
+    // beside it would race it (a rollback undone by the deploy finishing after it). With the
+    // lock held, a run of this runbook and environment still recorded as running on this host
+    // is one whose shipbook was killed, whether its lock was just taken over or was freed by
+    // an earlier refusal like this one.
+    let here = operator::hostname();
+    let crashed: Vec<String> = store
+        .list_runs(Some(runbook), 10)?
+        .into_iter()
+        .filter(|run| {
+            let killed = run.status == RunStatus::Running
+                || (run.status == RunStatus::Interrupted
+                    && run.status_reason.as_deref() == Some(crate::store::PROCESS_ENDED));
+            killed
+                && run.host == here
+                && run.run_id != run_id
+                && run.env.as_deref().unwrap_or_default() == env
+        })
+        .map(|run| run.run_id)
+        .collect();
+    for crashed in crashed {
+        if let Err(refusal) = refuse_leftovers(&crashed) {
+            if !force {
+                store.release_lock(runbook, env, run_id)?;
+                return Err(refusal);
+            }
+            notices(Notice::Warning(format!("--force-lock: {refusal}")));
+        }
+    }
     if let Some(previous) = taken_over {
         notices(Notice::Warning(format!(
             "took over the lock of run {} (operator {}, pid {}): its process no longer exists",
@@ -86,6 +116,26 @@ pub(super) fn take(
         )));
     }
     Ok(())
+}
+
+/// A step of a run whose shipbook was killed may still be running in its own process group;
+/// running it again, or anything else of the runbook, beside it would be worse than waiting.
+pub(super) fn refuse_leftovers(run_id: &str) -> Result<()> {
+    let leftovers = processes::of_run(run_id);
+    if leftovers.is_empty() {
+        return Ok(());
+    }
+    let pids: Vec<String> = leftovers.iter().map(u32::to_string).collect();
+    Err(Error::Precondition {
+        message: format!(
+            "processes started by run {run_id} are still running (pid {}): a step of the interrupted run has not ended",
+            pids.join(", ")
+        ),
+        expected: format!(
+            "no process of the run left: wait for them, or stop them (`kill {}`), then try again",
+            pids.join(" ")
+        ),
+    })
 }
 
 /// The refusal of a run because `holder` holds the lock of `runbook` in `env`.

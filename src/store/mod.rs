@@ -273,6 +273,9 @@ fn resolve_run_id_with(
     }
 }
 
+/// Why a run left `running` by a process that no longer exists is shown as interrupted.
+pub const PROCESS_ENDED: &str = "the shipbook process ended without finishing the run";
+
 /// A run left `running` by a process that no longer exists is shown as interrupted.
 fn mark_interrupted(run: RunRecord, owner: &Owner) -> RunRecord {
     let gone = run.status == RunStatus::Running && owner.is_gone();
@@ -284,7 +287,7 @@ fn mark_interrupted_if(mut run: RunRecord, gone: bool) -> RunRecord {
     if run.status == RunStatus::Running && gone {
         run.status = RunStatus::Interrupted;
         run.status_reason
-            .get_or_insert_with(|| "the shipbook process ended without finishing the run".into());
+            .get_or_insert_with(|| PROCESS_ENDED.into());
         for step in &mut run.steps {
             if step.status == StepStatus::Running {
                 step.status = StepStatus::Interrupted;

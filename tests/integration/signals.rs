@@ -196,3 +196,37 @@ fn one_sigint_kills_a_step_that_ignores_term_after_the_grace_period() {
     wait_for("the stubborn step to be killed", || !alive(stubborn));
     assert_eq!(test.last_run()["steps"][0]["status"], "interrupted");
 }
+
+#[test]
+fn after_kill_9_nothing_else_of_the_runbook_starts_while_its_step_still_runs() {
+    let runbook = r#"[runbook]
+name = "web"
+dir = ".."
+
+[[steps]]
+id = "deploy"
+run = "echo $$ > deploy.pid; sleep 300; echo deployed >> trace"
+
+[rollback]
+run = "echo rolled-back >> trace"
+"#;
+    let test = Test::new().runbook("web", runbook);
+    let mut shipbook = test.spawn(&["run", "runbooks/web.toml"]);
+    let deploy = wait_for_pid("the deploy to start", &test.join("deploy.pid"));
+    kill(shipbook.id(), "KILL");
+    shipbook.wait().unwrap();
+    // The deploy is still running in its group: a rollback now would be undone by it.
+    test.shipbook(&["rollback", "runbooks/web.toml", "--yes"])
+        .code(1)
+        .stderr_has(&format!("still running (pid {deploy}"))
+        .stderr_has("then try again");
+    assert!(!test.join("trace").exists(), "the rollback did not run");
+    test.shipbook(&["run", "runbooks/web.toml"])
+        .code(1)
+        .stderr_has("still running");
+    kill_group(deploy);
+    wait_for("the deploy to be gone", || !alive(deploy));
+    test.shipbook(&["rollback", "runbooks/web.toml", "--yes"])
+        .success();
+    assert_eq!(test.read("trace"), "rolled-back\n");
+}
