@@ -130,6 +130,8 @@ fn deserialize_document(
     let mut sections = Sections { path, diagnostics };
     let mut parts = Parts {
         names_reliable: true,
+        // `[[steps]]` first, whatever the file's order: `needs` is checked against them.
+        step_ids: vec![Vec::new(), Vec::new()],
         ..Parts::default()
     };
     for (key, value) in document.get_ref().iter() {
@@ -190,7 +192,7 @@ struct Parts {
     notify: Vec<NotifySpec>,
     /// Whether `[vars]` and `[environments]` deserialized, so variable names can be checked.
     names_reliable: bool,
-    /// The ids of every step as written, of `[[steps]]` and of `[[rollback.steps]]`.
+    /// The ids of every step as written: of `[[steps]]`, then of `[[rollback.steps]]`.
     step_ids: Vec<Vec<Spanned<String>>>,
     /// A step's action count is checked after the rest of it, as one `check` has always listed
     /// it after that step's other errors at the same place.
@@ -236,13 +238,12 @@ impl Parts {
                 let raw = sections.each::<RawStep>(value, "[[steps]]");
                 // Every id as written, also of a step that has an error of its own, so that
                 // its id is checked and a `needs` naming it is not reported as well.
-                self.step_ids.push(written_ids(value));
+                self.step_ids[0] = written_ids(value);
                 self.steps = into_steps(raw, path, &mut self.action_diagnostics);
             }
             "rollback" => {
                 self.rollback = sections.one::<RawRollback>(value).map(|raw| {
-                    self.step_ids
-                        .push(raw.steps.iter().map(|step| step.id.clone()).collect());
+                    self.step_ids[1] = raw.steps.iter().map(|step| step.id.clone()).collect();
                     raw.into_rollback(path, &mut self.action_diagnostics)
                 });
             }

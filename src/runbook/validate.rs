@@ -29,8 +29,8 @@ pub const MAX_RETRIES: i64 = 100;
 
 /// Checks `runbook`; with `check_names` false (its `[vars]` or `[environments]` did not parse)
 /// placeholders are checked for syntax only, not for names that may be defined there.
-/// `step_ids` holds, for `[[steps]]` and then `[[rollback.steps]]`, the id of every step as
-/// written.
+/// `step_ids` holds, for `[[steps]]` and then `[[rollback.steps]]` (in that order), the id of
+/// every step as written.
 pub fn validate(
     runbook: &Runbook,
     check_names: bool,

@@ -670,3 +670,15 @@ fn a_need_naming_a_step_with_an_error_of_its_own_is_not_reported_unknown() {
     assert_has(&check.stderr, "1 error");
     assert!(!check.stderr.contains("unknown step"), "{}", check.stderr);
 }
+
+#[test]
+fn a_need_cannot_name_a_rollback_step() {
+    let test = Test::new().runbook(
+        "rb",
+        "[runbook]\nname = \"rb\"\n\n[[steps]]\nid = \"build\"\nrun = \"true\"\n\n[[steps]]\nid = \"deploy\"\nneeds = [\"rb\"]\nrun = \"true\"\n\n[[rollback.steps]]\nid = \"rb\"\nrun = \"true\"\n",
+    );
+    test.shipbook(&["check", "runbooks/rb.toml"])
+        .code(2)
+        .stderr_has("step `deploy` needs an unknown step `rb`")
+        .stderr_has("the id of a step in [[steps]]: build, deploy");
+}
