@@ -287,6 +287,9 @@ impl Executor<'_> {
         let step = &mut self.run.steps[index];
         step.status = StepStatus::Running;
         step.attempts += 1;
+        // What the attempt before ended with is not this one's: a kill -9 during this attempt
+        // must not leave its exit code and detail on record as if this one had ended so.
+        let before = (step.exit_code.take(), step.detail.take());
         let step = step.clone();
         let told = self.observers.emit(Event::StepStarted {
             step: &step,
@@ -296,6 +299,7 @@ impl Executor<'_> {
             let step = &mut self.run.steps[index];
             step.attempts -= 1;
             step.status = previous.unwrap_or(StepStatus::Pending);
+            (step.exit_code, step.detail) = before;
         }
         told
     }

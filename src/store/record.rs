@@ -284,14 +284,44 @@ pub struct RehearsalCitation {
 }
 
 impl RunRecord {
-    /// The total duration of the steps of one phase, in milliseconds: `None` when no step of
-    /// the phase ran (a rehearsal that failed before its rollback did not roll back in 0 ms).
+    /// How long the steps of one phase took, in milliseconds: the time in which at least one
+    /// of them ran (steps that ran beside each other count once, and the pause between an
+    /// interrupted run and its resume not at all); `None` when no step of the phase ran (a
+    /// rehearsal that failed before its rollback did not roll back in 0 ms).
     pub fn phase_duration_ms(&self, phase: Phase) -> Option<u64> {
-        self.steps
+        let steps: Vec<&StepRecord> = self
+            .steps
             .iter()
-            .filter(|s| s.phase == phase)
-            .filter_map(|s| s.duration_ms)
-            .reduce(|total, ms| total + ms)
+            .filter(|s| s.phase == phase && s.duration_ms.is_some())
+            .collect();
+        if steps.is_empty() {
+            return None;
+        }
+        let mut spans: Vec<(Timestamp, Timestamp)> = Vec::new();
+        let mut untimed = 0;
+        for step in steps {
+            match (step.started_at, step.finished_at()) {
+                (Some(start), Some(end)) => spans.push((start, end)),
+                _ => untimed += step.duration_ms.unwrap_or(0),
+            }
+        }
+        spans.sort();
+        let mut total = untimed;
+        let mut current: Option<(Timestamp, Timestamp)> = None;
+        for (start, end) in spans {
+            current = match current {
+                Some((from, to)) if start <= to => Some((from, to.max(end))),
+                Some((from, to)) => {
+                    total += u64::try_from(to.millis_since(from)).unwrap_or(0);
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some((from, to)) = current {
+            total += u64::try_from(to.millis_since(from)).unwrap_or(0);
+        }
+        Some(total)
     }
 
     /// From start to finish, in milliseconds: `None` for a run that has not finished.
@@ -310,5 +340,40 @@ mod names_tests {
         assert_serde_names(RunStatus::ALL);
         assert_serde_names(StepStatus::ALL);
         assert_serde_names(Phase::ALL);
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+    use crate::runbook::StepKind;
+    use crate::store::Owner;
+    use crate::store::fixtures::{at, sample_run, step};
+
+    fn timed(position: u32, started: &str, ms: u64) -> StepRecord {
+        let mut step = step(
+            position,
+            &format!("s{position}"),
+            StepKind::Run,
+            Phase::Steps,
+        );
+        step.started_at = Some(at(started));
+        step.duration_ms = Some(ms);
+        step
+    }
+
+    #[test]
+    fn steps_beside_each_other_count_once_and_a_pause_not_at_all() {
+        let owner = Owner::this_process();
+        let mut run = sample_run("r", &owner);
+        run.steps = vec![
+            // Two beside each other from :00 to :02 (one second of overlap)...
+            timed(0, "2026-01-01T00:00:00.000Z", 1500),
+            timed(1, "2026-01-01T00:00:00.500Z", 1500),
+            // ...then, after a day's pause (a resume), one of 300 ms.
+            timed(2, "2026-01-02T00:00:00.000Z", 300),
+        ];
+        assert_eq!(run.phase_duration_ms(Phase::Steps), Some(2300));
+        assert_eq!(run.phase_duration_ms(Phase::Rollback), None);
     }
 }

@@ -682,3 +682,43 @@ fn a_need_cannot_name_a_rollback_step() {
         .stderr_has("step `deploy` needs an unknown step `rb`")
         .stderr_has("the id of a step in [[steps]]: build, deploy");
 }
+
+#[test]
+fn kill_9_during_a_retry_keeps_no_exit_code_of_the_attempt_before() {
+    let runbook = r#"[runbook]
+name = "again"
+dir = ".."
+
+[[steps]]
+id = "flaky"
+needs = []
+retries = 1
+retry_delay = "100ms"
+run = "echo x >> flaky.trace; if [ $(wc -l < flaky.trace) -ge 2 ]; then echo $$ > flaky.pid; sleep 300; fi; exit 1"
+
+[[steps]]
+id = "beside"
+needs = []
+run = "true"
+"#;
+    let test = Test::new().runbook("again", runbook);
+    let mut shipbook = test.spawn(&["run", "runbooks/again.toml", "--jobs", "2"]);
+    let pid = wait_for_pid("the second attempt", &test.join("flaky.pid"));
+    kill(shipbook.id(), "KILL");
+    shipbook.wait().unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status();
+    let record = test.last_run();
+    let flaky = &record["steps"][0];
+    assert_eq!(flaky["status"], "interrupted", "{record:#}");
+    assert_eq!(flaky["attempts"], 2);
+    assert!(flaky["exit_code"].is_null(), "{flaky:#}");
+    assert!(
+        !flaky["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exited with 1"),
+        "{flaky:#}"
+    );
+}
