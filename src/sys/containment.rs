@@ -17,9 +17,9 @@
 //! When one step runs, once its own process has been waited for, every process below shipbook
 //! in its session is that step's. When several run at once (`needs`), each one's leader is
 //! registered from its spawn until it has been waited for, and a step's leftovers are then
-//! what is in its group, or below shipbook but neither under another running step's leader nor
-//! in its group; an orphan whose environment names another step (`SHIPBOOK_STEP`) is that
-//! step's. Adopted processes are then reaped one by one, by pid, never with a wait for any
+//! what is in its group, or below shipbook, neither under another running step's leader nor in
+//! its group, and named this step's by its environment (`SHIPBOOK_STEP`). An orphan whose
+//! environment says nothing is left until no other step runs: the end of the last one ends it. Adopted processes are then reaped one by one, by pid, never with a wait for any
 //! child, which could take a running step's exit status. The walk below shipbook is only made
 //! by a process that called [`adopt_orphans`] (the commands that run steps); elsewhere (the
 //! unit tests, which run commands on many threads at once) only the step's group is ended.
@@ -256,9 +256,7 @@ fn leftovers(step: &Whose<'_>, adopting: bool) -> Vec<i32> {
         below.retain(|pid| {
             let entry = entries.iter().find(|entry| entry.pid == *pid);
             entry.is_none_or(|entry| !others.contains(&entry.group))
-                && step
-                    .step
-                    .is_none_or(|id| !belongs_to_another_step(*pid, id))
+                && step.step.is_some_and(|id| started_by(*pid, id))
         });
     }
     let mut found = Vec::new();
@@ -294,16 +292,18 @@ fn children() -> Option<Vec<i32>> {
     Some(children)
 }
 
-/// Whether an orphan's environment says it was started by a step other than `id`; one whose
-/// environment cannot be read is taken for this step's.
-fn belongs_to_another_step(pid: i32, id: &str) -> bool {
+/// Whether an orphan's environment says it was started by step `id`. One whose environment
+/// does not say (it was cleared, `env -i`, `sudo`) is nobody's while other steps run: it is not
+/// ended by this step's end, which might take another's process, but by the end of the last
+/// step running, when everything below shipbook is a leftover again.
+fn started_by(pid: i32, id: &str) -> bool {
     let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
         return false;
     };
     environ
         .split(|&byte| byte == 0)
         .find_map(|pair| pair.strip_prefix(b"SHIPBOOK_STEP="))
-        .is_some_and(|named| named != id.as_bytes())
+        .is_some_and(|named| named == id.as_bytes())
 }
 
 /// The processes below `root`, however deep.

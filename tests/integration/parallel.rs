@@ -722,3 +722,36 @@ run = "true"
         "{flaky:#}"
     );
 }
+
+#[test]
+fn an_orphan_that_does_not_say_whose_it_is_outlives_no_step_and_kills_no_sibling_early() {
+    let runbook = r#"[runbook]
+name = "anon"
+dir = ".."
+
+[[steps]]
+id = "quick"
+needs = []
+run = "while [ ! -f orphan.pid ]; do sleep 0.05; done"
+
+[[steps]]
+id = "long"
+needs = []
+run = "(set -m; env -u SHIPBOOK_STEP sleep 300 & echo $! > orphan.pid); while [ ! -f release ]; do sleep 0.05; done"
+"#;
+    let test = Test::new().runbook("anon", runbook);
+    let shipbook = test.spawn(&["run", "runbooks/anon.toml", "--jobs", "2"]);
+    let orphan = wait_for_pid("the orphan", &test.join("orphan.pid"));
+    wait_for("`quick` to be recorded", || {
+        let run = test.shipbook(&["show", "last", "--json"]);
+        run.code == 0 && run.json()["steps"][0]["status"] == "succeeded"
+    });
+    // `quick` ended while `long` runs: a process that cannot be told to be `quick`'s (its
+    // environment was cleared) is not ended by `quick`'s end: it may be `long`'s.
+    assert!(alive(orphan), "ended by a sibling's end");
+    test.write("release", "");
+    let output = shipbook.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    // The last step's end, with nothing else running, ends it.
+    assert!(!alive(orphan), "it outlived the steps");
+}
