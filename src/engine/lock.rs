@@ -81,10 +81,14 @@ pub(super) fn take(
         }
     };
     // A killed run's step may still be running in its group of its own: a run or a rollback
-    // beside it would race it (a rollback undone by the deploy finishing after it). With the
-    // lock held, a run of this runbook and environment still recorded as running on this host
-    // is one whose shipbook was killed, whether its lock was just taken over or was freed by
-    // an earlier refusal like this one.
+    // beside it would race it (a rollback undone by the deploy finishing after it). A lock
+    // taken over is the sign of a killed run (the lock of a run that ended is free, and costs
+    // no look); with the lock held, a run of this runbook and environment still recorded as
+    // running on this host is one whose shipbook was killed. A refusal keeps the lock it took
+    // over, as a killed run would have: the next attempt takes it over and looks again.
+    let Some(previous) = taken_over else {
+        return Ok(());
+    };
     let here = operator::hostname();
     let crashed: Vec<String> = store
         .list_runs(Some(runbook), 10)?
@@ -103,18 +107,15 @@ pub(super) fn take(
     for crashed in crashed {
         if let Err(refusal) = refuse_leftovers(&crashed) {
             if !force {
-                store.release_lock(runbook, env, run_id)?;
                 return Err(refusal);
             }
             notices(Notice::Warning(format!("--force-lock: {refusal}")));
         }
     }
-    if let Some(previous) = taken_over {
-        notices(Notice::Warning(format!(
-            "took over the lock of run {} (operator {}, pid {}): its process no longer exists",
-            previous.run_id, previous.operator, previous.pid
-        )));
-    }
+    notices(Notice::Warning(format!(
+        "took over the lock of run {} (operator {}, pid {}): its process no longer exists",
+        previous.run_id, previous.operator, previous.pid
+    )));
     Ok(())
 }
 
