@@ -660,9 +660,17 @@ fn a_failing_critical_observer_stops_the_run_before_the_next_step() {
 /// Runs THREE_STEPS with a record store that refuses the event starting with `refused`, and a
 /// terminal behind it; returns the result, what was performed, and what the terminal heard.
 fn run_with_a_failing_record(refused: &'static str) -> (Result<RunRecord>, Vec<String>, Heard) {
-    let plan = plan(THREE_STEPS, Mode::Run);
+    failing_record(THREE_STEPS, ScriptedEffects::new(), refused)
+}
+
+/// Runs `source` on `effects` as [`run_with_a_failing_record`] does.
+fn failing_record(
+    source: &str,
+    mut effects: ScriptedEffects,
+    refused: &'static str,
+) -> (Result<RunRecord>, Vec<String>, Heard) {
+    let plan = plan(source, Mode::Run);
     let record = new_record(&plan, "run-1", "ann@host", Vec::new());
-    let mut effects = ScriptedEffects::new();
     let mut store = Heard {
         fail_on: Some(refused),
         criticality: Some(Criticality::Critical),
@@ -1108,27 +1116,12 @@ fn fail_fast_cancel_ends_the_steps_running_and_records_them_interrupted() {
 
 #[test]
 fn a_record_that_fails_beside_a_running_step_lets_it_finish_and_starts_nothing() {
-    let plan = plan(BESIDE, Mode::Run);
-    let record = new_record(&plan, "run-1", "ann@host", Vec::new());
-    let mut effects = ScriptedEffects::new().takes("b", Duration::from_millis(50));
-    let mut store = Heard {
-        fail_on: Some("finished a"),
-        criticality: Some(Criticality::Critical),
-        ..Heard::default()
-    };
-    let mut terminal = Heard::default();
-    let result = Executor::new(
-        &plan,
-        record,
-        Observers::new(vec![&mut store, &mut terminal]),
-        &mut effects,
-        options(OnFailure::Stop),
-    )
-    .execute(|_| Ok("note.md".into()));
+    let effects = ScriptedEffects::new().takes("b", Duration::from_millis(50));
+    let (result, performed, terminal) = failing_record(BESIDE, effects, "finished a");
     assert!(result.is_err());
     // `b` was running when the record refused `a`'s end: it was waited for, and nothing else
-    // started.
-    assert_eq!(effects.performed_ids(), ["a", "b"]);
+    // started (not even an undo).
+    assert_eq!(performed, ["a", "b"]);
     let finished = terminal
         .finished
         .expect("the terminal learns how the run ended");

@@ -3,7 +3,7 @@
 //! No test measures time: overlap is proven by steps that can only finish together, and order
 //! by the record's start and end times.
 
-use crate::test::{Test, alive, assert_has, kill, read_pid, wait_for, wait_for_pid};
+use crate::test::{Test, alive, assert_has, kill, kill_group, read_pid, wait_for, wait_for_pid};
 
 /// A step that marks that it started, then waits until all three steps have: it can only
 /// finish if the three run at the same time (else its timeout fails it).
@@ -296,9 +296,7 @@ fn kill_9_with_three_steps_running_then_resume_runs_them_again() {
     shipbook.wait().unwrap();
     for pid in pids {
         // What a killed shipbook leaves: each step's group, ended here.
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .status();
+        kill_group(pid);
     }
     let record = test.last_run();
     assert_eq!(record["status"], "interrupted", "{record:#}");
@@ -348,9 +346,7 @@ run = "echo $$ > assets.pid; sleep 300"
     kill(shipbook.id(), "KILL");
     shipbook.wait().unwrap();
     for pid in pids {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .status();
+        kill_group(pid);
     }
     // No terminal and no --yes: refused before anything runs again, naming the step.
     test.shipbook(&["resume", "last"])
@@ -706,9 +702,7 @@ run = "true"
     let pid = wait_for_pid("the second attempt", &test.join("flaky.pid"));
     kill(shipbook.id(), "KILL");
     shipbook.wait().unwrap();
-    let _ = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pid}")])
-        .status();
+    kill_group(pid);
     let record = test.last_run();
     let flaky = &record["steps"][0];
     assert_eq!(flaky["status"], "interrupted", "{record:#}");

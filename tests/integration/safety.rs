@@ -1,6 +1,6 @@
 //! Undo on failure, rollback, rehearsal, rehearsal evidence, and resume.
 
-use crate::test::{Test, git, kill, wait_for, wait_for_pid};
+use crate::test::{Test, git, kill, kill_group, wait_for, wait_for_pid};
 
 const UNDOABLE: &str = r#"[runbook]
 name = "web"
@@ -406,11 +406,7 @@ fn resume_after_kill_9_continues_the_interrupted_step() {
         .stderr_has("are still running (pid ")
         .stderr_has(&orphan.to_string());
     // The step's shell leads its own process group: end the whole group, as the message says.
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{orphan}")])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    kill_group(orphan);
     wait_for("the orphaned step to be gone", || {
         !crate::test::alive(orphan)
     });

@@ -1,6 +1,6 @@
 //! Secrets: required before any step, and masked everywhere, even split across pipe reads.
 
-use crate::test::{Test, alive, kill, wait_for, wait_for_pid};
+use crate::test::{Test, alive, kill, kill_group, wait_for, wait_for_pid};
 
 const SECRET: &str = "hunter2-very-secret-value";
 
@@ -341,11 +341,7 @@ run = "true"
     kill(shipbook.id(), "KILL");
     shipbook.wait().unwrap();
     // The metric's process group outlives shipbook; end it as a person would before resuming.
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{metric}")])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    kill_group(metric);
     wait_for("the metric to end", || !alive(metric));
     let state = test.join(".shipbook");
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Killing and interrupting shipbook: no finished step is lost, no step process survives.
 
-use crate::test::{Test, alive, kill, read_pid, wait_for, wait_for_pid};
+use crate::test::{Test, alive, kill, kill_group, read_pid, wait_for, wait_for_pid};
 
 const SLOW: &str = r#"[runbook]
 dir = ".."
@@ -18,16 +18,6 @@ run = "echo $$ > slow.pid; sleep 300"
 id = "after"
 run = "touch after"
 "#;
-
-/// Kills the process group that `leader` leads: a step's shell and the `sleep` it waits for,
-/// which outlive a shipbook killed with KILL.
-fn kill_group(leader: i32) {
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{leader}")])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
 
 #[test]
 fn kill_9_mid_step_loses_no_finished_step() {

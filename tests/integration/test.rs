@@ -241,6 +241,16 @@ pub fn read_pid(path: &Path) -> i32 {
         .expect("a pid")
 }
 
+/// Kills the process group that `leader` leads: what a step leaves running (its shell and what
+/// it waits for) when shipbook is killed with KILL.
+pub fn kill_group(leader: i32) {
+    let status = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{leader}")])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
 /// Sends a signal with the system's `kill`.
 pub fn kill(pid: u32, signal: &str) {
     let status = Command::new("kill")
