@@ -286,29 +286,31 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// The first step in file order that has not run, is not running, and whose needs are met;
-    /// `besides` is one about to start, which does not count.
+    /// The first step in file order that has not run, is not running or waiting to retry, and
+    /// whose needs are met; `besides` is one about to start, which does not count.
     fn next_ready(&self, board: &mut Board, besides: Option<usize>) -> Option<usize> {
         while let Some(&index) = board.order.get(board.settled) {
-            let done = matches!(
-                self.run.steps[index].status,
-                StepStatus::Succeeded | StepStatus::Skipped
-            );
-            if !(done || board.ended.contains(&index) || board.running.contains_key(&index)) {
+            if !self.taken(board, index) {
                 break;
             }
             board.settled += 1;
         }
         board.order[board.settled..].iter().copied().find(|&index| {
             Some(index) != besides
-                && !board.ended.contains(&index)
-                && !board.running.contains_key(&index)
-                && !matches!(
-                    self.run.steps[index].status,
-                    StepStatus::Succeeded | StepStatus::Skipped
-                )
+                && !self.taken(board, index)
                 && board.needs[&index].iter().all(|&need| self.need_met(need))
         })
+    }
+
+    /// Whether a step is done with (it succeeded or was skipped, before this run or in it, or
+    /// ended in it) or under way (running, or waiting to retry).
+    fn taken(&self, board: &Board, index: usize) -> bool {
+        matches!(
+            self.run.steps[index].status,
+            StepStatus::Succeeded | StepStatus::Skipped
+        ) || board.ended.contains(&index)
+            || board.running.contains_key(&index)
+            || board.retrying.contains_key(&index)
     }
 
     /// Whether a step that another waits for lets it start: it succeeded, was skipped, or
