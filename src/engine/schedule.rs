@@ -127,15 +127,7 @@ impl Executor<'_> {
             let Some(running) = board.running.remove(&job) else {
                 continue;
             };
-            let outcome = made_or_failed(outcome);
-            let duration = ended.saturating_sub(running.began);
-            self.record_outcome(
-                job,
-                outcome,
-                running.attempt,
-                running.max_attempts,
-                duration.as_millis() as u64,
-            );
+            self.record_end(job, &running, made_or_failed(outcome), ended);
         }
     }
 
@@ -216,15 +208,9 @@ impl Executor<'_> {
             if matches!(board.stop, Some(Stop::Interrupted)) {
                 last.status = StepStatus::Interrupted;
             }
-            let duration = self.effects.elapsed().saturating_sub(running.began);
             let interrupted = last.status == StepStatus::Interrupted;
-            self.record_outcome(
-                index,
-                last,
-                running.attempt,
-                running.max_attempts,
-                duration.as_millis() as u64,
-            );
+            let now = self.effects.elapsed();
+            self.record_end(index, &running, last, now);
             if !interrupted {
                 self.not_retried(board, index);
             }
@@ -417,14 +403,7 @@ impl Executor<'_> {
             );
             return Ok(());
         }
-        let duration = ended.saturating_sub(running.began);
-        self.record_outcome(
-            index,
-            outcome,
-            running.attempt,
-            running.max_attempts,
-            duration.as_millis() as u64,
-        );
+        self.record_end(index, &running, outcome, ended);
         if cancelled.is_some() {
             self.run.steps[index].detail = cancelled;
             self.cancelled.push(index);
@@ -437,6 +416,25 @@ impl Executor<'_> {
         let stop = self.stop_after(index);
         self.after_step(board, index, stop);
         Ok(())
+    }
+
+    /// Writes how a step that ran beside others ended into its record, its duration from its
+    /// beginning to `ended` on the run's clock.
+    fn record_end(
+        &mut self,
+        index: usize,
+        running: &Running,
+        outcome: WorkOutcome,
+        ended: Duration,
+    ) {
+        let duration = ended.saturating_sub(running.began);
+        self.record_outcome(
+            index,
+            outcome,
+            running.attempt,
+            running.max_attempts,
+            duration.as_millis() as u64,
+        );
     }
 
     /// Says in a step's detail why the retries it had left were not made.

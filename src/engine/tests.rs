@@ -1218,29 +1218,14 @@ fn a_retry_still_waiting_when_another_step_fails_is_not_made() {
 fn a_step_waiting_to_retry_is_not_started_again_beside_itself() {
     // `last`, first in the file, waits; the search for a step to start passes over it to the
     // step waiting for its retry.
-    let source = r#"
-[runbook]
-name = "demo"
-jobs = 3
-[[steps]]
-id = "last"
-needs = ["slow"]
-run = "true"
-[[steps]]
-id = "flaky"
-needs = []
-run = "true"
-retries = 3
-retry_delay = "100ms"
-[[steps]]
-id = "slow"
-needs = []
-run = "true"
-"#;
+    let source = RETRY_BESIDE.replace(
+        "jobs = 2\n",
+        "jobs = 3\n[[steps]]\nid = \"last\"\nneeds = [\"slow\"]\nrun = \"true\"\n",
+    );
     let effects = ScriptedEffects::new()
         .attempts("flaky", &[exit(1)])
         .takes("slow", Duration::from_millis(500));
-    let outcome = execute(source, effects, OnFailure::Stop);
+    let outcome = execute(&source, effects, OnFailure::Stop);
     assert!(outcome.result.is_ok());
     assert_eq!(
         outcome.effects.performed_ids(),
